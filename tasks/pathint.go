@@ -1,0 +1,155 @@
+package tasks
+
+import (
+	"fmt"
+	"math"
+)
+
+var pathIntInfo = Info{
+	Name: "pathint",
+	Description: "Path integration: from a random start in [-A, A]^d (given as a cue at t=0), inputs give " +
+		"the heading (cos/sin of each angle) and speed of each step; the output is the current position / A. " +
+		"Steps that would leave the arena are reflected at the wall (the inputs show the reflected heading). " +
+		"Scored at every step. OOD: trials twice as long.",
+	Knobs: []Knob{
+		{Name: "dims", Default: 2, Min: 2, Max: 3, Integer: true,
+			Description: "2 (heading theta, speed) or 3 (azimuth, elevation, speed)"},
+		{Name: "arena", Default: 5, Min: 1e-6, Max: 1e6,
+			Description: "arena half-width A: positions stay in [-A, A]^d (SCIENCE.md: 5)"},
+		{Name: "speed_min", Default: 0, Min: 0, Max: 1e6,
+			Description: "lowest speed, arena units per step"},
+		{Name: "speed_max", Default: 0.5, Min: 0, Max: 1e6,
+			Description: "highest speed, arena units per step (at most A); 0.5 gives an RMS excursion of about 3 in 100 steps, so walls are met but not constantly"},
+		{Name: "steps", Default: 100, Min: 2, Max: maxSteps, Integer: true,
+			Description: "trial length T (the first step is the start cue)"},
+	},
+}
+
+// PathInt is the path integration task in d = dims dimensions, arena
+// half-width A, speeds in [vmin, vmax].
+//
+// Inputs, 2D (I = 5): cos theta, sin theta, v/vmax, x0/A, y0/A.
+// Inputs, 3D (I = 8): cos phi, sin phi, cos psi, sin psi, v/vmax, x0/A, y0/A, z0/A
+// (phi azimuth, psi elevation). Outputs (O = d): the position p_t / A.
+//
+// For each trial, the start p_0 has coordinates Uniform(-A, A, trial, 0, i, 0)
+// for axis i. Step t = 0 is the cue: the start inputs carry p_0/A, the heading
+// and speed inputs are 0, and the target is p_0/A. At each step t >= 1
+//
+//	theta (= phi) = Uniform(0, 2 pi, trial, t, 0, 0)
+//	sin psi       = Uniform(-1, 1, trial, t, 1, 0)   (3D: directions uniform on the sphere)
+//	v             = Uniform(vmin, vmax, trial, t, 2, 0)
+//	u = (cos theta, sin theta)  or  (cos psi cos phi, cos psi sin phi, sin psi)
+//
+// and the step is s = v u. Where p_{t-1,i} + s_i would leave [-A, A], the
+// step is reflected at that wall: s_i = -s_i, and the input that carries
+// u_i's sign (cos theta for x, sin theta for y, sin psi for z) is negated, so
+// the inputs always describe the step actually taken. Then p_t = p_{t-1} + s,
+// so the target is exactly the integral of the velocity the inputs give, and
+// it stays inside the arena (vmax <= A makes one reflection enough). The
+// start cue channels are 0 for t >= 1. Mask = 1 everywhere.
+//
+// Positions are divided by A so the targets lie in [-1, 1] (variance about
+// 1/3 per axis): the threshold 5e-2 is then about 15% of the target variance,
+// O(1)-comparable with sine's 5e-2 against its variance 1/2. Speeds are
+// divided by vmax so every input is O(1). OOD trials are 2T long; their first
+// T steps equal the in-distribution trial of the same key.
+type PathInt struct {
+	knobs    map[string]float64
+	dims     int
+	arena    float64
+	speedMin float64
+	speedMax float64
+	steps    int
+}
+
+func newPathInt(k map[string]float64) (*PathInt, error) {
+	p := &PathInt{knobs: k, dims: int(k["dims"]), arena: k["arena"],
+		speedMin: k["speed_min"], speedMax: k["speed_max"], steps: int(k["steps"])}
+	if !(p.speedMax > 0) {
+		return nil, fmt.Errorf("speed_max must be positive, got %g", p.speedMax)
+	}
+	if p.speedMin > p.speedMax {
+		return nil, fmt.Errorf("speed_min (%g) must not exceed speed_max (%g)", p.speedMin, p.speedMax)
+	}
+	if p.speedMax > p.arena {
+		return nil, fmt.Errorf("speed_max (%g) must not exceed the arena half-width (%g)", p.speedMax, p.arena)
+	}
+	return p, nil
+}
+
+// Name returns "pathint".
+func (p *PathInt) Name() string { return pathIntInfo.Name }
+
+// Inputs returns 5 in 2D, 8 in 3D.
+func (p *PathInt) Inputs() int { return p.headingInputs() + 1 + p.dims }
+
+// headingInputs is the number of heading inputs: 2 in 2D, 4 in 3D.
+func (p *PathInt) headingInputs() int { return 2 * (p.dims - 1) }
+
+// Outputs returns d.
+func (p *PathInt) Outputs() int { return p.dims }
+
+// Steps returns T, or 2T for OOD trials.
+func (p *PathInt) Steps(ood bool) int {
+	if ood {
+		return 2 * p.steps
+	}
+	return p.steps
+}
+
+// Threshold returns 5e-2.
+func (p *PathInt) Threshold() float64 { return 5e-2 }
+
+// Knobs returns dims, arena, speed_min, speed_max and steps.
+func (p *PathInt) Knobs() map[string]float64 { return copyKnobs(p.knobs) }
+
+// Fill writes the trials of key into slot n of b.
+func (p *PathInt) Fill(b *Batch, n int, key Key, ood bool) {
+	x, y, mask := slot(p, b, n, ood)
+	r := NewStream(key)
+	a := p.arena
+	nh := p.headingInputs()
+	var pos, step [3]float64
+	var heading [4]float64 // 2D: cos theta, sin theta; 3D: cos phi, sin phi, cos psi, sin psi
+	// signOf[i] is the heading input that carries the sign of u_i.
+	signOf := [3]int{0, 1, 3}
+	for trial := 0; trial < b.B; trial++ {
+		xi := trial * b.I
+		yi := trial * b.O
+		for i := 0; i < p.dims; i++ {
+			pos[i] = r.Uniform(-a, a, trial, 0, i, 0)
+			x[xi+nh+1+i] = float32(pos[i] / a)
+			y[yi+i], mask[yi+i] = float32(pos[i]/a), 1
+		}
+		for t := 1; t < b.T; t++ {
+			theta := r.Uniform(0, 2*math.Pi, trial, t, 0, 0)
+			v := r.Uniform(p.speedMin, p.speedMax, trial, t, 2, 0)
+			heading[0], heading[1] = math.Cos(theta), math.Sin(theta)
+			if p.dims == 2 {
+				step[0], step[1] = v*heading[0], v*heading[1]
+			} else {
+				sinPsi := r.Uniform(-1, 1, trial, t, 1, 0)
+				cosPsi := math.Sqrt(1 - sinPsi*sinPsi)
+				heading[2], heading[3] = cosPsi, sinPsi
+				step[0], step[1], step[2] = v*cosPsi*heading[0], v*cosPsi*heading[1], v*sinPsi
+			}
+			for i := 0; i < p.dims; i++ {
+				if next := pos[i] + step[i]; next > a || next < -a {
+					step[i] = -step[i]
+					heading[signOf[i]] = -heading[signOf[i]]
+				}
+				pos[i] += step[i]
+			}
+			xi := (t*b.B + trial) * b.I
+			for j := 0; j < nh; j++ {
+				x[xi+j] = float32(heading[j])
+			}
+			x[xi+nh] = float32(v / p.speedMax)
+			yi := (t*b.B + trial) * b.O
+			for i := 0; i < p.dims; i++ {
+				y[yi+i], mask[yi+i] = float32(pos[i]/a), 1
+			}
+		}
+	}
+}

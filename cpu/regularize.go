@@ -1,0 +1,66 @@
+package cpu
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+
+	"degen"
+)
+
+// polarFactor returns U V^T (n, n), row-major, from the thin SVD
+// W = U Sigma V^T of the row-major (n, n) matrix w, computed in float64 with
+// gonum's mat.SVD. U V^T is the gradient of the nuclear norm sum_i sigma_i(W)
+// wherever W has full rank. ok is false when the SVD fails (NaN or Inf in w).
+func polarFactor[T float](n int, w []T) (uvt []float64, ok bool) {
+	a := mat.NewDense(n, n, nil)
+	for i := range n {
+		for j := range n {
+			v := float64(w[i*n+j])
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, false
+			}
+			a.Set(i, j, v)
+		}
+	}
+	var svd mat.SVD
+	if !svd.Factorize(a, mat.SVDThin) {
+		return nil, false
+	}
+	var u, v, prod mat.Dense
+	svd.UTo(&u)
+	svd.VTo(&v)
+	prod.Mul(&u, v.T())
+	return prod.RawMatrix().Data, true
+}
+
+// Regularization returns one network's structural penalty
+//
+//	l1 * (sum|W_hh| + sum|W_ih| + sum|W_out|) + nuclear * sum_i sigma_i(W_hh)
+//
+// for its parameters params (P) in layout l; biases are not penalised. It is
+// NaN when the singular values of W_hh cannot be computed.
+func Regularization(l degen.Layout, params []float64, l1, nuclear float64) float64 {
+	var r float64
+	if l1 != 0 {
+		var sum float64
+		for _, rg := range [][2]int{{l.Whh, l.Wih}, {l.Wih, l.Bh}, {l.Wout, l.Bout}} {
+			for _, v := range params[rg[0]:rg[1]] {
+				sum += math.Abs(v)
+			}
+		}
+		r += l1 * sum
+	}
+	if nuclear != 0 {
+		var svd mat.SVD
+		if !svd.Factorize(mat.NewDense(l.H, l.H, append([]float64(nil), params[l.Whh:l.Wih]...)), mat.SVDNone) {
+			return math.NaN()
+		}
+		var sum float64
+		for _, s := range svd.Values(nil) {
+			sum += s
+		}
+		r += nuclear * sum
+	}
+	return r
+}

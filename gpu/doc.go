@@ -1,0 +1,33 @@
+// Package gpu is the CUDA implementation of degen.Backend: the kernels of
+// package kernels launched through package cuda on one NVIDIA GPU.
+//
+// It builds for real only with the cuda tag (`make cuda`, which makes the
+// separate binary degen-cuda): gorgonia.org/cu exits the process at start-up
+// when no GPU or driver is present, so the default build links an untagged
+// stub whose New and Devices return ErrNoCUDA.
+//
+// One training step is four launches whatever S and T are: rnn_forward and
+// rnn_backward (one block per network for the whole sequence, W_hh staged in
+// shared memory, trials tiled through registers), rnn_grad_whh (the W_hh
+// gradient as a batched GEMM over the saved states) and rnn_adam
+// (regularisers, clipping, Adam with per-network step counts and freeze
+// mask). Task batches are uploaded from the host each step.
+//
+// The nuclear-norm gradient of W_hh is U V^T from W_hh = U Sigma V^T. It is
+// computed on the host in float64 (gonum SVD) for the networks whose lambda
+// is positive, only in steps where some lambda is positive, and uploaded:
+// exact, and free when the regulariser is off, but a step with it on pays a
+// download, S SVDs of H x H and an upload.
+package gpu
+
+// DeviceInfo describes one GPU as `degen devices` prints it.
+type DeviceInfo struct {
+	Ordinal          int    `json:"ordinal"`
+	Name             string `json:"name"`
+	TotalBytes       int64  `json:"total_bytes"`
+	FreeBytes        int64  `json:"free_bytes"`
+	Capability       string `json:"compute_capability"`
+	Multiprocessors  int    `json:"multiprocessors"`
+	SharedPerBlockKB int    `json:"shared_per_block_optin_kib"`
+	Driver           string `json:"driver"`
+}

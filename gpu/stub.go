@@ -1,0 +1,51 @@
+//go:build !cuda
+
+package gpu
+
+import (
+	"errors"
+
+	"degen"
+	"degen/tasks"
+)
+
+// ErrNoCUDA is returned by every function of the stub build.
+var ErrNoCUDA = errors.New("degen was built without CUDA support; build with `make cuda` and run degen-cuda")
+
+// Backend is the stub of the CUDA backend; it cannot be made.
+type Backend struct{}
+
+// New returns ErrNoCUDA: this build has no GPU support.
+func New(d degen.Dims, m degen.Model, gamma []float32) (*Backend, error) { return nil, ErrNoCUDA }
+
+// Devices returns ErrNoCUDA: this build has no GPU support.
+func Devices() ([]DeviceInfo, error) { return nil, ErrNoCUDA }
+
+// Dims returns zero sizes.
+func (g *Backend) Dims() degen.Dims { return degen.Dims{} }
+
+// SetState returns ErrNoCUDA.
+func (g *Backend) SetState(st *degen.TrainState) error { return ErrNoCUDA }
+
+// State returns ErrNoCUDA.
+func (g *Backend) State(st *degen.TrainState) error { return ErrNoCUDA }
+
+// Step returns ErrNoCUDA.
+func (g *Backend) Step(b *tasks.Batch, h *degen.Hyper, active []bool, loss []float32) error {
+	return ErrNoCUDA
+}
+
+// Gradients returns ErrNoCUDA.
+func (g *Backend) Gradients(b *tasks.Batch, h *degen.Hyper, grad []float32, loss []float32) error {
+	return ErrNoCUDA
+}
+
+// Evaluate returns ErrNoCUDA.
+func (g *Backend) Evaluate(b *tasks.Batch, out, states []float32, loss []float32) error {
+	return ErrNoCUDA
+}
+
+// Close does nothing.
+func (g *Backend) Close() error { return nil }
+
+var _ degen.Backend = (*Backend)(nil)

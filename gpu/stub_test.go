@@ -1,0 +1,20 @@
+//go:build !cuda
+
+package gpu
+
+import (
+	"errors"
+	"testing"
+
+	"degen"
+)
+
+func TestStubSaysBuildWithCUDA(t *testing.T) {
+	_, err := New(degen.Dims{S: 1, B: 1, T: 1, I: 1, H: 1, O: 1}, degen.Model{Cell: degen.Vanilla, H: 1}, []float32{1})
+	if !errors.Is(err, ErrNoCUDA) {
+		t.Fatalf("New: got %v, want ErrNoCUDA", err)
+	}
+	if _, err := Devices(); !errors.Is(err, ErrNoCUDA) {
+		t.Fatalf("Devices: got %v, want ErrNoCUDA", err)
+	}
+}

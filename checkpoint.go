@@ -1,0 +1,153 @@
+package degen
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+var statusCodes = []Status{Training, Converged, Diverged, NotConverged}
+
+// writeCheckpoint saves everything the loop needs to continue bit for bit:
+// the backend state, each network's schedule and status, and the position
+// (epoch, step) of the next step, in one NPZ file written atomically.
+func (t *trainer) writeCheckpoint() error {
+	s, p := t.run.Dims.S, t.run.Layout.P
+	codes := make([]int32, s)
+	for i, st := range t.status {
+		for c, sc := range statusCodes {
+			if st == sc {
+				codes[i] = int32(c)
+			}
+		}
+	}
+	ints := func(v []int) []int64 {
+		out := make([]int64, len(v))
+		for i, x := range v {
+			out[i] = int64(x)
+		}
+		return out
+	}
+	index := make([]int64, s)
+	for i, spec := range t.run.Specs {
+		index[i] = int64(spec.Index)
+	}
+	return WriteNPZ(filepath.Join(t.dir, CheckpointFile),
+		NamedArray{"params", []int{s, p}, t.state.Params},
+		NamedArray{"adam_m", []int{s, p}, t.state.AdamM},
+		NamedArray{"adam_v", []int{s, p}, t.state.AdamV},
+		NamedArray{"adam_step", []int{s}, t.state.AdamStep},
+		NamedArray{"networks", []int{s}, index},
+		NamedArray{"lr", []int{s}, t.lr},
+		NamedArray{"best", []int{s}, t.best},
+		NamedArray{"bad", []int{s}, ints(t.bad)},
+		NamedArray{"below", []int{s}, ints(t.below)},
+		NamedArray{"status", []int{s}, codes},
+		NamedArray{"epochs", []int{s}, ints(t.epochs)},
+		NamedArray{"steps", []int{s}, ints(t.steps)},
+		NamedArray{"final_loss", []int{s}, t.finalLoss},
+		NamedArray{"epoch_sum", []int{s}, t.epochSum},
+		NamedArray{"epoch_count", []int{s}, ints(t.epochCount)},
+		NamedArray{"position", []int{2}, []int64{int64(t.epoch), int64(t.step)}},
+	)
+}
+
+// loadCheckpoint restores the trainer from dir's checkpoint, checking that
+// it belongs to this run, and cuts metrics.csv back to the checkpoint.
+func (t *trainer) loadCheckpoint() error {
+	path := filepath.Join(t.dir, CheckpointFile)
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("cannot resume: %s has no checkpoint (%s)", t.dir, CheckpointFile)
+	}
+	s, p := t.run.Dims.S, t.run.Layout.P
+	read := func(name string, shape ...int) ([]float64, error) {
+		a, err := ReadNPZArray(path, name)
+		if err != nil {
+			return nil, fmt.Errorf("checkpoint is corrupted: %w", err)
+		}
+		if !slices.Equal(a.Shape, shape) {
+			return nil, fmt.Errorf("checkpoint %s: %s has shape %v, want %v (does it belong to this run?)", path, name, a.Shape, shape)
+		}
+		return a.Data, nil
+	}
+	f32 := func(dst []float32, name string) error {
+		v, err := read(name, s, p)
+		for i := range v {
+			dst[i] = float32(v[i])
+		}
+		return err
+	}
+	for _, x := range []struct {
+		dst  []float32
+		name string
+	}{{t.state.Params, "params"}, {t.state.AdamM, "adam_m"}, {t.state.AdamV, "adam_v"}} {
+		if err := f32(x.dst, x.name); err != nil {
+			return err
+		}
+	}
+	perNet := map[string][]float64{}
+	for _, name := range []string{"adam_step", "networks", "lr", "best", "bad", "below", "status", "epochs", "steps", "final_loss", "epoch_sum", "epoch_count"} {
+		v, err := read(name, s)
+		if err != nil {
+			return err
+		}
+		perNet[name] = v
+	}
+	pos, err := read("position", 2)
+	if err != nil {
+		return err
+	}
+	for i, spec := range t.run.Specs {
+		if int(perNet["networks"][i]) != spec.Index {
+			return fmt.Errorf("checkpoint %s holds network %d in slot %d, run.json says %d", path, int(perNet["networks"][i]), i, spec.Index)
+		}
+		code := int(perNet["status"][i])
+		if code < 0 || code >= len(statusCodes) {
+			return fmt.Errorf("checkpoint %s: bad status code %d", path, code)
+		}
+		t.state.AdamStep[i] = int32(perNet["adam_step"][i])
+		t.lr[i], t.best[i] = perNet["lr"][i], perNet["best"][i]
+		t.bad[i], t.below[i] = int(perNet["bad"][i]), int(perNet["below"][i])
+		t.status[i] = statusCodes[code]
+		t.epochs[i], t.steps[i] = int(perNet["epochs"][i]), int(perNet["steps"][i])
+		t.finalLoss[i] = perNet["final_loss"][i]
+		t.epochSum[i], t.epochCount[i] = perNet["epoch_sum"][i], int(perNet["epoch_count"][i])
+	}
+	t.epoch, t.step = int(pos[0]), int(pos[1])
+	if t.epoch < 0 || t.step < 0 || t.step >= t.run.Config.StepsPerEpoch {
+		return fmt.Errorf("checkpoint %s: bad position epoch %d step %d", path, t.epoch, t.step)
+	}
+	return t.truncateMetrics()
+}
+
+// truncateMetrics keeps the metrics rows of the epochs before the
+// checkpoint, so a resumed run's metrics.csv equals an uninterrupted one's.
+func (t *trainer) truncateMetrics() error {
+	path := filepath.Join(t.dir, MetricsFile)
+	f, err := os.Open(path)
+	if err != nil {
+		return t.writeMetricsHeader()
+	}
+	defer f.Close()
+	var kept strings.Builder
+	kept.WriteString(metricsHeader)
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		epoch, _, ok := strings.Cut(line, ",")
+		if e, err := strconv.Atoi(epoch); ok && err == nil && e < t.epoch {
+			kept.WriteString(line + "\n")
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	return WriteAtomic(path, func(f *os.File) error {
+		_, err := f.WriteString(kept.String())
+		return err
+	})
+}

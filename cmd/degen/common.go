@@ -1,0 +1,84 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"degen"
+	"degen/cpu"
+	"degen/gpu"
+)
+
+// usageError marks bad flags, arguments or input files: exit code 2.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// Flags shared by several commands.
+var (
+	jsonFlag    = &cli.BoolFlag{Name: "json", Usage: "print results as JSON on stdout"}
+	quietFlag   = &cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output"}
+	backendFlag = &cli.StringFlag{Name: "backend", Value: "cpu", Usage: "compute backend: cpu or gpu (gpu needs the CUDA build, degen-cuda)"}
+)
+
+// backendFactory returns the factory for a backend name.
+func backendFactory(name string) (degen.BackendFactory, error) {
+	switch name {
+	case "cpu":
+		return func(d degen.Dims, m degen.Model, gamma []float32) (degen.Backend, error) {
+			return cpu.New(d, m, gamma)
+		}, nil
+	case "gpu":
+		return func(d degen.Dims, m degen.Model, gamma []float32) (degen.Backend, error) {
+			return gpu.New(d, m, gamma)
+		}, nil
+	}
+	return nil, usagef("unknown backend %q (want cpu or gpu)", name)
+}
+
+func stderrIsTerminal() bool { return term.IsTerminal(int(os.Stderr.Fd())) }
+
+// logLine prints a progress line on stderr when no progress bar is shown
+// (stderr is not a terminal) and not quiet.
+func logLine(quiet bool, format string, args ...any) {
+	if !quiet && !stderrIsTerminal() {
+		fmt.Fprintf(os.Stderr, format+"\n", args...)
+	}
+}
+
+// printJSON writes v as indented JSON to w.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// newProgress returns a progress bar on stderr counting to total, or a bar
+// that prints nothing when quiet or when stderr is not a terminal (logs then
+// get one line per epoch from the caller instead, see logLine).
+func newProgress(total int64, desc string, quiet bool) *progressbar.ProgressBar {
+	if quiet || !stderrIsTerminal() {
+		return progressbar.DefaultSilent(total, desc)
+	}
+	return progressbar.NewOptions64(total,
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionSetWriter(os.Stderr),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionSetWidth(24),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(os.Stderr) }),
+	)
+}

@@ -1,0 +1,188 @@
+package degen
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+
+	"github.com/sbinet/npyio/npy"
+	"github.com/sbinet/npyio/npz"
+)
+
+// Array is a dense row-major array read from an NPZ file, converted to float64.
+type Array struct {
+	Name  string
+	Shape []int
+	Data  []float64
+}
+
+// Size is the number of elements implied by the shape.
+func (a *Array) Size() int { return shapeSize(a.Shape) }
+
+// NamedArray is one array to write: Data is a flat row-major []float64,
+// []float32, []int32 or []int64 whose length matches Shape.
+type NamedArray struct {
+	Name  string
+	Shape []int
+	Data  any
+}
+
+// ReadNPZArray reads the array name from the NPZ file at path. Float and
+// integer arrays of any width are converted to float64.
+func ReadNPZArray(path, name string) (*Array, error) {
+	r, err := npz.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer r.Close()
+	return readNPZArray(r, path, name)
+}
+
+// NPZKeys lists the array names in the NPZ file at path.
+func NPZKeys(path string) ([]string, error) {
+	r, err := npz.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer r.Close()
+	return append([]string(nil), r.Keys()...), nil
+}
+
+func readNPZArray(r *npz.Reader, path, name string) (*Array, error) {
+	hdr := r.Header(name)
+	if hdr == nil {
+		return nil, fmt.Errorf("%s: no array %q (it has %v)", path, name, r.Keys())
+	}
+	if hdr.Descr.Fortran {
+		return nil, fmt.Errorf("%s: array %q is stored in Fortran order; save it with numpy.ascontiguousarray", path, name)
+	}
+	shape := append([]int(nil), hdr.Descr.Shape...)
+	n := shapeSize(shape)
+	out := &Array{Name: name, Shape: shape, Data: make([]float64, n)}
+	readInto := func(ptr any, convert func(i int)) error {
+		if err := r.Read(name, ptr); err != nil {
+			return fmt.Errorf("%s: array %q: %w", path, name, err)
+		}
+		if reflect.ValueOf(ptr).Elem().Len() != n {
+			return fmt.Errorf("%s: array %q is truncated", path, name)
+		}
+		for i := 0; i < n; i++ {
+			convert(i)
+		}
+		return nil
+	}
+	var err error
+	switch npy.TypeFrom(hdr.Descr.Type) {
+	case reflect.TypeOf(float32(0)):
+		v := make([]float32, n)
+		err = readInto(&v, func(i int) { out.Data[i] = float64(v[i]) })
+	case reflect.TypeOf(float64(0)):
+		v := make([]float64, n)
+		err = readInto(&v, func(i int) { out.Data[i] = v[i] })
+	case reflect.TypeOf(int32(0)):
+		v := make([]int32, n)
+		err = readInto(&v, func(i int) { out.Data[i] = float64(v[i]) })
+	case reflect.TypeOf(int64(0)):
+		v := make([]int64, n)
+		err = readInto(&v, func(i int) { out.Data[i] = float64(v[i]) })
+	case reflect.TypeOf(false):
+		v := make([]bool, n)
+		err = readInto(&v, func(i int) {
+			if v[i] {
+				out.Data[i] = 1
+			}
+		})
+	default:
+		return nil, fmt.Errorf("%s: array %q has unsupported dtype %s (want float32, float64, int32, int64 or bool)", path, name, hdr.Descr.Type)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// WriteNPZ writes the arrays to an NPZ file at path, atomically: the data go
+// to a temporary file in the same directory that is renamed over path only
+// once complete.
+func WriteNPZ(path string, arrays ...NamedArray) error {
+	return WriteAtomic(path, func(f *os.File) error {
+		w := npz.NewWriter(f)
+		for _, a := range arrays {
+			v, err := nested(a)
+			if err != nil {
+				return err
+			}
+			if err := w.Write(a.Name, v); err != nil {
+				return err
+			}
+		}
+		return w.Close()
+	})
+}
+
+// nested returns a pointer to a view of the flat data as a fixed-size
+// multi-dimensional Go array ([d0][d1]...T), the form from which npyio writes
+// an N-dimensional array with its shape.
+func nested(a NamedArray) (any, error) {
+	rv := reflect.ValueOf(a.Data)
+	if rv.Kind() != reflect.Slice {
+		return nil, fmt.Errorf("npz: array %q: data must be a slice, got %T", a.Name, a.Data)
+	}
+	if len(a.Shape) == 0 || rv.Len() != shapeSize(a.Shape) {
+		return nil, fmt.Errorf("npz: array %q: %d elements do not fill shape %v", a.Name, rv.Len(), a.Shape)
+	}
+	if rv.Len() == 0 {
+		return a.Data, nil
+	}
+	t := rv.Type().Elem()
+	for i := len(a.Shape) - 1; i >= 0; i-- {
+		t = reflect.ArrayOf(a.Shape[i], t)
+	}
+	return reflect.NewAt(t, rv.Index(0).Addr().UnsafePointer()).Interface(), nil
+}
+
+func shapeSize(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}
+
+// WriteAtomic creates path through a temporary file in the same directory:
+// write fills it, and it is synced and renamed over path only if write and
+// the close succeed, so a reader never sees a half-written file.
+func WriteAtomic(path string, write func(f *os.File) error) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	fail := func(err error) error {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := write(f); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

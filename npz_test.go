@@ -1,0 +1,89 @@
+package degen
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestNPZRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.npz")
+	f32 := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
+	f64 := []float64{0.5, -1.5, 2.25}
+	i32 := []int32{3, 1, 4, 1, 5}
+	err := WriteNPZ(path,
+		NamedArray{"cube", []int{2, 3, 2}, f32},
+		NamedArray{"vec", []int{3}, f64},
+		NamedArray{"idx", []int{5}, i32},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ReadNPZArray(path, "cube")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(a.Shape, []int{2, 3, 2}) {
+		t.Fatalf("shape %v", a.Shape)
+	}
+	for i, v := range f32 {
+		if a.Data[i] != float64(v) {
+			t.Fatalf("cube[%d] = %g, want %g", i, a.Data[i], v)
+		}
+	}
+	v, err := ReadNPZArray(path, "vec")
+	if err != nil || !slices.Equal(v.Data, f64) {
+		t.Fatalf("vec %v %v", v, err)
+	}
+	idx, err := ReadNPZArray(path, "idx")
+	if err != nil || idx.Data[4] != 5 {
+		t.Fatalf("idx %v %v", idx, err)
+	}
+	if _, err := ReadNPZArray(path, "missing"); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Fatalf("want an error naming the missing array, got %v", err)
+	}
+}
+
+func TestNPZErrors(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "b.npz")
+	if err := WriteNPZ(path, NamedArray{"x", []int{2, 2}, []float32{1, 2, 3}}); err == nil {
+		t.Fatal("want a shape error")
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatal("a failed write left a file behind")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 0 {
+		t.Fatalf("temporary files left behind: %v", entries)
+	}
+	if err := os.WriteFile(path, []byte("not a zip"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadNPZArray(path, "x"); err == nil {
+		t.Fatal("want an error for a corrupted file")
+	}
+}
+
+func FuzzReadNPZ(f *testing.F) {
+	dir := f.TempDir()
+	good := filepath.Join(dir, "good.npz")
+	if err := WriteNPZ(good, NamedArray{"x", []int{2, 3}, []float32{1, 2, 3, 4, 5, 6}}); err != nil {
+		f.Fatal(err)
+	}
+	data, _ := os.ReadFile(good)
+	f.Add(data)
+	f.Add(data[:len(data)/2])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := filepath.Join(t.TempDir(), "f.npz")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		a, err := ReadNPZArray(p, "x")
+		if err == nil && len(a.Data) != a.Size() {
+			t.Fatalf("read %d elements for shape %v", len(a.Data), a.Shape)
+		}
+	})
+}

@@ -1,0 +1,387 @@
+package degen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"degen/tasks"
+)
+
+// BackendFactory builds a backend for an ensemble; gamma (S) is each network's
+// rate-cell readout scale.
+type BackendFactory func(d Dims, m Model, gamma []float32) (Backend, error)
+
+// Progress is what the training loop reports after every step.
+type Progress struct {
+	Epoch, MaxEpochs int     // the current epoch (0-based) and the budget
+	Step, Steps      int     // the step within the epoch and steps per epoch
+	Networks         int     // networks in the ensemble
+	Active           int     // networks still training
+	Converged        int     // networks that converged
+	Diverged         int     // networks that diverged
+	MeanLoss         float64 // mean loss over active networks at this step
+	EpochDone        bool    // true on the last step of an epoch
+}
+
+// ErrInterrupted is returned by Train when its context was cancelled: the run
+// directory then holds a checkpoint that `degen train --resume` continues.
+var ErrInterrupted = errors.New("training interrupted; checkpoint saved")
+
+// Run is a prepared training run: the config, the task and the ensemble.
+type Run struct {
+	Config  Config
+	Task    tasks.Task
+	Specs   []NetworkSpec
+	Dims    Dims
+	Layout  Layout
+	Backend string // backend name, recorded in run.json
+}
+
+// NewRun validates the config and builds its task and ensemble.
+func NewRun(cfg Config, backend string) (*Run, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	task, err := tasks.New(cfg.Task, cfg.Knobs)
+	if err != nil {
+		return nil, err
+	}
+	specs := cfg.Networks()
+	d := Dims{S: len(specs), B: cfg.Batch, T: task.Steps(false), I: task.Inputs(), H: cfg.Hidden, O: task.Outputs()}
+	if err := d.Check(); err != nil {
+		return nil, err
+	}
+	return &Run{Config: cfg, Task: task, Specs: specs, Dims: d, Layout: NewLayout(d.H, d.I, d.O), Backend: backend}, nil
+}
+
+// Threshold is the convergence threshold in use.
+func (r *Run) Threshold() float64 {
+	if r.Config.Threshold > 0 {
+		return r.Config.Threshold
+	}
+	return r.Task.Threshold()
+}
+
+// Gamma returns each network's gamma as float32 (S).
+func (r *Run) Gamma() []float32 {
+	g := make([]float32, len(r.Specs))
+	for s, spec := range r.Specs {
+		g[s] = float32(spec.Condition.Gamma)
+	}
+	return g
+}
+
+// InitialParams returns the ensemble's initial parameters (S, P).
+func (r *Run) InitialParams() []float32 {
+	p := make([]float32, r.Dims.S*r.Layout.P)
+	for s, spec := range r.Specs {
+		InitParams(r.Config.Model(), r.Layout, r.Config.Seed, spec.SeedIndex, p[s*r.Layout.P:(s+1)*r.Layout.P])
+	}
+	return p
+}
+
+// PrepareDir makes dir ready for a new run: it creates it, and refuses an
+// existing run directory unless force is set, in which case degen's own
+// files in it are removed (nothing else is touched).
+func PrepareDir(dir string, force bool) error {
+	if _, err := os.Stat(filepath.Join(dir, RunFile)); err == nil {
+		if !force {
+			return fmt.Errorf("%s already holds a run; use --resume to continue it or --force to replace it", dir)
+		}
+		for _, name := range []string{RunFile, WeightsFile, MetricsFile, CheckpointFile, EvalFile, StatesFile} {
+			if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cannot create run directory: %w", err)
+	}
+	probe, err := os.CreateTemp(dir, ".degen-write-test*")
+	if err != nil {
+		return fmt.Errorf("run directory %s is not writable: %w", dir, err)
+	}
+	probe.Close()
+	return os.Remove(probe.Name())
+}
+
+// trainer is the state of the training loop for every network of a run.
+type trainer struct {
+	run   *Run
+	dir   string
+	be    Backend
+	state *TrainState
+
+	lr         []float64 // current learning rate (after the plateau schedule)
+	best       []float64 // best epoch loss seen by the plateau schedule
+	bad        []int     // epochs since the plateau schedule last improved
+	below      []int     // consecutive epochs below the threshold
+	status     []Status
+	epochs     []int
+	steps      []int
+	finalLoss  []float64
+	epochSum   []float64 // loss summed over the current epoch's steps
+	epochCount []int     // steps counted in epochSum
+
+	epoch, step int // position of the next step
+}
+
+// Train trains the run in dir from scratch (resume false) or from dir's
+// checkpoint, until every network has converged, diverged or run out of
+// epochs, or ctx is cancelled (then it saves a checkpoint and returns
+// ErrInterrupted). It writes run.json, weights.npz, metrics.csv and the
+// checkpoint; the final run.json is returned.
+func Train(ctx context.Context, run *Run, dir string, factory BackendFactory, resume bool, progress func(Progress)) (*RunInfo, error) {
+	be, err := factory(run.Dims, run.Config.Model(), run.Gamma())
+	if err != nil {
+		return nil, err
+	}
+	defer be.Close()
+	t := newTrainer(run, dir, be)
+	if resume {
+		if err := t.loadCheckpoint(); err != nil {
+			return nil, err
+		}
+	} else {
+		copy(t.state.Params, run.InitialParams())
+		if err := t.writeMetricsHeader(); err != nil {
+			return nil, err
+		}
+	}
+	if err := be.SetState(t.state); err != nil {
+		return nil, err
+	}
+	if err := t.loop(ctx, progress); err != nil {
+		if errors.Is(err, ErrInterrupted) {
+			if serr := t.save(); serr != nil {
+				return nil, fmt.Errorf("interrupted, and the checkpoint could not be saved: %w", serr)
+			}
+		}
+		return t.info(), err
+	}
+	return t.info(), t.save()
+}
+
+func newTrainer(run *Run, dir string, be Backend) *trainer {
+	s := run.Dims.S
+	t := &trainer{run: run, dir: dir, be: be, state: NewTrainState(s, run.Layout),
+		lr: make([]float64, s), best: make([]float64, s), bad: make([]int, s), below: make([]int, s),
+		status: make([]Status, s), epochs: make([]int, s), steps: make([]int, s), finalLoss: make([]float64, s),
+		epochSum: make([]float64, s), epochCount: make([]int, s)}
+	for i, spec := range run.Specs {
+		t.lr[i] = spec.Condition.LR
+		if run.Config.Cell == Rate {
+			t.lr[i] *= spec.Condition.Gamma // eta = gamma * eta0
+		}
+		t.best[i] = math.Inf(1)
+		t.status[i] = Training
+		t.finalLoss[i] = math.NaN()
+	}
+	return t
+}
+
+func (t *trainer) loop(ctx context.Context, progress func(Progress)) error {
+	cfg := t.run.Config
+	d := t.run.Dims
+	task := t.run.Task
+	n := d.S
+	if cfg.SharedData {
+		n = 1
+	}
+	batch := tasks.NewBatchFor(task, n, d.B, false)
+	keys := make([]tasks.Key, n)
+	hyper := &Hyper{LR: make([]float32, d.S), L1: make([]float32, d.S), Nuclear: make([]float32, d.S), ClipNorm: float32(cfg.ClipNorm)}
+	for s, spec := range t.run.Specs {
+		hyper.L1[s] = float32(spec.Condition.L1)
+		hyper.Nuclear[s] = float32(spec.Condition.Nuclear)
+	}
+	active := make([]bool, d.S)
+	loss := make([]float32, d.S)
+	threshold := t.run.Threshold()
+	for ; t.epoch < cfg.MaxEpochs; t.epoch++ {
+		for ; t.step < cfg.StepsPerEpoch; t.step++ {
+			nActive := 0
+			for s := range active {
+				active[s] = t.status[s] == Training
+				if active[s] {
+					nActive++
+				}
+				hyper.LR[s] = float32(t.lr[s])
+			}
+			if nActive == 0 {
+				return nil
+			}
+			if ctx.Err() != nil {
+				return ErrInterrupted
+			}
+			global := uint64(t.epoch*cfg.StepsPerEpoch + t.step)
+			for k := range keys {
+				keys[k] = tasks.Key{Seed: cfg.Seed, Network: t.run.Specs[k].SeedIndex, Step: global}
+				if cfg.SharedData {
+					keys[k].Network = 0
+				}
+			}
+			if err := tasks.Generate(task, batch, keys, false); err != nil {
+				return err
+			}
+			if err := t.be.Step(batch, hyper, active, loss); err != nil {
+				return err
+			}
+			sum := 0.0
+			for s := range active {
+				if !active[s] {
+					continue
+				}
+				t.steps[s]++
+				l := float64(loss[s])
+				if math.IsNaN(l) || math.IsInf(l, 0) {
+					t.status[s] = Diverged
+					t.finalLoss[s] = l
+					continue
+				}
+				t.epochSum[s] += l
+				t.epochCount[s]++
+				sum += l
+			}
+			if progress != nil {
+				p := t.progress()
+				p.Step, p.MeanLoss = t.step, sum/float64(max(nActive, 1))
+				p.EpochDone = t.step == cfg.StepsPerEpoch-1
+				progress(p)
+			}
+		}
+		if err := t.endEpoch(threshold); err != nil {
+			return err
+		}
+		t.step = 0
+		if t.epoch%10 == 9 {
+			if err := t.save(); err != nil {
+				return err
+			}
+		}
+	}
+	for s := range t.status {
+		if t.status[s] == Training {
+			t.status[s] = NotConverged
+		}
+	}
+	return nil
+}
+
+// endEpoch applies early stopping and the plateau schedule to every network
+// that trained this epoch, and appends its metrics rows.
+func (t *trainer) endEpoch(threshold float64) error {
+	cfg := t.run.Config
+	var rows strings.Builder
+	for s := range t.status {
+		if t.epochCount[s] == 0 {
+			if t.status[s] == Diverged && t.epochs[s] == t.epoch {
+				t.epochs[s]++
+				fmt.Fprintf(&rows, "%d,%d,%s,%g,%s\n", t.epoch, t.run.Specs[s].Index, "NaN", t.lr[s], t.status[s])
+			}
+			continue
+		}
+		l := t.epochSum[s] / float64(t.epochCount[s])
+		t.epochSum[s], t.epochCount[s] = 0, 0
+		t.finalLoss[s] = l
+		t.epochs[s]++
+		if t.status[s] == Training {
+			if l < threshold {
+				t.below[s]++
+				if t.below[s] > cfg.Patience {
+					t.status[s] = Converged
+				}
+			} else {
+				t.below[s] = 0
+			}
+			// ReduceLROnPlateau, PyTorch's defaults: mode min, relative threshold 1e-4.
+			if l < t.best[s]*(1-1e-4) {
+				t.best[s], t.bad[s] = l, 0
+			} else if t.bad[s]++; t.bad[s] > cfg.PlateauPatience {
+				t.lr[s] *= cfg.PlateauFactor
+				t.bad[s] = 0
+			}
+		}
+		fmt.Fprintf(&rows, "%d,%d,%.9g,%g,%s\n", t.epoch, t.run.Specs[s].Index, l, t.lr[s], t.status[s])
+	}
+	return t.appendMetrics(rows.String())
+}
+
+func (t *trainer) progress() Progress {
+	p := Progress{Epoch: t.epoch, MaxEpochs: t.run.Config.MaxEpochs, Steps: t.run.Config.StepsPerEpoch, Networks: len(t.status)}
+	for _, st := range t.status {
+		switch st {
+		case Training:
+			p.Active++
+		case Converged:
+			p.Converged++
+		case Diverged:
+			p.Diverged++
+		}
+	}
+	return p
+}
+
+func (t *trainer) info() *RunInfo {
+	cfg := t.run.Config
+	info := &RunInfo{Version: Version, Backend: t.run.Backend, Config: cfg, Knobs: t.run.Task.Knobs(),
+		Threshold: t.run.Threshold(), Dims: t.run.Dims, Epoch: t.epoch, Finished: true}
+	for s, spec := range t.run.Specs {
+		if t.status[s] == Training {
+			info.Finished = false
+		}
+		final := t.finalLoss[s]
+		info.Networks = append(info.Networks, NetworkStatus{NetworkSpec: spec, Status: t.status[s],
+			Converged: t.status[s] == Converged, Diverged: t.status[s] == Diverged,
+			Epochs: t.epochs[s], Steps: t.steps[s], FinalLoss: jsonFloat(final), LR: t.lr[s]})
+	}
+	return info
+}
+
+// jsonFloat maps NaN and Inf, which JSON cannot hold, to -1.
+func jsonFloat(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return -1
+	}
+	return v
+}
+
+// save writes the checkpoint, weights.npz and run.json.
+func (t *trainer) save() error {
+	if err := t.be.State(t.state); err != nil {
+		return err
+	}
+	if err := t.writeCheckpoint(); err != nil {
+		return err
+	}
+	if err := WriteWeights(t.dir, t.run.Layout, t.state.Params, t.run.InitialParams()); err != nil {
+		return err
+	}
+	return WriteRunInfo(t.dir, t.info())
+}
+
+const metricsHeader = "epoch,network,loss,lr,status\n"
+
+func (t *trainer) writeMetricsHeader() error {
+	return WriteAtomic(filepath.Join(t.dir, MetricsFile), func(f *os.File) error {
+		_, err := f.WriteString(metricsHeader)
+		return err
+	})
+}
+
+func (t *trainer) appendMetrics(rows string) error {
+	f, err := os.OpenFile(filepath.Join(t.dir, MetricsFile), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	if _, err := f.WriteString(rows); err != nil {
+		f.Close()
+		return fmt.Errorf("metrics: %w", err)
+	}
+	return f.Close()
+}

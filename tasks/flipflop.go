@@ -1,5 +1,7 @@
 package tasks
 
+import "fmt"
+
 // Limits shared by the knobs of every task: they keep counters within 32 bits
 // and a single trial's arrays within memory.
 const (
@@ -15,7 +17,7 @@ var flipFlopInfo = Info{
 	Knobs: []Knob{
 		{Name: "bits", Default: 3, Min: 1, Max: maxChannels, Integer: true,
 			Description: "number of channels N (2^N stable states); 3 as in FixedPointFinder and the reference study"},
-		{Name: "p", Default: 0.2, Min: 0x1p-52, Max: 1,
+		{Name: "p", Default: 0.2, Min: 0, Max: 1,
 			Description: "pulse probability per channel and step, in (0, 1]; 0.2 as the peer PyTorch script (unknown in the paper)"},
 		{Name: "steps", Default: 100, Min: 1, Max: maxSteps, Integer: true,
 			Description: "trial length T in distribution; 100 as the first author's later code and the peer script"},
@@ -42,7 +44,11 @@ type FlipFlop struct {
 }
 
 func newFlipFlop(k map[string]float64) (*FlipFlop, error) {
-	return &FlipFlop{knobs: k, bits: int(k["bits"]), p: k["p"], steps: int(k["steps"])}, nil
+	f := &FlipFlop{knobs: k, bits: int(k["bits"]), p: k["p"], steps: int(k["steps"])}
+	if !(f.p > 0) {
+		return nil, fmt.Errorf("p must be in (0, 1], got %g (no pulse would ever come after t=0)", f.p)
+	}
+	return f, nil
 }
 
 // Name returns "flipflop".
@@ -72,19 +78,21 @@ func (f *FlipFlop) Knobs() map[string]float64 { return copyKnobs(f.knobs) }
 func (f *FlipFlop) Fill(b *Batch, n int, key Key, ood bool) {
 	x, y, mask := slot(f, b, n, ood)
 	s := NewStream(key)
-	for trial := 0; trial < b.B; trial++ {
-		for c := 0; c < f.bits; c++ {
-			last := float32(0)
-			for t := 0; t < b.T; t++ {
-				if t == 0 || s.Float64(trial, t, c, 0) < f.p {
-					last = 1
-					if s.Float64(trial, t, c, 1) >= 0.5 {
-						last = -1
+	last := make([]float32, b.B*f.bits) // (B, N) sign of the last pulse
+	for t := 0; t < b.T; t++ {
+		for trial := 0; trial < b.B; trial++ {
+			cell := s.At(trial, t)
+			held := last[trial*f.bits : (trial+1)*f.bits]
+			for c := range held {
+				if t == 0 || cell.Float64(c, 0) < f.p {
+					held[c] = 1
+					if cell.Float64(c, 1) >= 0.5 {
+						held[c] = -1
 					}
-					x[(t*b.B+trial)*b.I+c] = last
+					x[(t*b.B+trial)*b.I+c] = held[c]
 				}
 				i := (t*b.B+trial)*b.O + c
-				y[i] = last
+				y[i] = held[c]
 				mask[i] = 1
 			}
 		}

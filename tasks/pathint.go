@@ -110,36 +110,41 @@ func (p *PathInt) Fill(b *Batch, n int, key Key, ood bool) {
 	r := NewStream(key)
 	a := p.arena
 	nh := p.headingInputs()
-	var pos, step [3]float64
+	pos := make([]float64, b.B*3) // (B, 3) positions, trial-major
+	var step [3]float64
 	var heading [4]float64 // 2D: cos theta, sin theta; 3D: cos phi, sin phi, cos psi, sin psi
 	// signOf[i] is the heading input that carries the sign of u_i.
 	signOf := [3]int{0, 1, 3}
 	for trial := 0; trial < b.B; trial++ {
-		xi := trial * b.I
-		yi := trial * b.O
+		xi, yi := trial*b.I, trial*b.O
 		for i := 0; i < p.dims; i++ {
-			pos[i] = r.Uniform(-a, a, trial, 0, i, 0)
-			x[xi+nh+1+i] = float32(pos[i] / a)
-			y[yi+i], mask[yi+i] = float32(pos[i]/a), 1
+			pi := r.Uniform(-a, a, trial, 0, i, 0)
+			pos[3*trial+i] = pi
+			x[xi+nh+1+i] = float32(pi / a)
+			y[yi+i], mask[yi+i] = float32(pi/a), 1
 		}
-		for t := 1; t < b.T; t++ {
-			theta := r.Uniform(0, 2*math.Pi, trial, t, 0, 0)
-			v := r.Uniform(p.speedMin, p.speedMax, trial, t, 2, 0)
-			heading[0], heading[1] = math.Cos(theta), math.Sin(theta)
+	}
+	for t := 1; t < b.T; t++ {
+		for trial := 0; trial < b.B; trial++ {
+			cell := r.At(trial, t)
+			theta := cell.Uniform(0, 2*math.Pi, 0, 0)
+			v := cell.Uniform(p.speedMin, p.speedMax, 2, 0)
+			heading[1], heading[0] = math.Sincos(theta)
 			if p.dims == 2 {
 				step[0], step[1] = v*heading[0], v*heading[1]
 			} else {
-				sinPsi := r.Uniform(-1, 1, trial, t, 1, 0)
+				sinPsi := cell.Uniform(-1, 1, 1, 0)
 				cosPsi := math.Sqrt(1 - sinPsi*sinPsi)
 				heading[2], heading[3] = cosPsi, sinPsi
 				step[0], step[1], step[2] = v*cosPsi*heading[0], v*cosPsi*heading[1], v*sinPsi
 			}
+			at := pos[3*trial : 3*trial+3]
 			for i := 0; i < p.dims; i++ {
-				if next := pos[i] + step[i]; next > a || next < -a {
+				if next := at[i] + step[i]; next > a || next < -a {
 					step[i] = -step[i]
 					heading[signOf[i]] = -heading[signOf[i]]
 				}
-				pos[i] += step[i]
+				at[i] += step[i]
 			}
 			xi := (t*b.B + trial) * b.I
 			for j := 0; j < nh; j++ {
@@ -148,7 +153,7 @@ func (p *PathInt) Fill(b *Batch, n int, key Key, ood bool) {
 			x[xi+nh] = float32(v / p.speedMax)
 			yi := (t*b.B + trial) * b.O
 			for i := 0; i < p.dims; i++ {
-				y[yi+i], mask[yi+i] = float32(pos[i]/a), 1
+				y[yi+i], mask[yi+i] = float32(at[i]/a), 1
 			}
 		}
 	}

@@ -63,7 +63,27 @@ func counters(hi, lo int) uint64 { return uint64(uint32(hi))<<32 | uint64(uint32
 
 // Uint64 returns the random word for the given counters.
 func (s Stream) Uint64(trial, t, channel, draw int) uint64 {
-	return absorb(absorb(s.key, counters(trial, t)), counters(channel, draw))
+	return s.At(trial, t).Uint64(channel, draw)
+}
+
+// Cell is a Stream with the trial and time counters absorbed, for drawing
+// many channels of one step: s.At(trial, t).Uint64(c, d) == s.Uint64(trial, t, c, d).
+type Cell struct {
+	h uint64
+}
+
+// At returns the cell of (trial, t): absorb(key, trial<<32 | t).
+func (s Stream) At(trial, t int) Cell { return Cell{h: absorb(s.key, counters(trial, t))} }
+
+// Uint64 returns the word absorb(cell, channel<<32 | draw).
+func (c Cell) Uint64(channel, draw int) uint64 { return absorb(c.h, counters(channel, draw)) }
+
+// Float64 returns a uniform value in [0, 1), as Stream.Float64.
+func (c Cell) Float64(channel, draw int) float64 { return wordFloat64(c.Uint64(channel, draw)) }
+
+// Uniform returns a value uniform in [lo, hi), as Stream.Uniform.
+func (c Cell) Uniform(lo, hi float64, channel, draw int) float64 {
+	return lo + (hi-lo)*c.Float64(channel, draw)
 }
 
 // Float64 returns a uniform value in [0, 1): (x >> 11) * 2^-53.
@@ -78,7 +98,7 @@ func (s Stream) Float32(trial, t, channel, draw int) float32 {
 
 // Uniform returns a value uniform in [lo, hi): lo + (hi - lo) * Float64.
 func (s Stream) Uniform(lo, hi float64, trial, t, channel, draw int) float64 {
-	return lo + (hi-lo)*s.Float64(trial, t, channel, draw)
+	return s.At(trial, t).Uniform(lo, hi, channel, draw)
 }
 
 // Intn returns an integer uniform in {0, ..., n-1}: floor(Float64 * n),

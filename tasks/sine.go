@@ -98,16 +98,32 @@ func (s *Sine) Frequency(k int) float64 {
 func (s *Sine) Fill(b *Batch, n int, key Key, ood bool) {
 	x, y, mask := slot(s, b, n, ood)
 	r := NewStream(key)
+	waves := make(map[int][]float32)         // frequency index -> y_t, t < T, computed once per Fill
+	in := make([]float32, b.B*s.channels)    // (B, N) static inputs
+	out := make([][]float32, b.B*s.channels) // (B, N) the wave of each trial and channel
 	for trial := 0; trial < b.B; trial++ {
 		for c := 0; c < s.channels; c++ {
-			f := s.Frequency(r.Intn(s.freqs, trial, 0, c, 0))
-			in := float32(f / s.fmax)
-			for t := 0; t < b.T; t++ {
-				x[(t*b.B+trial)*b.I+c] = in
-				i := (t*b.B+trial)*b.O + c
-				y[i] = float32(math.Sin(2 * math.Pi * f * s.dt * float64(t)))
-				mask[i] = 1
+			k := r.Intn(s.freqs, trial, 0, c, 0)
+			f := s.Frequency(k)
+			wave, ok := waves[k]
+			if !ok {
+				wave = make([]float32, b.T)
+				for t := range wave {
+					wave[t] = float32(math.Sin(2 * math.Pi * f * s.dt * float64(t)))
+				}
+				waves[k] = wave
 			}
+			in[trial*s.channels+c] = float32(f / s.fmax)
+			out[trial*s.channels+c] = wave
+		}
+	}
+	// I = O = N, so one step of all trials is the (B, N) block at t*B*N.
+	for t := 0; t < b.T; t++ {
+		base := t * b.B * s.channels
+		copy(x[base:base+len(in)], in)
+		for j, wave := range out {
+			y[base+j] = wave[t]
+			mask[base+j] = 1
 		}
 	}
 }

@@ -113,6 +113,8 @@ func (p *PathInt) Fill(b *Batch, n int, key Key, ood bool) {
 	pos := make([]float64, b.B*3) // (B, 3) positions, trial-major
 	var step [3]float64
 	var heading [4]float64 // 2D: cos theta, sin theta; 3D: cos phi, sin phi, cos psi, sin psi
+	// Products are wrapped in float64() so Go never fuses them into a
+	// multiply-add: the positions are then identical on every architecture.
 	// signOf[i] is the heading input that carries the sign of u_i.
 	signOf := [3]int{0, 1, 3}
 	for trial := 0; trial < b.B; trial++ {
@@ -131,12 +133,12 @@ func (p *PathInt) Fill(b *Batch, n int, key Key, ood bool) {
 			v := cell.Uniform(p.speedMin, p.speedMax, 2, 0)
 			heading[1], heading[0] = math.Sincos(theta)
 			if p.dims == 2 {
-				step[0], step[1] = v*heading[0], v*heading[1]
+				step[0], step[1] = float64(v*heading[0]), float64(v*heading[1])
 			} else {
 				sinPsi := cell.Uniform(-1, 1, 1, 0)
-				cosPsi := math.Sqrt(1 - sinPsi*sinPsi)
+				cosPsi := math.Sqrt(1 - float64(sinPsi*sinPsi))
 				heading[2], heading[3] = cosPsi, sinPsi
-				step[0], step[1], step[2] = v*cosPsi*heading[0], v*cosPsi*heading[1], v*sinPsi
+				step[0], step[1], step[2] = float64(v*cosPsi*heading[0]), float64(v*cosPsi*heading[1]), float64(v*sinPsi)
 			}
 			at := pos[3*trial : 3*trial+3]
 			for i := 0; i < p.dims; i++ {

@@ -14,18 +14,19 @@ import (
 // Knob describes one complexity knob of a task: its default, what it means,
 // and the values New accepts (Min <= v <= Max, an integer when Integer).
 type Knob struct {
-	Name        string
-	Default     float64
-	Description string
-	Min, Max    float64
-	Integer     bool
+	Name        string  `json:"name"`
+	Default     float64 `json:"default"`
+	Description string  `json:"description"`
+	Min         float64 `json:"min"`
+	Max         float64 `json:"max"`
+	Integer     bool    `json:"integer"`
 }
 
 // Info describes a registered task for listings such as `degen tasks`.
 type Info struct {
-	Name        string
-	Description string
-	Knobs       []Knob
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Knobs       []Knob `json:"knobs"`
 }
 
 // entry is one registered task: its description and a constructor that

@@ -41,10 +41,12 @@ func absorb(h, v uint64) uint64 { return mix64((h ^ v) + golden) }
 //	Normal  = sqrt(-2 ln(1 - u1)) * cos(2 pi u2)  (Box–Muller, float64)
 //	          u1 = Float64 of x, u2 = Float64 of mix64(x + golden)
 //
-// The words and the uniforms are bit-exact on every platform that has 64-bit
-// integer multiplication (a CUDA port needs only unsigned long long
-// arithmetic). Normals use log, sqrt and cos, whose last bit may differ
-// between libraries.
+// The words, the uniforms, Uniform and Intn are bit-exact on every platform
+// that has 64-bit integer multiplication and IEEE double arithmetic (a CUDA
+// port needs unsigned long long arithmetic, and __dmul_rn/__dadd_rn where a
+// product meets a sum, since nvcc fuses multiply-adds by default). Normals use
+// log, sqrt and cos, whose last bit may differ between math libraries; Go's
+// are the same on every architecture.
 //
 // A task names each of its random quantities by a fixed (channel, draw)
 // pair, so draws never collide, and a trial's values do not depend on the
@@ -83,7 +85,9 @@ func (c Cell) Float64(channel, draw int) float64 { return wordFloat64(c.Uint64(c
 
 // Uniform returns a value uniform in [lo, hi), as Stream.Uniform.
 func (c Cell) Uniform(lo, hi float64, channel, draw int) float64 {
-	return lo + (hi-lo)*c.Float64(channel, draw)
+	// float64() rounds the product, so no architecture fuses it into a
+	// multiply-add and the result is the same bits everywhere.
+	return lo + float64((hi-lo)*c.Float64(channel, draw))
 }
 
 // Float64 returns a uniform value in [0, 1): (x >> 11) * 2^-53.
@@ -96,7 +100,9 @@ func (s Stream) Float32(trial, t, channel, draw int) float32 {
 	return float32(s.Uint64(trial, t, channel, draw)>>40) * (1.0 / (1 << 24))
 }
 
-// Uniform returns a value uniform in [lo, hi): lo + (hi - lo) * Float64.
+// Uniform returns a value uniform in [lo, hi): lo + round((hi - lo) * Float64),
+// the product rounded to float64 before the sum (no fused multiply-add; a
+// CUDA port uses __dmul_rn and __dadd_rn).
 func (s Stream) Uniform(lo, hi float64, trial, t, channel, draw int) float64 {
 	return s.At(trial, t).Uniform(lo, hi, channel, draw)
 }

@@ -1,0 +1,16 @@
+// Package cuda is degen's only importer of gorgonia.org/cu. It owns the
+// driver context, module loading, device buffers and typed kernel launches,
+// and wraps every driver error with what was being done (kernel name and
+// launch shape for launches).
+//
+// The package builds only with the cuda tag (`make cuda`): gorgonia.org/cu's
+// init() calls cuInit and exits the process when no GPU or driver is
+// present, so the CUDA build is a separate binary, degen-cuda, and the
+// default build (degen) never links it.
+//
+// Threading: a CUDA context is bound to an OS thread. Context.Do locks the
+// calling goroutine to its thread, makes the context current and runs f;
+// every driver call of this package must run inside Do. Calls are the plain
+// driver functions (Function.Launch, MemcpyHtoD, ...), not cu.Ctx's channel
+// API, which costs 12-51 µs per call.
+package cuda

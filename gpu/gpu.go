@@ -1,0 +1,658 @@
+//go:build cuda
+
+package gpu
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"degen"
+	"degen/cuda"
+	"degen/kernels"
+	"degen/tasks"
+
+	"gonum.org/v1/gonum/mat"
+	"gorgonia.org/cu"
+)
+
+// ErrNoCUDA is never returned by the CUDA build; it exists so that callers
+// compile against both builds.
+var ErrNoCUDA = errors.New("degen was built without CUDA support; build with `make cuda` and run degen-cuda")
+
+// Devices lists the GPUs the driver sees.
+func Devices() ([]DeviceInfo, error) {
+	ds, err := cuda.Devices()
+	if err != nil {
+		return nil, fmt.Errorf("gpu: %w", err)
+	}
+	out := make([]DeviceInfo, len(ds))
+	for i, d := range ds {
+		out[i] = DeviceInfo{Ordinal: d.Ordinal, Name: d.Name, TotalBytes: d.TotalBytes, FreeBytes: d.FreeBytes,
+			Capability: d.Capability, Multiprocessors: d.SMs, SharedPerBlockKB: d.SharedOptinKB, Driver: d.Driver}
+	}
+	return out, nil
+}
+
+// Backend trains an ensemble on one GPU (device 0). All device buffers are
+// float32 (or int32) and laid out as the degen package documents.
+type Backend struct {
+	dims  degen.Dims
+	model degen.Model
+	lay   degen.Layout
+	rate  int32
+	tau   float32
+
+	ctx  *cuda.Context
+	mod  *cuda.Module
+	fwd  *cuda.Kernel
+	bwd  *cuda.Kernel
+	whh  *cuda.Kernel
+	adam *cuda.Kernel
+
+	fwdShape, bwdShape, whhShape, adamShape cuda.Shape
+	bc                                      int32 // trials per chunk of the sequence kernels
+
+	params, grad, adamM, adamV *cuda.Buffer // (S, P)
+	steps                      *cuda.Buffer // (S) int32
+	gamma                      *cuda.Buffer // (S)
+	hyper                      *cuda.Buffer // (4, S): lr, l1, nuclear, active (int32 bits)
+	loss                       *cuda.Buffer // (S)
+	polar                      *cuda.Buffer // (S, H, H), allocated on first use of the nuclear norm
+
+	// Buffers sized for tCap steps and nCap batch slots, grown on demand.
+	tCap, nCap      int
+	x, y, mask      *cuda.Buffer // (N, T, B, I), (N, T, B, O), (N, T, B, O)
+	states, delta   *cuda.Buffer // (S, T, B, H)
+	dy, yout        *cuda.Buffer // (S, T, B, O)
+	hyperHost       []float32
+	launched        []string // launches since the last synchronisation, for error messages
+	hostParams      []float32
+	closed          bool
+	bytesPerNetwork int64
+}
+
+var _ degen.Backend = (*Backend)(nil)
+
+// sharedFloats returns the dynamic shared memory, in floats, of rnn_forward
+// and rnn_backward for chunks of bc trials (see rnn.cu).
+func sharedFloats(d degen.Dims, rate bool, bc int) (fwd, bwd int) {
+	hp, bp := (d.H+7)&^7, (bc+7)&^7
+	bufs := 2
+	if rate {
+		bufs = 3
+	}
+	h, in, o := d.H, d.I, d.O
+	fwd = h*hp + bufs*h*bp + h*in + h + o*h + o + bp*in + bp*o + o*h + o + 32
+	bwd = h*hp + bufs*h*bp + o*h + bp*in + bp*o + h*in + h
+	return fwd, bwd
+}
+
+// threadsFor returns the block size of the sequence kernels: one thread per
+// 8x8 tile of (trials, units), at most 256, a multiple of 32.
+func threadsFor(h, bc int) int {
+	tiles := ((bc + 7) / 8) * ((h + 7) / 8)
+	n := (tiles + 31) / 32 * 32
+	return min(max(n, 32), 256)
+}
+
+// planChunk returns the number of trials per chunk so that both sequence
+// kernels fit in limit bytes of shared memory, balanced over the chunks.
+func planChunk(d degen.Dims, rate bool, limit int) (int, error) {
+	fits := func(bc int) bool {
+		f, b := sharedFloats(d, rate, bc)
+		return 4*max(f, b) <= limit
+	}
+	if !fits(1) {
+		f, _ := sharedFloats(d, rate, 1)
+		return 0, fmt.Errorf("hidden size H=%d needs %d KiB of shared memory per block (W_hh is staged there); this GPU allows %d KiB, so the GPU backend supports H up to about %d",
+			d.H, 4*f/1024, limit/1024, int(math.Sqrt(float64(limit/4)))-8)
+	}
+	best := 1
+	for bc := d.B; bc >= 1; bc-- {
+		if fits(bc) {
+			best = bc
+			break
+		}
+	}
+	chunks := (d.B + best - 1) / best
+	return (d.B + chunks - 1) / chunks, nil
+}
+
+// perNetworkBytes is the device memory one network needs for T steps.
+func perNetworkBytes(d degen.Dims, p int) int64 {
+	f := 4*int64(p) + 8 + int64(d.T)*int64(d.B)*(2*int64(d.H)+2*int64(d.O)+int64(d.I)+2*int64(d.O))
+	return 4 * f
+}
+
+// New makes the backend for dims d and model m on GPU 0; gamma (S) is each
+// network's rate-cell readout scale. It fails with a clear message when
+// there is no GPU, when the ensemble does not fit in device memory (naming
+// the memory needed and the largest S that fits) or when H is too large for
+// the shared-memory design.
+func New(d degen.Dims, m degen.Model, gamma []float32) (*Backend, error) {
+	if err := d.Check(); err != nil {
+		return nil, fmt.Errorf("gpu: %w", err)
+	}
+	if err := m.Check(); err != nil {
+		return nil, fmt.Errorf("gpu: %w", err)
+	}
+	if m.H != d.H {
+		return nil, fmt.Errorf("gpu: model has H=%d, dims H=%d", m.H, d.H)
+	}
+	if len(gamma) != d.S {
+		return nil, fmt.Errorf("gpu: gamma has %d values, want S=%d", len(gamma), d.S)
+	}
+	ctx, err := cuda.Open(0)
+	if err != nil {
+		return nil, fmt.Errorf("gpu: %w", err)
+	}
+	g := &Backend{dims: d, model: m, lay: degen.NewLayout(d.H, d.I, d.O), ctx: ctx, tau: float32(m.Tau)}
+	if m.Cell == degen.Rate {
+		g.rate = 1
+	}
+	g.bytesPerNetwork = perNetworkBytes(d, g.lay.P)
+	err = ctx.Do(func() error { return g.init(gamma) })
+	if err != nil {
+		g.Close()
+		return nil, fmt.Errorf("gpu: %w", err)
+	}
+	return g, nil
+}
+
+func (g *Backend) init(gamma []float32) error {
+	d := g.dims
+	free, total, err := g.ctx.MemInfo()
+	if err != nil {
+		return err
+	}
+	need := int64(d.S)*g.bytesPerNetwork + 64<<20
+	if need > free {
+		maxS := (free - 64<<20) / g.bytesPerNetwork
+		return fmt.Errorf("the ensemble needs %.2f GiB of GPU memory (S=%d networks x %.1f MiB for T=%d, B=%d, H=%d); %s has %.2f GiB free of %.2f GiB: at most S=%d networks fit",
+			float64(need)/(1<<30), d.S, float64(g.bytesPerNetwork)/(1<<20), d.T, d.B, d.H,
+			g.ctx.Info.Name, float64(free)/(1<<30), float64(total)/(1<<30), max(maxS, 0))
+	}
+	bc, err := planChunk(d, g.rate == 1, g.ctx.SharedOptin)
+	if err != nil {
+		return err
+	}
+	g.bc = int32(bc)
+	if g.mod, err = cuda.LoadModule(kernels.PTX); err != nil {
+		return err
+	}
+	for _, k := range []struct {
+		dst  **cuda.Kernel
+		name string
+	}{{&g.fwd, "rnn_forward"}, {&g.bwd, "rnn_backward"}, {&g.whh, "rnn_grad_whh"}, {&g.adam, "rnn_adam"}} {
+		if *k.dst, err = g.mod.Kernel(k.name); err != nil {
+			return err
+		}
+	}
+	fs, bs := sharedFloats(d, g.rate == 1, bc)
+	nt := threadsFor(d.H, bc)
+	g.fwdShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: nt, Shared: 4 * fs}
+	g.bwdShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: nt, Shared: 4 * bs}
+	tiles := (d.H + 63) / 64
+	g.whhShape = cuda.Shape{Grid: [2]int{tiles * tiles, d.S}, Block: 256}
+	g.adamShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: 256}
+	if err := g.fwd.SetMaxDynamicShared(g.fwdShape.Shared); err != nil {
+		return err
+	}
+	if err := g.bwd.SetMaxDynamicShared(g.bwdShape.Shared); err != nil {
+		return err
+	}
+
+	sp := d.S * g.lay.P
+	for _, b := range []struct {
+		dst **cuda.Buffer
+		n   int
+	}{{&g.params, sp}, {&g.grad, sp}, {&g.adamM, sp}, {&g.adamV, sp}, {&g.steps, d.S},
+		{&g.gamma, d.S}, {&g.hyper, 4 * d.S}, {&g.loss, d.S}} {
+		if *b.dst, err = cuda.Alloc(b.n); err != nil {
+			return err
+		}
+	}
+	for _, b := range []*cuda.Buffer{g.params, g.adamM, g.adamV, g.steps} {
+		if err := b.Zero(b.N); err != nil {
+			return err
+		}
+	}
+	gm := make([]float32, d.S)
+	copy(gm, gamma)
+	if err := g.gamma.Upload(gm); err != nil {
+		return err
+	}
+	g.hyperHost = make([]float32, 4*d.S)
+	return g.ensure(d.T, d.S)
+}
+
+// ensure grows the step-sized buffers to hold t steps and n batch slots.
+func (g *Backend) ensure(t, n int) error {
+	if t <= g.tCap && n <= g.nCap {
+		return nil
+	}
+	d := g.dims
+	t, n = max(t, g.tCap), max(n, g.nCap)
+	for _, b := range []*cuda.Buffer{g.x, g.y, g.mask, g.states, g.delta, g.dy, g.yout} {
+		if err := b.Free(); err != nil {
+			return err
+		}
+	}
+	tb := t * d.B
+	var err error
+	for _, b := range []struct {
+		dst **cuda.Buffer
+		n   int
+	}{{&g.x, n * tb * d.I}, {&g.y, n * tb * d.O}, {&g.mask, n * tb * d.O},
+		{&g.states, d.S * tb * d.H}, {&g.delta, d.S * tb * d.H}, {&g.dy, d.S * tb * d.O}, {&g.yout, d.S * tb * d.O}} {
+		if *b.dst, err = cuda.Alloc(b.n); err != nil {
+			g.tCap, g.nCap = 0, 0
+			return fmt.Errorf("buffers for T=%d steps: %w", t, err)
+		}
+	}
+	g.tCap, g.nCap = t, n
+	return nil
+}
+
+// Dims returns the sizes the backend was built for.
+func (g *Backend) Dims() degen.Dims { return g.dims }
+
+func (g *Backend) checkState(st *degen.TrainState) error {
+	if st == nil {
+		return fmt.Errorf("nil train state")
+	}
+	n := g.dims.S * g.lay.P
+	if len(st.Params) < n || len(st.AdamM) < n || len(st.AdamV) < n || len(st.AdamStep) < g.dims.S {
+		return fmt.Errorf("train state has lengths params=%d m=%d v=%d steps=%d, want %d, %d, %d, %d",
+			len(st.Params), len(st.AdamM), len(st.AdamV), len(st.AdamStep), n, n, n, g.dims.S)
+	}
+	return nil
+}
+
+// SetState uploads parameters and Adam state.
+func (g *Backend) SetState(st *degen.TrainState) error {
+	if err := g.checkState(st); err != nil {
+		return fmt.Errorf("gpu: set state: %w", err)
+	}
+	n := g.dims.S * g.lay.P
+	err := g.ctx.Do(func() error {
+		for _, c := range []struct {
+			b   *cuda.Buffer
+			src []float32
+		}{{g.params, st.Params[:n]}, {g.adamM, st.AdamM[:n]}, {g.adamV, st.AdamV[:n]}} {
+			if err := c.b.Upload(c.src); err != nil {
+				return err
+			}
+		}
+		return g.steps.UploadInt32(st.AdamStep[:g.dims.S])
+	})
+	if err != nil {
+		return fmt.Errorf("gpu: set state: %w", err)
+	}
+	return nil
+}
+
+// State downloads parameters and Adam state into st.
+func (g *Backend) State(st *degen.TrainState) error {
+	if err := g.checkState(st); err != nil {
+		return fmt.Errorf("gpu: state: %w", err)
+	}
+	n := g.dims.S * g.lay.P
+	err := g.ctx.Do(func() error {
+		for _, c := range []struct {
+			b   *cuda.Buffer
+			dst []float32
+		}{{g.params, st.Params[:n]}, {g.adamM, st.AdamM[:n]}, {g.adamV, st.AdamV[:n]}} {
+			if err := c.b.Download(c.dst); err != nil {
+				return err
+			}
+		}
+		return g.steps.DownloadInt32(st.AdamStep[:g.dims.S])
+	})
+	if err != nil {
+		return fmt.Errorf("gpu: state: %w", err)
+	}
+	return nil
+}
+
+func (g *Backend) checkBatch(bt *tasks.Batch) error {
+	d := g.dims
+	if bt == nil {
+		return fmt.Errorf("nil batch")
+	}
+	if err := bt.Check(); err != nil {
+		return err
+	}
+	if bt.N != d.S && bt.N != 1 {
+		return fmt.Errorf("batch has N=%d slots, want S=%d or 1", bt.N, d.S)
+	}
+	if bt.B != d.B || bt.I != d.I || bt.O != d.O {
+		return fmt.Errorf("batch has B=%d I=%d O=%d, want B=%d I=%d O=%d", bt.B, bt.I, bt.O, d.B, d.I, d.O)
+	}
+	return nil
+}
+
+func (g *Backend) checkHyper(h *degen.Hyper, needLR bool) error {
+	s := g.dims.S
+	if h == nil {
+		return fmt.Errorf("nil hyperparameters")
+	}
+	if needLR && len(h.LR) != s {
+		return fmt.Errorf("LR has %d values, want S=%d", len(h.LR), s)
+	}
+	if h.L1 != nil && len(h.L1) != s {
+		return fmt.Errorf("L1 has %d values, want S=%d (or nil)", len(h.L1), s)
+	}
+	if h.Nuclear != nil && len(h.Nuclear) != s {
+		return fmt.Errorf("Nuclear has %d values, want S=%d (or nil)", len(h.Nuclear), s)
+	}
+	if !(h.ClipNorm >= 0) || math.IsInf(float64(h.ClipNorm), 0) {
+		return fmt.Errorf("ClipNorm = %g, want a finite value >= 0", h.ClipNorm)
+	}
+	return nil
+}
+
+func atLeast(name string, v []float32, n int) error {
+	if len(v) < n {
+		return fmt.Errorf("%s has %d elements, need %d", name, len(v), n)
+	}
+	return nil
+}
+
+// upload copies the batch to the device (inside Do).
+func (g *Backend) upload(bt *tasks.Batch) error {
+	if err := g.ensure(bt.T, bt.N); err != nil {
+		return err
+	}
+	if err := g.x.Upload(bt.X); err != nil {
+		return fmt.Errorf("batch inputs: %w", err)
+	}
+	if err := g.y.Upload(bt.Y); err != nil {
+		return fmt.Errorf("batch targets: %w", err)
+	}
+	if err := g.mask.Upload(bt.Mask); err != nil {
+		return fmt.Errorf("batch mask: %w", err)
+	}
+	return nil
+}
+
+// uploadHyper copies learning rates, penalties and the active mask (inside
+// Do) and returns whether any network uses the nuclear norm.
+func (g *Backend) uploadHyper(h *degen.Hyper, active []bool) (bool, error) {
+	s := g.dims.S
+	hh := g.hyperHost
+	clear(hh)
+	copy(hh[0:s], h.LR)
+	if h.L1 != nil {
+		copy(hh[s:2*s], h.L1)
+	}
+	nuc := false
+	if h.Nuclear != nil {
+		copy(hh[2*s:3*s], h.Nuclear)
+		for _, v := range h.Nuclear {
+			nuc = nuc || v != 0
+		}
+	}
+	for i := range s {
+		if active == nil || active[i] {
+			hh[3*s+i] = math.Float32frombits(1)
+		}
+	}
+	return nuc, g.hyper.Upload(hh)
+}
+
+// uploadPolar computes U V^T of every W_hh whose nuclear penalty is nonzero
+// on the host (float64 SVD) and uploads it (inside Do). A failed SVD (NaN or
+// Inf in W_hh) gives NaN, as on the CPU.
+func (g *Backend) uploadPolar(h *degen.Hyper) error {
+	d, l := g.dims, g.lay
+	if g.polar == nil {
+		var err error
+		if g.polar, err = cuda.Alloc(d.S * d.H * d.H); err != nil {
+			return fmt.Errorf("nuclear-norm buffer: %w", err)
+		}
+	}
+	if len(g.hostParams) != d.S*l.P {
+		g.hostParams = make([]float32, d.S*l.P)
+	}
+	if err := g.params.Download(g.hostParams); err != nil {
+		return err
+	}
+	hh := d.H * d.H
+	pol := make([]float32, d.S*hh)
+	a := mat.NewDense(d.H, d.H, nil)
+	var svd mat.SVD
+	var u, v, uvt mat.Dense
+	for s := range d.S {
+		if h.Nuclear[s] == 0 {
+			continue
+		}
+		w := g.hostParams[s*l.P+l.Whh : s*l.P+l.Whh+hh]
+		for i := range hh {
+			a.RawMatrix().Data[i] = float64(w[i])
+		}
+		dst := pol[s*hh : (s+1)*hh]
+		if !svd.Factorize(a, mat.SVDThin) {
+			for i := range dst {
+				dst[i] = float32(math.NaN())
+			}
+			continue
+		}
+		svd.UTo(&u)
+		svd.VTo(&v)
+		uvt.Mul(&u, v.T())
+		for i := range hh {
+			dst[i] = float32(uvt.RawMatrix().Data[i])
+		}
+	}
+	return g.polar.Upload(pol)
+}
+
+func (g *Backend) launch(k *cuda.Kernel, sh cuda.Shape, args ...any) error {
+	g.launched = append(g.launched, k.Name+" "+sh.String())
+	return k.Launch(sh, args...)
+}
+
+// sync waits for the launched kernels and names them if one failed.
+func (g *Backend) sync() error {
+	what := "launches " + strings.Join(g.launched, "; ")
+	g.launched = g.launched[:0]
+	return g.ctx.Synchronize(what)
+}
+
+// forward launches rnn_forward; dy nil means evaluation (no gradient).
+func (g *Backend) forward(bt *tasks.Batch, yout, dy *cuda.Buffer) error {
+	d := g.dims
+	shared := int32(0)
+	if bt.N == 1 {
+		shared = 1
+	}
+	var grad *cuda.Buffer
+	if dy != nil {
+		grad = g.grad
+	}
+	return g.launch(g.fwd, g.fwdShape, g.params, g.x, g.y, g.mask, shared, g.states, yout, dy, g.loss, grad, g.gamma,
+		int32(bt.T), int32(d.B), int32(d.I), int32(d.H), int32(d.O), int32(g.lay.P), g.bc, g.rate, g.tau)
+}
+
+// gradient launches the forward, backward and W_hh-gradient kernels and
+// rnn_adam (update 0: regularisers only; 1: clipping and Adam too).
+func (g *Backend) gradient(bt *tasks.Batch, h *degen.Hyper, active []bool, update int32) error {
+	d := g.dims
+	if err := g.upload(bt); err != nil {
+		return err
+	}
+	nuc, err := g.uploadHyper(h, active)
+	if err != nil {
+		return err
+	}
+	var polar *cuda.Buffer
+	if nuc {
+		if err := g.uploadPolar(h); err != nil {
+			return err
+		}
+		polar = g.polar
+	}
+	if err := g.forward(bt, nil, g.dy); err != nil {
+		return err
+	}
+	shared := int32(0)
+	if bt.N == 1 {
+		shared = 1
+	}
+	if err := g.launch(g.bwd, g.bwdShape, g.params, g.x, shared, g.states, g.dy, g.delta, g.grad, g.gamma,
+		int32(bt.T), int32(d.B), int32(d.I), int32(d.H), int32(d.O), int32(g.lay.P), g.bc, g.rate, g.tau); err != nil {
+		return err
+	}
+	if err := g.launch(g.whh, g.whhShape, g.delta, g.states, g.grad,
+		int32(bt.T), int32(d.B), int32(d.H), int32(g.lay.P), g.rate); err != nil {
+		return err
+	}
+	s := d.S
+	hp := g.hyper.Ptr
+	at := func(k int) cu.DevicePtr { return hp + cu.DevicePtr(4*k*s) }
+	return g.launch(g.adam, g.adamShape, g.params, g.grad, g.adamM, g.adamV, g.steps,
+		at(0), at(1), at(2), polar, at(3), h.ClipNorm, update,
+		int32(d.H), int32(d.I), int32(d.O), int32(g.lay.P),
+		float32(degen.AdamBeta1), float32(degen.AdamBeta2), float32(degen.AdamEps))
+}
+
+// Step runs one training step of every network (see degen.Backend).
+func (g *Backend) Step(bt *tasks.Batch, h *degen.Hyper, active []bool, loss []float32) error {
+	if err := g.checkBatch(bt); err != nil {
+		return fmt.Errorf("gpu: step: %w", err)
+	}
+	if err := g.checkHyper(h, true); err != nil {
+		return fmt.Errorf("gpu: step: %w", err)
+	}
+	if len(active) != g.dims.S {
+		return fmt.Errorf("gpu: step: active has %d values, want S=%d", len(active), g.dims.S)
+	}
+	if err := atLeast("loss", loss, g.dims.S); err != nil {
+		return fmt.Errorf("gpu: step: %w", err)
+	}
+	err := g.ctx.Do(func() error {
+		if err := g.gradient(bt, h, active, 1); err != nil {
+			return err
+		}
+		if err := g.sync(); err != nil {
+			return err
+		}
+		return g.loss.Download(loss[:g.dims.S])
+	})
+	if err != nil {
+		return fmt.Errorf("gpu: step: %w", err)
+	}
+	return nil
+}
+
+// Gradients writes the gradient (S, P) of masked MSE plus regularisers
+// (before clipping) and each network's masked MSE, updating nothing.
+func (g *Backend) Gradients(bt *tasks.Batch, h *degen.Hyper, grad []float32, loss []float32) error {
+	d := g.dims
+	if err := g.checkBatch(bt); err != nil {
+		return fmt.Errorf("gpu: gradients: %w", err)
+	}
+	if err := g.checkHyper(h, false); err != nil {
+		return fmt.Errorf("gpu: gradients: %w", err)
+	}
+	if err := atLeast("grad", grad, d.S*g.lay.P); err != nil {
+		return fmt.Errorf("gpu: gradients: %w", err)
+	}
+	if err := atLeast("loss", loss, d.S); err != nil {
+		return fmt.Errorf("gpu: gradients: %w", err)
+	}
+	err := g.ctx.Do(func() error {
+		if err := g.gradient(bt, h, nil, 0); err != nil {
+			return err
+		}
+		if err := g.sync(); err != nil {
+			return err
+		}
+		if err := g.grad.Download(grad[:d.S*g.lay.P]); err != nil {
+			return err
+		}
+		return g.loss.Download(loss[:d.S])
+	})
+	if err != nil {
+		return fmt.Errorf("gpu: gradients: %w", err)
+	}
+	return nil
+}
+
+// Evaluate runs the forward pass: out (S, T, B, O), states (S, T, B, H)
+// (optional) and loss (S). Batches longer than Dims().T grow the buffers.
+func (g *Backend) Evaluate(bt *tasks.Batch, out, states []float32, loss []float32) error {
+	d := g.dims
+	if err := g.checkBatch(bt); err != nil {
+		return fmt.Errorf("gpu: evaluate: %w", err)
+	}
+	nOut, nStates := d.S*bt.T*d.B*d.O, d.S*bt.T*d.B*d.H
+	if err := atLeast("out", out, nOut); err != nil {
+		return fmt.Errorf("gpu: evaluate: %w", err)
+	}
+	if states != nil {
+		if err := atLeast("states", states, nStates); err != nil {
+			return fmt.Errorf("gpu: evaluate: %w", err)
+		}
+	}
+	if err := atLeast("loss", loss, d.S); err != nil {
+		return fmt.Errorf("gpu: evaluate: %w", err)
+	}
+	err := g.ctx.Do(func() error {
+		if err := g.upload(bt); err != nil {
+			return err
+		}
+		if err := g.forward(bt, g.yout, nil); err != nil {
+			return err
+		}
+		if err := g.sync(); err != nil {
+			return err
+		}
+		if err := g.yout.Download(out[:nOut]); err != nil {
+			return err
+		}
+		if states != nil {
+			if err := g.states.Download(states[:nStates]); err != nil {
+				return err
+			}
+		}
+		return g.loss.Download(loss[:d.S])
+	})
+	if err != nil {
+		return fmt.Errorf("gpu: evaluate: %w", err)
+	}
+	return nil
+}
+
+// Close frees device memory and releases the context.
+func (g *Backend) Close() error {
+	if g == nil || g.closed || g.ctx == nil {
+		return nil
+	}
+	g.closed = true
+	err := g.ctx.Do(func() error {
+		var first error
+		for _, b := range []*cuda.Buffer{g.params, g.grad, g.adamM, g.adamV, g.steps, g.gamma, g.hyper, g.loss,
+			g.polar, g.x, g.y, g.mask, g.states, g.delta, g.dy, g.yout} {
+			if err := b.Free(); err != nil && first == nil {
+				first = err
+			}
+		}
+		if g.mod != nil {
+			if err := g.mod.Unload(); err != nil && first == nil {
+				first = err
+			}
+		}
+		return first
+	})
+	if cerr := g.ctx.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("gpu: close: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,51 @@
+package kernels
+
+import _ "embed"
+
+// PTX is the generated PTX of rnn.cu (compute_90 target, loaded and
+// JIT-compiled by the driver at start-up).
+//
+//go:embed rnn.ptx
+var PTX string
+
+// Param is the type of one kernel parameter as the launcher passes it.
+type Param int
+
+const (
+	Ptr Param = iota // a device pointer (PTX .u64), possibly 0
+	I32              // int32 (PTX .u32)
+	F32              // float32 (PTX .f32)
+)
+
+// String returns the PTX type of p.
+func (p Param) String() string {
+	switch p {
+	case Ptr:
+		return ".u64"
+	case I32:
+		return ".u32"
+	case F32:
+		return ".f32"
+	}
+	return "?"
+}
+
+// Signatures lists every kernel of rnn.cu with its parameter types, in order.
+// It must match the `extern "C"` declarations in rnn.cu; a test checks it
+// against the committed PTX.
+var Signatures = map[string][]Param{
+	// params, x, y, mask, shared, states, yout, dy, loss, grad, gamma,
+	// T, B, I, H, O, P, Bc, rate, tau
+	"rnn_forward": {Ptr, Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr,
+		I32, I32, I32, I32, I32, I32, I32, I32, F32},
+	// params, x, shared, states, dy, delta, grad, gamma,
+	// T, B, I, H, O, P, Bc, rate, tau
+	"rnn_backward": {Ptr, Ptr, I32, Ptr, Ptr, Ptr, Ptr, Ptr,
+		I32, I32, I32, I32, I32, I32, I32, I32, F32},
+	// delta, states, grad, T, B, H, P, rate
+	"rnn_grad_whh": {Ptr, Ptr, Ptr, I32, I32, I32, I32, I32},
+	// params, grad, m, v, steps, lr, l1, nuc, polar, active,
+	// clip, update, H, I, O, P, beta1, beta2, eps
+	"rnn_adam": {Ptr, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr,
+		F32, I32, I32, I32, I32, I32, F32, F32, F32},
+}

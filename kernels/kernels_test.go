@@ -1,0 +1,82 @@
+package kernels
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestSignaturesMatchPTX checks every kernel's name and parameter types in
+// the committed PTX against Signatures, which the cuda package checks every
+// launch's Go arguments against.
+func TestSignaturesMatchPTX(t *testing.T) {
+	entries, err := ParsePTX(PTX)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, sig := range Signatures {
+		got, ok := entries[name]
+		if !ok {
+			t.Errorf("kernel %s is in Signatures but not in rnn.ptx", name)
+			continue
+		}
+		want := make([]string, len(sig))
+		for i, p := range sig {
+			want[i] = p.String()
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("kernel %s: PTX parameters %v, Signatures %v", name, got, want)
+		}
+	}
+	for name := range entries {
+		if _, ok := Signatures[name]; !ok {
+			t.Errorf("kernel %s is in rnn.ptx but not in Signatures", name)
+		}
+	}
+}
+
+// TestPTXHeader checks that the committed PTX says it is generated.
+func TestPTXHeader(t *testing.T) {
+	first, _, _ := strings.Cut(PTX, "\n")
+	if !strings.Contains(first, "DO NOT EDIT") {
+		t.Errorf("rnn.ptx first line %q lacks the DO NOT EDIT note", first)
+	}
+}
+
+// TestParsePTX checks the parser on a hand-written snippet, including a
+// mismatch that TestSignaturesMatchPTX must catch.
+func TestParsePTX(t *testing.T) {
+	const src = `
+.visible .entry k_one(
+	.param .u64 k_one_param_0,
+	.param .u32 k_one_param_1,
+	.param .f32 k_one_param_2
+)
+{ ret; }
+.visible .entry k_two(
+	.param .u64 k_two_param_0
+)
+{ ret; }
+`
+	got, err := ParsePTX(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		want []string
+	}{
+		{"k_one", []string{".u64", ".u32", ".f32"}},
+		{"k_two", []string{".u64"}},
+	} {
+		if !slices.Equal(got[c.name], c.want) {
+			t.Errorf("%s: got %v, want %v", c.name, got[c.name], c.want)
+		}
+	}
+	if len(got) != 2 {
+		t.Errorf("got %d entries, want 2", len(got))
+	}
+	if _, err := ParsePTX("no kernels here"); err == nil {
+		t.Error("ParsePTX without .entry: want an error")
+	}
+}

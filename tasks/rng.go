@@ -45,8 +45,8 @@ func absorb(h, v uint64) uint64 { return mix64((h ^ v) + golden) }
 // that has 64-bit integer multiplication and IEEE double arithmetic (a CUDA
 // port needs unsigned long long arithmetic, and __dmul_rn/__dadd_rn where a
 // product meets a sum, since nvcc fuses multiply-adds by default). Normals use
-// log, sqrt and cos, whose last bit may differ between math libraries; Go's
-// are the same on every architecture.
+// log, sqrt and cos, whose last bit may differ between math libraries (Go's
+// pure-Go log and cos give the same bits on amd64 and arm64).
 //
 // A task names each of its random quantities by a fixed (channel, draw)
 // pair, so draws never collide, and a trial's values do not depend on the

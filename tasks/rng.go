@@ -38,6 +38,8 @@ func absorb(h, v uint64) uint64 { return mix64((h ^ v) + golden) }
 //
 //	Float64 = (x >> 11) * 2^-53                  in [0, 1), exact in float64
 //	Float32 = (x >> 40) * 2^-24                  in [0, 1), exact in float32
+//	Uniform(lo, hi) = lo + round((hi - lo) * Float64)   (no fused multiply-add)
+//	Intn(n) = min(floor(Float64 * n), n - 1)     in {0, ..., n-1}
 //	Normal  = sqrt(-2 ln(1 - u1)) * cos(2 pi u2)  (Box–Muller, float64)
 //	          u1 = Float64 of x, u2 = Float64 of mix64(x + golden)
 //

@@ -162,11 +162,18 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	if size := c.EnsembleSize(); size > maxEnsemble || c.Seeds > maxEnsemble {
+		return fmt.Errorf("the ensemble has too many networks (%d seeds x %d conditions; at most %d)", c.Seeds, size/max(c.Seeds, 1), maxEnsemble)
+	}
 	if len(c.Networks()) == 0 {
 		return fmt.Errorf("shard %d/%d has no networks (the ensemble has %d)", c.Shard, c.Shards, c.EnsembleSize())
 	}
 	return nil
 }
+
+// maxEnsemble bounds the number of networks in one run, far above any GPU's
+// memory, so that a typo cannot make degen allocate without bound.
+const maxEnsemble = 1 << 22
 
 // Condition is one point of the hyperparameter grid.
 type Condition struct {
@@ -185,7 +192,14 @@ type NetworkSpec struct {
 
 // EnsembleSize is the number of networks over all shards.
 func (c *Config) EnsembleSize() int {
-	return c.Seeds * len(c.LR) * len(c.Gamma) * len(c.L1) * len(c.Nuclear)
+	n := c.Seeds
+	for _, l := range []int{len(c.LR), len(c.Gamma), len(c.L1), len(c.Nuclear)} {
+		if n > maxEnsemble || l > maxEnsemble {
+			return maxEnsemble + 1 // saturate instead of overflowing
+		}
+		n *= l
+	}
+	return n
 }
 
 // Networks lists this shard's networks in order.

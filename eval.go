@@ -92,7 +92,7 @@ func Evaluate(dir string, factory BackendFactory, backend string) (*EvalReport, 
 	for i, n := range info.Networks {
 		index[i] = int32(n.Index)
 		report.Networks = append(report.Networks, EvalNetwork{Index: n.Index, Converged: n.Converged,
-			Loss: jsonFloat(float64(loss[i])), OODLoss: jsonFloat(float64(oodLoss[i]))})
+			Loss: JSONFloat(loss[i]), OODLoss: JSONFloat(oodLoss[i])})
 	}
 	err = WriteNPZ(filepath.Join(dir, StatesFile),
 		NamedArray{"states", []int{s, k, id.T, d.H}, timeToTrial(states, s, id.T, k, d.H)},

@@ -35,13 +35,13 @@ const (
 // NetworkStatus is one network's record in run.json.
 type NetworkStatus struct {
 	NetworkSpec
-	Status    Status  `json:"status"`
-	Converged bool    `json:"converged"`
-	Diverged  bool    `json:"diverged"`
-	Epochs    int     `json:"epochs"`     // epochs trained
-	Steps     int     `json:"steps"`      // training steps taken
-	FinalLoss float64 `json:"final_loss"` // mean training MSE of its last epoch (NaN -> null)
-	LR        float64 `json:"lr_now"`     // learning rate after the plateau schedule
+	Status    Status    `json:"status"`
+	Converged bool      `json:"converged"`
+	Diverged  bool      `json:"diverged"`
+	Epochs    int       `json:"epochs"`     // epochs trained
+	Steps     int       `json:"steps"`      // training steps taken
+	FinalLoss JSONFloat `json:"final_loss"` // mean training MSE of its last epoch (null when diverged)
+	LR        float64   `json:"lr_now"`     // learning rate after the plateau schedule
 }
 
 // RunInfo is the content of run.json.
@@ -87,10 +87,10 @@ func WriteRunInfo(dir string, info *RunInfo) error {
 
 // EvalNetwork is one network's record in eval.json.
 type EvalNetwork struct {
-	Index     int     `json:"index"`
-	Converged bool    `json:"converged"`
-	Loss      float64 `json:"loss"`     // masked MSE on the in-distribution evaluation set
-	OODLoss   float64 `json:"ood_loss"` // masked MSE on the out-of-distribution set
+	Index     int       `json:"index"`
+	Converged bool      `json:"converged"`
+	Loss      JSONFloat `json:"loss"`     // masked MSE on the in-distribution evaluation set (null if NaN)
+	OODLoss   JSONFloat `json:"ood_loss"` // masked MSE on the out-of-distribution set (null if NaN)
 }
 
 // EvalReport is the content of eval.json.

@@ -2,6 +2,7 @@ package degen
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -240,8 +241,9 @@ func (t *trainer) loop(ctx context.Context, progress func(Progress)) error {
 				t.steps[s]++
 				l := float64(loss[s])
 				if math.IsNaN(l) || math.IsInf(l, 0) {
-					t.status[s] = Diverged
-					t.finalLoss[s] = l
+					t.status[s] = Diverged // its epoch row then shows NaN
+					t.epochSum[s] = math.NaN()
+					t.epochCount[s]++
 					continue
 				}
 				t.epochSum[s] += l
@@ -280,11 +282,7 @@ func (t *trainer) endEpoch(threshold float64) error {
 	var rows strings.Builder
 	for s := range t.status {
 		if t.epochCount[s] == 0 {
-			if t.status[s] == Diverged && t.epochs[s] == t.epoch {
-				t.epochs[s]++
-				fmt.Fprintf(&rows, "%d,%d,%s,%g,%s\n", t.epoch, t.run.Specs[s].Index, "NaN", t.lr[s], t.status[s])
-			}
-			continue
+			continue // did not train this epoch
 		}
 		l := t.epochSum[s] / float64(t.epochCount[s])
 		t.epochSum[s], t.epochCount[s] = 0, 0
@@ -338,17 +336,34 @@ func (t *trainer) info() *RunInfo {
 		final := t.finalLoss[s]
 		info.Networks = append(info.Networks, NetworkStatus{NetworkSpec: spec, Status: t.status[s],
 			Converged: t.status[s] == Converged, Diverged: t.status[s] == Diverged,
-			Epochs: t.epochs[s], Steps: t.steps[s], FinalLoss: jsonFloat(final), LR: t.lr[s]})
+			Epochs: t.epochs[s], Steps: t.steps[s], FinalLoss: JSONFloat(final), LR: t.lr[s]})
 	}
 	return info
 }
 
-// jsonFloat maps NaN and Inf, which JSON cannot hold, to -1.
-func jsonFloat(v float64) float64 {
+// JSONFloat is a float64 that is written as null in JSON when it is NaN or
+// Inf (JSON has no such numbers), and read back from null as NaN.
+type JSONFloat float64
+
+// MarshalJSON implements json.Marshaler.
+func (f JSONFloat) MarshalJSON() ([]byte, error) {
+	v := float64(f)
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return -1
+		return []byte("null"), nil
 	}
-	return v
+	return json.Marshal(v)
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (f *JSONFloat) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*f = JSONFloat(math.NaN())
+		return nil
+	}
+	var v float64
+	err := json.Unmarshal(b, &v)
+	*f = JSONFloat(v)
+	return err
 }
 
 // save writes the checkpoint, weights.npz and run.json.

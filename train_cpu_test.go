@@ -1,0 +1,119 @@
+package degen_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"degen"
+	"degen/cpu"
+)
+
+func cpuFactory(d degen.Dims, m degen.Model, gamma []float32) (degen.Backend, error) {
+	return cpu.New(d, m, gamma)
+}
+
+func smallConfig() degen.Config {
+	cfg := degen.DefaultConfig()
+	cfg.Knobs = map[string]float64{"steps": 20}
+	cfg.Hidden = 8
+	cfg.Seeds = 3
+	cfg.Batch = 8
+	cfg.StepsPerEpoch = 4
+	cfg.MaxEpochs = 3
+	cfg.LR = []float64{1e-2}
+	cfg.L1 = []float64{0, 1e-4}
+	return cfg
+}
+
+// TestResumeMatchesUninterrupted kills a run in the middle of an epoch and
+// finishes it with --resume semantics: every file must equal the one an
+// uninterrupted run writes.
+func TestResumeMatchesUninterrupted(t *testing.T) {
+	run, err := degen.NewRun(smallConfig(), "cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := t.TempDir()
+	if _, err := degen.Train(context.Background(), run, whole, cpuFactory, false, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	split := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	steps := 0
+	_, err = degen.Train(ctx, run, split, cpuFactory, false, func(p degen.Progress) {
+		if steps++; steps == 6 { // in the second epoch
+			cancel()
+		}
+	})
+	if !errors.Is(err, degen.ErrInterrupted) {
+		t.Fatalf("want ErrInterrupted, got %v", err)
+	}
+	info, err := degen.ReadRunInfo(split)
+	if err != nil || info.Finished || info.Epoch != 1 {
+		t.Fatalf("interrupted run.json: epoch %d finished %v, %v", info.Epoch, info.Finished, err)
+	}
+	reopened, _, err := degen.OpenRun(split, "cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := degen.Train(context.Background(), reopened, split, cpuFactory, true, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, name := range []string{"W_hh", "W_ih", "b", "W_out", "b_out", "W_hh_init"} {
+		a, err1 := degen.ReadNPZArray(filepath.Join(whole, degen.WeightsFile), name)
+		b, err2 := degen.ReadNPZArray(filepath.Join(split, degen.WeightsFile), name)
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		if !slices.Equal(a.Data, b.Data) {
+			t.Errorf("%s differs between the resumed and the uninterrupted run", name)
+		}
+	}
+	for _, name := range []string{degen.MetricsFile} {
+		a, _ := os.ReadFile(filepath.Join(whole, name))
+		b, _ := os.ReadFile(filepath.Join(split, name))
+		if string(a) != string(b) || len(a) == 0 {
+			t.Errorf("%s differs:\n%s\nresumed:\n%s", name, a, b)
+		}
+	}
+	wi, _ := degen.ReadRunInfo(whole)
+	si, _ := degen.ReadRunInfo(split)
+	for s := range wi.Networks {
+		if wi.Networks[s] != si.Networks[s] {
+			t.Errorf("network %d: %+v vs resumed %+v", s, wi.Networks[s], si.Networks[s])
+		}
+	}
+}
+
+// TestCorruptedCheckpoint: a truncated checkpoint is a clear error, not a panic.
+func TestCorruptedCheckpoint(t *testing.T) {
+	cfg := smallConfig()
+	cfg.MaxEpochs = 1
+	run, err := degen.NewRun(cfg, "cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if _, err := degen.Train(context.Background(), run, dir, cpuFactory, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{degen.CheckpointFile, degen.WeightsFile} {
+		path := filepath.Join(dir, name)
+		data, _ := os.ReadFile(path)
+		if err := os.WriteFile(path, data[:len(data)/2], 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := degen.Train(context.Background(), run, dir, cpuFactory, true, nil); err == nil {
+		t.Error("resume from a truncated checkpoint must fail")
+	}
+	if _, err := degen.Evaluate(dir, cpuFactory, "cpu"); err == nil {
+		t.Error("eval of a truncated weights.npz must fail")
+	}
+}

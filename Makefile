@@ -1,0 +1,60 @@
+# degen — build, test and benchmark. `make help` lists the targets.
+GO      ?= go
+BIN     ?= degen
+CUDABIN ?= degen-cuda
+
+.PHONY: help build test test-go test-cuda-build bench bench-cpu fuzz ptx cuda gpu-check demo clean
+
+help:
+	@echo "make build      build the CPU binary ./$(BIN)"
+	@echo "make demo       build and run the small default job (train, eval, analyze)"
+	@echo "make test       everything CI runs: vet, unit tests, fuzz smoke, CUDA build and PTX checks"
+	@echo "make bench      CPU benchmarks against the PyTorch CPU peer (bench/cpu_vs_torch.sh)"
+	@echo "make ptx        regenerate kernels/*.ptx from kernels/*.cu (needs nvcc)"
+	@echo "make cuda       build the GPU binary ./$(CUDABIN) (needs the CUDA toolkit)"
+	@echo "make gpu-check  on a GPU host: conformance, end-to-end and benchmark script"
+
+build:
+	$(GO) build -o $(BIN) ./cmd/degen
+
+# The small default job: 8 flip-flop networks trained, evaluated and analysed.
+demo: build
+	./$(BIN) train --out runs/demo --force
+	./$(BIN) eval runs/demo
+	./$(BIN) analyze runs/demo
+
+# CI's command (.ci/run): every GPU-free check.
+test: test-go test-cuda-build
+
+test-go:
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -run '^$$' -fuzz FuzzLoadConfig -fuzztime 10s .
+	$(GO) test -run '^$$' -fuzz FuzzReadNPZ -fuzztime 10s .
+
+# The CUDA build must compile and the committed PTX must match the sources.
+test-cuda-build:
+	bash .ci/cuda-check.sh
+
+bench: bench-cpu
+
+bench-cpu:
+	bash bench/cpu_vs_torch.sh
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzLoadConfig -fuzztime 60s .
+	$(GO) test -run '^$$' -fuzz FuzzReadNPZ -fuzztime 60s .
+	$(GO) test -run '^$$' -fuzz FuzzNew -fuzztime 60s ./tasks
+
+ptx:
+	bash kernels/genptx.sh
+
+cuda:
+	bash .ci/install-cuda.sh
+	$(GO) build -tags cuda -o $(CUDABIN) ./cmd/degen
+
+gpu-check:
+	bash bench/gpu_check.sh
+
+clean:
+	rm -f $(BIN) $(CUDABIN)

@@ -189,13 +189,11 @@ func newTrainer(run *Run, dir string, be Backend) *trainer {
 func (t *trainer) loop(ctx context.Context, progress func(Progress)) error {
 	cfg := t.run.Config
 	d := t.run.Dims
-	task := t.run.Task
 	n := d.S
 	if cfg.SharedData {
 		n = 1
 	}
-	batch := tasks.NewBatchFor(task, n, d.B, false)
-	keys := make([]tasks.Key, n)
+	data := newPrefetcher(t.run, n)
 	hyper := &Hyper{LR: make([]float32, d.S), L1: make([]float32, d.S), Nuclear: make([]float32, d.S), ClipNorm: float32(cfg.ClipNorm)}
 	for s, spec := range t.run.Specs {
 		hyper.L1[s] = float32(spec.Condition.L1)
@@ -220,14 +218,8 @@ func (t *trainer) loop(ctx context.Context, progress func(Progress)) error {
 			if ctx.Err() != nil {
 				return ErrInterrupted
 			}
-			global := uint64(t.epoch*cfg.StepsPerEpoch + t.step)
-			for k := range keys {
-				keys[k] = tasks.Key{Seed: cfg.Seed, Network: t.run.Specs[k].SeedIndex, Step: global}
-				if cfg.SharedData {
-					keys[k].Network = 0
-				}
-			}
-			if err := tasks.Generate(task, batch, keys, false); err != nil {
+			batch, err := data.batch(uint64(t.epoch*cfg.StepsPerEpoch + t.step))
+			if err != nil {
 				return err
 			}
 			if err := t.be.Step(batch, hyper, active, loss); err != nil {
@@ -273,6 +265,59 @@ func (t *trainer) loop(ctx context.Context, progress func(Progress)) error {
 		}
 	}
 	return nil
+}
+
+// prefetcher makes the training batches, the next one in the background
+// while the backend works on the current one. Batch contents depend only on
+// the step number, so prefetching changes no result.
+type prefetcher struct {
+	run     *Run
+	bufs    [2]*tasks.Batch
+	keys    [2][]tasks.Key
+	cur     int
+	pending uint64     // step being prepared in bufs[1-cur]
+	ready   chan error // receives when bufs[1-cur] is filled
+}
+
+func newPrefetcher(run *Run, n int) *prefetcher {
+	p := &prefetcher{run: run, ready: make(chan error, 1), pending: ^uint64(0)}
+	for i := range p.bufs {
+		p.bufs[i] = tasks.NewBatchFor(run.Task, n, run.Config.Batch, false)
+		p.keys[i] = make([]tasks.Key, n)
+	}
+	return p
+}
+
+func (p *prefetcher) fill(i int, step uint64) error {
+	for k := range p.keys[i] {
+		p.keys[i][k] = tasks.Key{Seed: p.run.Config.Seed, Network: p.run.Specs[k].SeedIndex, Step: step}
+		if p.run.Config.SharedData {
+			p.keys[i][k].Network = 0
+		}
+	}
+	return tasks.Generate(p.run.Task, p.bufs[i], p.keys[i], false)
+}
+
+// batch returns the batch of the given step and starts preparing step+1.
+// The returned batch stays valid until the next call.
+func (p *prefetcher) batch(step uint64) (*tasks.Batch, error) {
+	var err error
+	if p.pending == step {
+		err = <-p.ready
+		p.cur = 1 - p.cur
+	} else {
+		if p.pending != ^uint64(0) {
+			<-p.ready // discard a stale prefetch
+		}
+		err = p.fill(p.cur, step)
+	}
+	if err != nil {
+		return nil, err
+	}
+	next := 1 - p.cur
+	p.pending = step + 1
+	go func() { p.ready <- p.fill(next, step+1) }()
+	return p.bufs[p.cur], nil
 }
 
 // endEpoch applies early stopping and the plateau schedule to every network

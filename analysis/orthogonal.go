@@ -1,0 +1,499 @@
+package analysis
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/lapack/lapack64"
+	"gonum.org/v1/gonum/mat"
+)
+
+// OrthogonalOptions tune AlignOrthogonal, the search for
+//
+//	max over C in O(n) of tr(A^T C B C^T),
+//
+// which is min over C of ||A - C B C^T||_F, since ||C B C^T||_F = ||B||_F.
+// The problem is nonconvex and O(n) has two components (det C = +1 and -1),
+// so the search runs a Riemannian ascent from several starts:
+//
+//   - spectral starts: C = P_A D P_B^T where P_X holds the eigenvectors of
+//     one of sym(X) = (X + X^T)/2, X X^T or X^T X (each is carried to
+//     C X C^T by an orthogonal similarity, so on an exact twin B = C0^T A C0
+//     the bases agree up to the signs D), with the signs D chosen by a
+//     greedy search that maximises tr(A^T C B C^T); each is also tried with
+//     one sign flipped, so both components are covered;
+//   - Restarts Haar-random starts on each component (a random rotation, and
+//     the same with its first column negated).
+//
+// Every start first runs ProbeIters ascent steps; the Keep best then run
+// until the Riemannian gradient norm is below GradTol (relative to
+// ||A|| ||B||) or MaxIters steps in all.
+type OrthogonalOptions struct {
+	Restarts   int     // random starts per component (default 4; negative means none)
+	ProbeIters int     // steps every start gets (default 30)
+	Keep       int     // starts that continue to convergence (default 3)
+	MaxIters   int     // step limit of a start (default 500)
+	GradTol    float64 // stop when ||grad|| <= GradTol*||A||*||B|| (default 1e-9)
+	Seed       uint64  // seed of the random starts
+}
+
+func (o OrthogonalOptions) withDefaults() OrthogonalOptions {
+	if o.Restarts == 0 {
+		o.Restarts = 4
+	}
+	if o.Restarts < 0 {
+		o.Restarts = 0
+	}
+	if o.ProbeIters <= 0 {
+		o.ProbeIters = 30
+	}
+	if o.Keep <= 0 {
+		o.Keep = 3
+	}
+	if o.MaxIters <= 0 {
+		o.MaxIters = 500
+	}
+	if o.MaxIters < o.ProbeIters {
+		o.MaxIters = o.ProbeIters
+	}
+	if o.GradTol <= 0 {
+		o.GradTol = 1e-9
+	}
+	return o
+}
+
+// OrthogonalFit is the best orthogonal similarity AlignOrthogonal found.
+type OrthogonalFit struct {
+	C        *mat.Dense // (n, n) orthogonal
+	Inner    float64    // tr(A^T C B C^T)
+	Cosine   float64    // Inner / (||A||_F ||B||_F), clamped to [-1, 1]
+	Distance float64    // ||A - C B C^T||_F
+	Starts   int        // starts tried
+	Steps    int        // ascent steps taken over all starts
+}
+
+// Angle returns arccos(Cosine), the angular distance in radians.
+func (f OrthogonalFit) Angle() float64 { return math.Acos(f.Cosine) }
+
+// AlignOrthogonal returns the orthogonal C that maximises
+// tr(A^T C B C^T), equivalently minimises ||A - C B C^T||_F, over both
+// components of O(n), for square a and b of the same size n. The result is
+// the best of several local searches (see OrthogonalOptions), so it is an
+// upper bound of the true minimum distance that is tight in practice.
+func AlignOrthogonal(a, b mat.Matrix, opt OrthogonalOptions) (OrthogonalFit, error) {
+	ar, ac := a.Dims()
+	br, bc := b.Dims()
+	if ar != ac || br != bc || ar != br || ar == 0 {
+		return OrthogonalFit{}, fmt.Errorf("align orthogonal: need two square matrices of one size, got (%d, %d) and (%d, %d)", ar, ac, br, bc)
+	}
+	A := mat.DenseCopyOf(a)
+	B := mat.DenseCopyOf(b)
+	if err := CheckFinite("align orthogonal: A", A.RawMatrix().Data); err != nil {
+		return OrthogonalFit{}, err
+	}
+	if err := CheckFinite("align orthogonal: B", B.RawMatrix().Data); err != nil {
+		return OrthogonalFit{}, err
+	}
+	return alignOrthogonal(A, B, opt.withDefaults())
+}
+
+// alignOrthogonal is AlignOrthogonal on checked copies.
+func alignOrthogonal(A, B *mat.Dense, opt OrthogonalOptions) (OrthogonalFit, error) {
+	n, _ := A.Dims()
+	nA, nB := frobenius(A), frobenius(B)
+	fit := OrthogonalFit{C: identity(n)}
+	if nA == 0 || nB == 0 {
+		// Every C gives the same distance when either matrix is zero.
+		fit.Distance = math.Hypot(nA, nB)
+		if nA == 0 && nB == 0 {
+			fit.Cosine = 1
+		}
+		fit.Starts = 1
+		return fit, nil
+	}
+	// Work on unit-norm copies so tolerances and step sizes are scale free.
+	An := mat.NewDense(n, n, nil)
+	An.Scale(1/nA, A)
+	Bn := mat.NewDense(n, n, nil)
+	Bn.Scale(1/nB, B)
+
+	ws := newAscentWork(n)
+	var starts []*ascent
+	for _, c := range spectralStarts(An, Bn) {
+		starts = append(starts, newAscent(An, Bn, c, ws))
+	}
+	rng := rand.New(rand.NewPCG(opt.Seed, 0x9e3779b97f4a7c15))
+	for r := 0; r < opt.Restarts; r++ {
+		c := haarOrthogonal(n, rng)
+		starts = append(starts, newAscent(An, Bn, c, ws))
+		c2 := mat.DenseCopyOf(c)
+		negateColumn(c2, 0)
+		starts = append(starts, newAscent(An, Bn, c2, ws))
+	}
+	tol := opt.GradTol
+	// Phase 1: a short probe of every start; stop early on a perfect match.
+	for _, s := range starts {
+		s.run(opt.ProbeIters, tol, ws)
+		if s.f >= 1-1e-15 {
+			break
+		}
+	}
+	sort.SliceStable(starts, func(i, j int) bool { return starts[i].f > starts[j].f })
+	// Phase 2: the best few run to convergence.
+	keep := min(opt.Keep, len(starts))
+	for _, s := range starts[:keep] {
+		s.run(opt.MaxIters-s.steps, tol, ws)
+	}
+	best := starts[0]
+	for _, s := range starts {
+		fit.Steps += s.steps
+		if s.f > best.f {
+			best = s
+		}
+	}
+	fit.Starts = len(starts)
+	fit.C = best.C
+	// Report the scores on the original matrices.
+	M := mat.NewDense(n, n, nil)
+	similarity(M, best.C, B, ws.tmp)
+	fit.Inner = inner(A, M)
+	fit.Cosine = math.Max(-1, math.Min(1, fit.Inner/(nA*nB)))
+	D := mat.NewDense(n, n, nil)
+	D.Sub(A, M)
+	fit.Distance = frobenius(D)
+	return fit, nil
+}
+
+// ascent is one Riemannian gradient ascent of f(C) = tr(A^T C B C^T) on
+// O(n) with unit-norm A and B. Steps move C to Q C with the Cayley map
+// Q = (I - t G/2)^{-1} (I + t G/2) of the skew gradient G, step sizes t are
+// Barzilai-Borwein with a nonmonotone Armijo backtracking (Zhang-Hager), as
+// in Wen and Yin (2013), "A feasible method for optimization with
+// orthogonality constraints". With M = C B C^T, the derivative of f along
+// C -> exp(t W) C is <X, W> for X = A M^T - M^T A, so G = (X - X^T)/2.
+type ascent struct {
+	A, B      *mat.Dense
+	C, M, G   *mat.Dense // current point, C B C^T, skew gradient
+	gPrev     *mat.Dense
+	f, gnorm2 float64
+	t         float64 // current step size
+	tPrev     float64
+	ref, qsum float64 // Zhang-Hager reference value and weight
+	steps     int
+	done      bool
+}
+
+// ascentWork holds scratch matrices shared by the ascents of one alignment.
+type ascentWork struct {
+	n                int
+	lhs, rhs, q, tmp *mat.Dense
+	cNew, mNew, x    *mat.Dense
+	ipiv             []int
+}
+
+func newAscentWork(n int) *ascentWork {
+	d := func() *mat.Dense { return mat.NewDense(n, n, nil) }
+	return &ascentWork{n: n, lhs: d(), rhs: d(), q: d(), tmp: d(), cNew: d(), mNew: d(), x: d(), ipiv: make([]int, n)}
+}
+
+func newAscent(A, B, C *mat.Dense, ws *ascentWork) *ascent {
+	n := ws.n
+	s := &ascent{A: A, B: B, C: C, M: mat.NewDense(n, n, nil), G: mat.NewDense(n, n, nil), gPrev: mat.NewDense(n, n, nil), t: 1}
+	similarity(s.M, C, B, ws.tmp)
+	s.f = inner(A, s.M)
+	s.gradient(ws)
+	s.ref, s.qsum = s.f, 1
+	return s
+}
+
+// gradient sets G = skew(A M^T - M^T A) and its squared norm.
+func (s *ascent) gradient(ws *ascentWork) {
+	ws.x.Mul(s.A, s.M.T())
+	ws.tmp.Mul(s.M.T(), s.A)
+	ws.x.Sub(ws.x, ws.tmp)
+	n := ws.n
+	var g2 float64
+	for i := 0; i < n; i++ {
+		s.G.Set(i, i, 0)
+		for j := i + 1; j < n; j++ {
+			v := 0.5 * (ws.x.At(i, j) - ws.x.At(j, i))
+			s.G.Set(i, j, v)
+			s.G.Set(j, i, -v)
+			g2 += 2 * v * v
+		}
+	}
+	s.gnorm2 = g2
+}
+
+// run takes at most iters steps, stopping once ||G|| <= tol.
+func (s *ascent) run(iters int, tol float64, ws *ascentWork) {
+	const (
+		rho   = 1e-4 // Armijo sufficient-increase factor
+		eta   = 0.85 // weight of the past in the nonmonotone reference
+		tMin  = 1e-10
+		tMax  = 1e4
+		tries = 30 // backtracking halvings before giving up
+	)
+	for k := 0; k < iters && !s.done; k++ {
+		if s.gnorm2 <= tol*tol {
+			s.done = true
+			return
+		}
+		t := s.t
+		accepted := false
+		for try := 0; try < tries; try++ {
+			s.trial(t, ws)
+			fNew := inner(s.A, ws.mNew)
+			if fNew >= s.ref+rho*t*s.gnorm2 {
+				accepted = true
+				s.f = fNew
+				break
+			}
+			t *= 0.5
+		}
+		s.steps++
+		if !accepted {
+			// No step increases f measurably: a stationary point to
+			// working precision.
+			s.done = true
+			return
+		}
+		s.C, ws.cNew = ws.cNew, s.C
+		s.M, ws.mNew = ws.mNew, s.M
+		s.G, s.gPrev = s.gPrev, s.G
+		s.gradient(ws)
+		// Barzilai-Borwein step for the ascent: with the step S = t*G_prev
+		// and Y = G_prev - G (the change of the descent gradient -G), use
+		// alternately <S,S>/<S,Y> and <S,Y>/<Y,Y>.
+		var sy, yy, ss float64
+		gp, g := s.gPrev.RawMatrix().Data, s.G.RawMatrix().Data
+		for i := range g {
+			si := t * gp[i]
+			yi := gp[i] - g[i]
+			sy += si * yi
+			yy += yi * yi
+			ss += si * si
+		}
+		sy = math.Abs(sy)
+		switch {
+		case sy == 0 || yy == 0:
+			s.t = t * 2
+		case s.steps%2 == 0:
+			s.t = ss / sy
+		default:
+			s.t = sy / yy
+		}
+		s.t = math.Max(tMin, math.Min(tMax, s.t))
+		s.tPrev = t
+		s.qsum = eta*s.qsum + 1
+		s.ref = ((s.qsum-1)*s.ref + s.f) / s.qsum
+	}
+}
+
+// trial sets ws.cNew = Q C and ws.mNew = Q M Q^T for the Cayley map
+// Q = (I - t G/2)^{-1} (I + t G/2).
+func (s *ascent) trial(t float64, ws *ascentWork) {
+	n := ws.n
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			v := 0.5 * t * s.G.At(i, j)
+			var id float64
+			if i == j {
+				id = 1
+			}
+			ws.lhs.Set(i, j, id-v)
+			ws.rhs.Set(i, j, id+v)
+		}
+	}
+	// I - tG/2 is invertible for skew G (its eigenvalues are 1 - i*y).
+	lu := ws.lhs.RawMatrix()
+	lapack64.Getrf(blas64.General{Rows: n, Cols: n, Stride: lu.Stride, Data: lu.Data}, ws.ipiv)
+	r := ws.rhs.RawMatrix()
+	lapack64.Getrs(blas.NoTrans, blas64.General{Rows: n, Cols: n, Stride: lu.Stride, Data: lu.Data}, blas64.General{Rows: n, Cols: n, Stride: r.Stride, Data: r.Data}, ws.ipiv)
+	ws.cNew.Mul(ws.rhs, s.C)
+	ws.tmp.Mul(ws.rhs, s.M)
+	ws.mNew.Mul(ws.tmp, ws.rhs.T())
+}
+
+// similarity sets dst = C B C^T using tmp as scratch.
+func similarity(dst, C, B, tmp *mat.Dense) {
+	tmp.Mul(C, B)
+	dst.Mul(tmp, C.T())
+}
+
+// inner returns <A, M> = tr(A^T M).
+func inner(A, M *mat.Dense) float64 {
+	a, m := A.RawMatrix(), M.RawMatrix()
+	var s float64
+	r, c := A.Dims()
+	for i := 0; i < r; i++ {
+		ar := a.Data[i*a.Stride : i*a.Stride+c]
+		mr := m.Data[i*m.Stride : i*m.Stride+c]
+		for j, v := range ar {
+			s += v * mr[j]
+		}
+	}
+	return s
+}
+
+func frobenius(a mat.Matrix) float64 { return mat.Norm(a, 2) }
+
+func identity(n int) *mat.Dense {
+	d := mat.NewDense(n, n, nil)
+	for i := 0; i < n; i++ {
+		d.Set(i, i, 1)
+	}
+	return d
+}
+
+func negateColumn(c *mat.Dense, j int) {
+	r, _ := c.Dims()
+	for i := 0; i < r; i++ {
+		c.Set(i, j, -c.At(i, j))
+	}
+}
+
+// haarOrthogonal returns a Haar-distributed random rotation or reflection:
+// the Q of a Gaussian matrix's QR with the signs of R's diagonal moved into Q.
+func haarOrthogonal(n int, rng *rand.Rand) *mat.Dense {
+	g := mat.NewDense(n, n, nil)
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			g.Set(i, j, rng.NormFloat64())
+		}
+	}
+	var qr mat.QR
+	qr.Factorize(g)
+	var q, r mat.Dense
+	qr.QTo(&q)
+	qr.RTo(&r)
+	for j := 0; j < n; j++ {
+		if r.At(j, j) < 0 {
+			negateColumn(&q, j)
+		}
+	}
+	return &q
+}
+
+// spectralStarts returns starting rotations C = P_A D P_B^T built from the
+// eigenvectors P_X of sym(X), X X^T and X^T X, with signs D maximising
+// tr(A^T C B C^T) by greedy flips, each also with its weakest sign flipped
+// so that both components of O(n) are represented.
+func spectralStarts(A, B *mat.Dense) []*mat.Dense {
+	n, _ := A.Dims()
+	bases := []func(x *mat.Dense) *mat.SymDense{
+		func(x *mat.Dense) *mat.SymDense { // (X + X^T)/2
+			s := mat.NewSymDense(n, nil)
+			for i := 0; i < n; i++ {
+				for j := i; j < n; j++ {
+					s.SetSym(i, j, 0.5*(x.At(i, j)+x.At(j, i)))
+				}
+			}
+			return s
+		},
+		func(x *mat.Dense) *mat.SymDense { // X X^T
+			s := mat.NewSymDense(n, nil)
+			s.SymOuterK(1, x)
+			return s
+		},
+		func(x *mat.Dense) *mat.SymDense { // X^T X
+			s := mat.NewSymDense(n, nil)
+			s.SymOuterK(1, x.T())
+			return s
+		},
+	}
+	var out []*mat.Dense
+	for _, basis := range bases {
+		pa, okA := eigenvectors(basis(A))
+		pb, okB := eigenvectors(basis(B))
+		if !okA || !okB {
+			continue
+		}
+		// W[i,j] = At[i,j] Bt[i,j] with At = P_A^T A P_A, Bt = P_B^T B P_B:
+		// for C = P_A D P_B^T, tr(A^T C B C^T) = sum_ij W[i,j] d_i d_j.
+		var at, bt, tmp mat.Dense
+		tmp.Mul(pa.T(), A)
+		at.Mul(&tmp, pa)
+		tmp.Reset()
+		tmp.Mul(pb.T(), B)
+		bt.Mul(&tmp, pb)
+		w := make([]float64, n*n)
+		for i := 0; i < n; i++ {
+			for j := 0; j < n; j++ {
+				w[i*n+j] = at.At(i, j) * bt.At(i, j)
+			}
+		}
+		d := bestSigns(w, n)
+		for variant := 0; variant < 2; variant++ {
+			dd := append([]float64(nil), d...)
+			if variant == 1 {
+				flipWeakest(w, dd, n)
+			}
+			c := mat.NewDense(n, n, nil)
+			var scaled mat.Dense
+			scaled.Apply(func(i, j int, v float64) float64 { return v * dd[j] }, pa)
+			c.Mul(&scaled, pb.T())
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// eigenvectors returns the eigenvectors of s as columns, eigenvalues ascending.
+func eigenvectors(s *mat.SymDense) (*mat.Dense, bool) {
+	var es mat.EigenSym
+	if !es.Factorize(s, true) {
+		return nil, false
+	}
+	var v mat.Dense
+	es.VectorsTo(&v)
+	return &v, true
+}
+
+// signGain returns the change of q(d) = sum_ij w[i,j] d_i d_j when d_i flips.
+func signGain(w, d []float64, n, i int) float64 {
+	var s float64
+	for j := 0; j < n; j++ {
+		if j != i {
+			s += (w[i*n+j] + w[j*n+i]) * d[j]
+		}
+	}
+	return -2 * d[i] * s
+}
+
+// bestSigns maximises q(d) = sum_ij w[i,j] d_i d_j over d in {-1, +1}^n by
+// greedy single flips from d = (1, ..., 1).
+func bestSigns(w []float64, n int) []float64 {
+	d := make([]float64, n)
+	for i := range d {
+		d[i] = 1
+	}
+	for iter := 0; iter < 4*n*n; iter++ {
+		bi, bg := -1, 1e-15
+		for i := 0; i < n; i++ {
+			if g := signGain(w, d, n, i); g > bg {
+				bi, bg = i, g
+			}
+		}
+		if bi < 0 {
+			break
+		}
+		d[bi] = -d[bi]
+	}
+	return d
+}
+
+// flipWeakest flips the sign whose flip lowers q(d) the least.
+func flipWeakest(w, d []float64, n int) {
+	bi, bg := 0, math.Inf(-1)
+	for i := 0; i < n; i++ {
+		if g := signGain(w, d, n, i); g > bg {
+			bi, bg = i, g
+		}
+	}
+	d[bi] = -d[bi]
+}

@@ -456,3 +456,12 @@ func (t *Timer) Close() {
 	cu.DestroyEvent(&t.start)
 	cu.DestroyEvent(&t.stop)
 }
+
+// View returns the elements [i, i+n) of b as a buffer that shares b's
+// memory; it must not be freed.
+func (b *Buffer) View(i, n int) (*Buffer, error) {
+	if i < 0 || n < 0 || i+n > b.N {
+		return nil, fmt.Errorf("cuda: view [%d, %d) of a buffer of %d", i, i+n, b.N)
+	}
+	return &Buffer{Ptr: b.Ptr + cu.DevicePtr(4*i), N: n}, nil
+}

@@ -14,7 +14,6 @@ import (
 	"degen/tasks"
 
 	"gonum.org/v1/gonum/mat"
-	"gorgonia.org/cu"
 )
 
 // ErrNoCUDA is never returned by the CUDA build; it exists so that callers
@@ -58,6 +57,7 @@ type Backend struct {
 	steps                      *cuda.Buffer // (S) int32
 	gamma                      *cuda.Buffer // (S)
 	hyper                      *cuda.Buffer // (4, S): lr, l1, nuclear, active (int32 bits)
+	hyperViews                 [4]*cuda.Buffer
 	loss                       *cuda.Buffer // (S)
 	polar                      *cuda.Buffer // (S, H, H), allocated on first use of the nuclear norm
 
@@ -225,6 +225,11 @@ func (g *Backend) init(gamma []float32) error {
 		return err
 	}
 	g.hyperHost = make([]float32, 4*d.S)
+	for k := range g.hyperViews {
+		if g.hyperViews[k], err = g.hyper.View(k*d.S, d.S); err != nil {
+			return err
+		}
+	}
 	return g.ensure(d.T, d.S)
 }
 
@@ -510,11 +515,9 @@ func (g *Backend) gradient(bt *tasks.Batch, h *degen.Hyper, active []bool, updat
 		int32(bt.T), int32(d.B), int32(d.H), int32(g.lay.P), g.rate); err != nil {
 		return err
 	}
-	s := d.S
-	hp := g.hyper.Ptr
-	at := func(k int) cu.DevicePtr { return hp + cu.DevicePtr(4*k*s) }
+	hv := g.hyperViews
 	return g.launch(g.adam, g.adamShape, g.params, g.grad, g.adamM, g.adamV, g.steps,
-		at(0), at(1), at(2), polar, at(3), h.ClipNorm, update,
+		hv[0], hv[1], hv[2], polar, hv[3], h.ClipNorm, update,
 		int32(d.H), int32(d.I), int32(d.O), int32(g.lay.P),
 		float32(degen.AdamBeta1), float32(degen.AdamBeta2), float32(degen.AdamEps))
 }

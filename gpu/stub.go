@@ -49,3 +49,8 @@ func (g *Backend) Evaluate(b *tasks.Batch, out, states []float32, loss []float32
 func (g *Backend) Close() error { return nil }
 
 var _ degen.Backend = (*Backend)(nil)
+
+// Profile returns ErrNoCUDA.
+func (g *Backend) Profile(bt *tasks.Batch, h *degen.Hyper, reps int) (Timing, error) {
+	return Timing{}, ErrNoCUDA
+}

@@ -445,7 +445,7 @@ rnn_grad_whh(const float* __restrict__ delta, const float* __restrict__ states, 
 // g to L2 norm clip when clip > 0 and |g| > clip (g *= clip / |g|, as the CPU
 // backend does: torch's clip_grad_norm_ without its 1e-6 guard):
 //
-//	m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2
+//	m = m + (1-b1) (g - m);  v = b2 v + (1-b2) g^2
 //	w -= (lr_s / (1 - b1^k)) m / (sqrt(v) / sqrt(1 - b2^k) + eps)
 //
 // Inactive networks are left bit-for-bit unchanged.
@@ -486,7 +486,7 @@ rnn_adam(float* __restrict__ params, float* __restrict__ grad, float* __restrict
     float* vs = v + (size_t)s * P;
     for (int e = tid; e < P; e += nt) {
         float gv = g[e] * scale;
-        float mv = beta1 * ms[e] + (1.f - beta1) * gv;
+        float mv = ms[e] + (1.f - beta1) * (gv - ms[e]);  // PyTorch's lerp
         float vv = beta2 * vs[e] + (1.f - beta2) * gv * gv;
         ms[e] = mv;
         vs[e] = vv;

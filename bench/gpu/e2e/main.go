@@ -1,0 +1,228 @@
+// Command e2e is the end-to-end check of the GPU backend: train an ensemble
+// on the 3-bit flip-flop with degen.Train, measure every network's test loss
+// on the run's fixed in-distribution evaluation set, and compare with the
+// CPU backend trained from the same seeds.
+//
+//	e2e train -backend gpu -dir runs/gpu -seeds 256            (on the GPU host)
+//	e2e train -backend cpu -dir runs/cpu -seeds 256 -shards 128 (here: networks 0 and 128)
+//	e2e compare -gpu runs/gpu -cpu runs/cpu
+//
+// Network k's initial weights and data depend only on (seed, k), so a CPU
+// shard trains exactly the networks the GPU trained at the same indices.
+// Train writes run.json; train also writes testloss.json (per network: index,
+// status, steps, test loss). compare passes when every network the CPU
+// trained that converged on the GPU also converged on the CPU with test
+// losses within atol + rtol*|cpu|, atol = the task threshold, rtol = 0.5. Over thousands of Adam steps, float32 rounding differences
+// between the backends grow (training is chaotic), so the check compares the
+// quality of the solutions, not their weights.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"degen"
+	"degen/cpu"
+	"degen/gpu"
+)
+
+// TestLoss is one network's line in testloss.json.
+type TestLoss struct {
+	Index    int          `json:"index"`
+	Status   degen.Status `json:"status"`
+	Steps    int          `json:"steps"`
+	TestLoss float64      `json:"test_loss"`
+}
+
+// Summary is testloss.json.
+type Summary struct {
+	Backend   string     `json:"backend"`
+	Threshold float64    `json:"threshold"`
+	Seconds   float64    `json:"train_seconds"`
+	Converged int        `json:"converged"`
+	Networks  []TestLoss `json:"networks"`
+}
+
+func factory(backend string) degen.BackendFactory {
+	return func(d degen.Dims, m degen.Model, gamma []float32) (degen.Backend, error) {
+		if backend == "gpu" {
+			b, err := gpu.New(d, m, gamma)
+			if err != nil {
+				return nil, err
+			}
+			return b, nil
+		}
+		return cpu.New(d, m, gamma)
+	}
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: e2e train|compare [flags]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "train":
+		err = train(os.Args[2:])
+	case "compare":
+		err = compare(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown mode %q (want train or compare)", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		os.Exit(1)
+	}
+}
+
+func train(args []string) error {
+	fs := flag.NewFlagSet("train", flag.ExitOnError)
+	backend := fs.String("backend", "gpu", "cpu or gpu")
+	dir := fs.String("dir", "", "run directory (replaced)")
+	seeds := fs.Int("seeds", 256, "networks")
+	hidden := fs.Int("hidden", 128, "hidden units")
+	epochs := fs.Int("max-epochs", 30, "epochs of 128 steps at most")
+	shard := fs.Int("shard", 0, "train networks k with k % shards == shard")
+	shards := fs.Int("shards", 1, "number of shards")
+	limit := fs.Duration("time-limit", 0, "stop training after this long (0: no limit); networks still training are reported as such")
+	fs.Parse(args)
+	if *dir == "" {
+		return fmt.Errorf("train: -dir is required")
+	}
+	cfg := degen.DefaultConfig()
+	cfg.Task = "flipflop"
+	cfg.Hidden = *hidden
+	cfg.Seeds = *seeds
+	cfg.MaxEpochs = *epochs
+	cfg.Shard, cfg.Shards = *shard, *shards
+	run, err := degen.NewRun(cfg, *backend)
+	if err != nil {
+		return err
+	}
+	if err := degen.PrepareDir(*dir, true); err != nil {
+		return err
+	}
+	t0 := time.Now()
+	last := time.Now()
+	ctx := context.Background()
+	if *limit > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *limit)
+		defer cancel()
+	}
+	info, err := degen.Train(ctx, run, *dir, factory(*backend), false, func(p degen.Progress) {
+		if p.EpochDone && time.Since(last) > 5*time.Second {
+			last = time.Now()
+			fmt.Printf("e2e %s: %.0fs, %d active, %d converged, mean loss %.3g\n", *backend, time.Since(t0).Seconds(), p.Active, p.Converged, p.MeanLoss)
+		}
+	})
+	if errors.Is(err, degen.ErrInterrupted) {
+		fmt.Printf("e2e %s: stopped by the time limit after %.0f s\n", *backend, time.Since(t0).Seconds())
+	} else if err != nil {
+		return err
+	}
+	secs := time.Since(t0).Seconds()
+	params, err := degen.ReadWeights(*dir, run.Layout, run.Dims.S, "")
+	if err != nil {
+		return err
+	}
+	id, _, err := run.EvalSets()
+	if err != nil {
+		return err
+	}
+	d := run.Dims
+	d.B, d.T = id.B, id.T
+	be, err := factory(*backend)(d, cfg.Model(), run.Gamma())
+	if err != nil {
+		return err
+	}
+	defer be.Close()
+	st := degen.NewTrainState(d.S, run.Layout)
+	copy(st.Params, params)
+	if err := be.SetState(st); err != nil {
+		return err
+	}
+	loss := make([]float32, d.S)
+	if err := be.Evaluate(id, make([]float32, d.S*id.T*d.B*d.O), nil, loss); err != nil {
+		return err
+	}
+	sum := Summary{Backend: *backend, Threshold: run.Threshold(), Seconds: secs}
+	for s, n := range info.Networks {
+		sum.Networks = append(sum.Networks, TestLoss{Index: n.Index, Status: n.Status, Steps: n.Steps, TestLoss: float64(loss[s])})
+		if n.Converged {
+			sum.Converged++
+		}
+	}
+	data, _ := json.MarshalIndent(sum, "", "  ")
+	if err := os.WriteFile(filepath.Join(*dir, "testloss.json"), append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("e2e %s: %d networks, %d converged, %.1f s of training\n", *backend, len(sum.Networks), sum.Converged, secs)
+	return nil
+}
+
+func readSummary(dir string) (*Summary, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "testloss.json"))
+	if err != nil {
+		return nil, err
+	}
+	var s Summary
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	return &s, nil
+}
+
+func compare(args []string) error {
+	fs := flag.NewFlagSet("compare", flag.ExitOnError)
+	gdir := fs.String("gpu", "", "GPU run directory (or a folder with its testloss.json)")
+	cdir := fs.String("cpu", "", "CPU run directory")
+	rtol := fs.Float64("rtol", 0.5, "relative tolerance on the test loss")
+	fs.Parse(args)
+	g, err := readSummary(*gdir)
+	if err != nil {
+		return err
+	}
+	c, err := readSummary(*cdir)
+	if err != nil {
+		return err
+	}
+	byIndex := map[int]TestLoss{}
+	for _, n := range g.Networks {
+		byIndex[n.Index] = n
+	}
+	atol := c.Threshold
+	bad, skipped := 0, 0
+	fmt.Printf("%6s %14s %6s %12s %14s %6s %12s %8s\n", "index", "gpu status", "steps", "gpu test", "cpu status", "steps", "cpu test", "tol used")
+	for _, cn := range c.Networks {
+		gn, ok := byIndex[cn.Index]
+		if !ok {
+			return fmt.Errorf("network %d: trained on the CPU but not on the GPU", cn.Index)
+		}
+		used := math.Abs(gn.TestLoss-cn.TestLoss) / (atol + *rtol*math.Abs(cn.TestLoss))
+		verdict := "ok"
+		switch {
+		case gn.Status != degen.Converged:
+			verdict = "skipped (not converged on the GPU)"
+			skipped++
+		case cn.Status != degen.Converged || !(used <= 1):
+			verdict = "FAIL"
+			bad++
+		}
+		fmt.Printf("%6d %14s %6d %12.3g %14s %6d %12.3g %8.2f %s\n", cn.Index, gn.Status, gn.Steps, gn.TestLoss, cn.Status, cn.Steps, cn.TestLoss, used, verdict)
+	}
+	fmt.Printf("GPU: %d of %d networks converged\n", g.Converged, len(g.Networks))
+	if bad > 0 {
+		return fmt.Errorf("%d of %d networks differ beyond tolerance", bad, len(c.Networks))
+	}
+	fmt.Printf("PASS: %d GPU-converged networks converged on the CPU too, test losses within atol %g + rtol %g (%d skipped)\n", len(c.Networks)-skipped, atol, *rtol, skipped)
+	return nil
+}

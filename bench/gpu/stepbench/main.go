@@ -1,0 +1,132 @@
+// Command stepbench times one training step of the GPU backend on the two
+// benchmark workloads of bench/RESULTS.md and prints a table (and JSON with
+// -json). It needs the CUDA build: go build -tags cuda ./bench/gpu/stepbench.
+//
+//	W1: S=256, B=128, T=100, H=128, I=3, O=3
+//	W2: S=512, B=64,  T=200, H=64,  I=3, O=3
+//
+// FLOPs per step = 3 * 2 * S*B*T*H*(H+I+O) (forward, and backward twice).
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+
+	"degen"
+	"degen/gpu"
+	"degen/tasks"
+)
+
+type result struct {
+	Name       string     `json:"name"`
+	Dims       degen.Dims `json:"dims"`
+	Cell       string     `json:"cell"`
+	Shared     gpu.Timing `json:"shared_batch"`   // N = 1
+	PerNetwork gpu.Timing `json:"per_network"`    // N = S
+	GFLOP      float64    `json:"gflop_per_step"` // 3*2*S*B*T*H*(H+I+O) / 1e9
+}
+
+func main() {
+	reps := flag.Int("reps", 10, "timed steps per configuration (after 2 warm-up steps)")
+	jsonPath := flag.String("json", "", "also write the results as JSON to this file")
+	cells := flag.String("cells", "vanilla", "cells to time: vanilla, rate or both")
+	flag.Parse()
+	devs, err := gpu.Devices()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "stepbench:", err)
+		os.Exit(1)
+	}
+	for _, d := range devs {
+		fmt.Printf("device %d: %s, %d SMs, %.1f GiB, cc %s, %s\n", d.Ordinal, d.Name, d.Multiprocessors, float64(d.TotalBytes)/(1<<30), d.Capability, d.Driver)
+	}
+	works := []struct {
+		name string
+		d    degen.Dims
+	}{
+		{"W1", degen.Dims{S: 256, B: 128, T: 100, H: 128, I: 3, O: 3}},
+		{"W2", degen.Dims{S: 512, B: 64, T: 200, H: 64, I: 3, O: 3}},
+	}
+	var cellList []degen.Cell
+	switch *cells {
+	case "vanilla":
+		cellList = []degen.Cell{degen.Vanilla}
+	case "rate":
+		cellList = []degen.Cell{degen.Rate}
+	case "both":
+		cellList = []degen.Cell{degen.Vanilla, degen.Rate}
+	default:
+		fmt.Fprintln(os.Stderr, "stepbench: -cells must be vanilla, rate or both")
+		os.Exit(2)
+	}
+	var results []result
+	fmt.Printf("%-4s %-7s %9s %9s %9s %9s %9s %10s %10s %10s %9s\n", "work", "cell", "fwd ms", "bwd ms", "dWhh ms", "adam ms", "kern ms", "step N=1", "step N=S", "upload N=S", "TFLOP/s")
+	for _, w := range works {
+		for _, cell := range cellList {
+			r, err := bench(w.name, w.d, cell, *reps)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "stepbench: %s %s: %v\n", w.name, cell, err)
+				os.Exit(1)
+			}
+			results = append(results, r)
+			t := r.Shared
+			fmt.Printf("%-4s %-7s %9.2f %9.2f %9.2f %9.2f %9.2f %10.2f %10.2f %10.2f %9.1f\n", r.Name, r.Cell, t.Forward, t.Backward, t.GradWhh, t.Adam,
+				t.Kernels, t.Step, r.PerNetwork.Step, r.PerNetwork.Upload, r.GFLOP/t.Kernels)
+		}
+	}
+	if *jsonPath != "" {
+		data, _ := json.MarshalIndent(results, "", "  ")
+		if err := os.WriteFile(*jsonPath, append(data, '\n'), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "stepbench:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+func bench(name string, d degen.Dims, cell degen.Cell, reps int) (result, error) {
+	r := result{Name: name, Dims: d, Cell: string(cell),
+		GFLOP: 3 * 2 * float64(d.S) * float64(d.B) * float64(d.T) * float64(d.H) * float64(d.H+d.I+d.O) / 1e9}
+	m := degen.Model{Cell: cell, H: d.H, Tau: 0.1}
+	gamma := make([]float32, d.S)
+	for i := range gamma {
+		gamma[i] = 1
+	}
+	be, err := gpu.New(d, m, gamma)
+	if err != nil {
+		return r, err
+	}
+	defer be.Close()
+	l := degen.NewLayout(d.H, d.I, d.O)
+	st := degen.NewTrainState(d.S, l)
+	for s := range d.S {
+		degen.InitParams(m, l, 1, uint64(s), st.Params[s*l.P:(s+1)*l.P])
+	}
+	if err := be.SetState(st); err != nil {
+		return r, err
+	}
+	h := &degen.Hyper{LR: make([]float32, d.S)}
+	for i := range h.LR {
+		h.LR[i] = 1e-3
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	batch := func(n int) *tasks.Batch {
+		bt := tasks.NewBatch(n, d.B, d.T, d.I, d.O)
+		for i := range bt.X {
+			bt.X[i] = float32(rng.NormFloat64())
+		}
+		for i := range bt.Y {
+			bt.Y[i] = float32(rng.NormFloat64())
+			bt.Mask[i] = 1
+		}
+		return bt
+	}
+	if r.Shared, err = be.Profile(batch(1), h, reps); err != nil {
+		return r, err
+	}
+	if r.PerNetwork, err = be.Profile(batch(d.S), h, reps); err != nil {
+		return r, err
+	}
+	return r, nil
+}

@@ -1,0 +1,58 @@
+//go:build cuda
+
+package cuda
+
+import (
+	"strings"
+	"testing"
+
+	"degen/kernels"
+)
+
+// TestLaunchErrors checks that argument mistakes are caught before the
+// driver sees them and that a bad launch shape comes back naming the kernel
+// and the shape.
+func TestLaunchErrors(t *testing.T) {
+	ctx, err := Open(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctx.Close()
+	err = ctx.Do(func() error {
+		mod, err := LoadModule(kernels.PTX)
+		if err != nil {
+			return err
+		}
+		defer mod.Unload()
+		k, err := mod.Kernel("rnn_grad_whh")
+		if err != nil {
+			return err
+		}
+		buf, err := Alloc(16)
+		if err != nil {
+			return err
+		}
+		defer buf.Free()
+		sh := Shape{Grid: [2]int{1, 1}, Block: 256}
+		for _, c := range []struct {
+			name string
+			sh   Shape
+			args []any
+			want string
+		}{
+			{"too few arguments", sh, []any{buf}, "1 arguments, kernel takes 8"},
+			{"int for int32", sh, []any{buf, buf, buf, 1, int32(1), int32(1), int32(1), int32(0)}, "Go type int"},
+			{"float32 for int32", sh, []any{buf, buf, buf, float32(1), int32(1), int32(1), int32(1), int32(0)}, "argument 3 is .f32"},
+			{"block too large", Shape{Grid: [2]int{1, 1}, Block: 4096}, []any{buf, buf, buf, int32(1), int32(1), int32(1), int32(1), int32(0)}, "launch rnn_grad_whh grid=[1,1] block=4096"},
+		} {
+			err := k.Launch(c.sh, c.args...)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%s: got %v, want an error with %q", c.name, err, c.want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

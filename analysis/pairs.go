@@ -193,3 +193,6 @@ func SymData(d mat.Symmetric) []float64 {
 	}
 	return out
 }
+
+// defaultWorkers is the number of goroutines pairwise work uses.
+func defaultWorkers() int { return runtime.GOMAXPROCS(0) }

@@ -1,0 +1,249 @@
+package analysis
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"degen"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// randomDense returns an (r, c) matrix of standard normal entries.
+func randomDense(r, c int, rng *rand.Rand) *mat.Dense {
+	m := mat.NewDense(r, c, nil)
+	for i := 0; i < r; i++ {
+		for j := 0; j < c; j++ {
+			m.Set(i, j, rng.NormFloat64())
+		}
+	}
+	return m
+}
+
+// relabel returns the weights of w with unit i renamed p[i]:
+// W_hh'[p i, p j] = W_hh[i, j], W_ih'[p i, :] = W_ih[i, :], W_out'[:, p i] = W_out[:, i],
+// so that W_hh = P^T W_hh' P with Perm = p.
+func relabel(w NetWeights, p []int) NetWeights {
+	h, _ := w.Whh.Dims()
+	out := NetWeights{Whh: mat.NewDense(h, h, nil)}
+	for i := 0; i < h; i++ {
+		for j := 0; j < h; j++ {
+			out.Whh.Set(p[i], p[j], w.Whh.At(i, j))
+		}
+	}
+	if w.Wih != nil {
+		_, in := w.Wih.Dims()
+		out.Wih = mat.NewDense(h, in, nil)
+		for i := 0; i < h; i++ {
+			out.Wih.SetRow(p[i], w.Wih.RawRowView(i))
+		}
+	}
+	if w.Wout != nil {
+		o, _ := w.Wout.Dims()
+		out.Wout = mat.NewDense(o, h, nil)
+		for i := 0; i < h; i++ {
+			for k := 0; k < o; k++ {
+				out.Wout.Set(k, p[i], w.Wout.At(k, i))
+			}
+		}
+	}
+	return out
+}
+
+func randomNet(h, in, out int, rng *rand.Rand) NetWeights {
+	return NetWeights{Whh: randomDense(h, h, rng), Wih: randomDense(h, in, rng), Wout: randomDense(out, h, rng)}
+}
+
+func TestPermutationDistancePlanted(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, h := range []int{7, 31, 64, 129} {
+		for _, tie := range []bool{false, true} {
+			w := randomNet(h, 3, 2, rng)
+			p := rng.Perm(h)
+			opts := DefaultPermOptions()
+			opts.TieIO = tie
+			r, err := PermutationDistance(w, relabel(w, p), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Distance > 1e-9 {
+				t.Errorf("H=%d tie=%v: d(W, P W P^T) = %g, want 0", h, tie, r.Distance)
+			}
+			for i := range p {
+				if r.Perm[i] != p[i] {
+					t.Errorf("H=%d tie=%v: unit %d matched %d, planted %d", h, tie, i, r.Perm[i], p[i])
+					break
+				}
+			}
+		}
+	}
+}
+
+// bruteForceCost returns min over all permutations of the QAP cost.
+func bruteForceCost(q *qap) float64 {
+	best := math.Inf(1)
+	permutations(q.h, func(p []int) { best = min(best, q.cost(p)) })
+	return best
+}
+
+func TestPermutationDistanceBruteForce(t *testing.T) {
+	// On small random instances the solver reaches the exact optimum.
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, h := range []int{2, 3, 5, 6, 7} {
+		for _, tie := range []bool{false, true} {
+			for trial := 0; trial < 12; trial++ {
+				w1, w2 := randomNet(h, 2, 2, rng), randomNet(h, 2, 2, rng)
+				opts := DefaultPermOptions()
+				opts.TieIO = tie
+				r, err := PermutationDistance(w1, w2, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				q, _ := newQAP(w1, w2, tie)
+				want := math.Sqrt(bruteForceCost(q))
+				if math.Abs(r.Distance-want) > 1e-9*want {
+					t.Errorf("H=%d tie=%v trial %d: got %.12g, optimum %.12g", h, tie, trial, r.Distance, want)
+				}
+				if got := math.Sqrt(q.cost(r.Perm)); math.Abs(got-r.Distance) > 1e-12*want {
+					t.Errorf("H=%d: reported %g but its permutation costs %g", h, r.Distance, got)
+				}
+			}
+		}
+	}
+}
+
+func TestTwoOptSwapDelta(t *testing.T) {
+	// The O(1) swap change and the O(H^2) updates of M, N, K agree with
+	// recomputing the cost after each of many swaps.
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, h := range []int{4, 17, 33} {
+		w1, w2 := randomNet(h, 3, 1, rng), randomNet(h, 3, 1, rng)
+		q, err := newQAP(w1, w2, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pi := rng.Perm(h)
+		s := q.newSwapState(pi)
+		for step := 0; step < 50; step++ {
+			u, v := rng.IntN(h), rng.IntN(h)
+			if u == v {
+				continue
+			}
+			if u > v {
+				u, v = v, u
+			}
+			before := q.cost(s.pi)
+			delta := s.delta(u, v)
+			s.swap(u, v)
+			after := q.cost(s.pi)
+			if math.Abs(after-before-delta) > 1e-9*(1+before) {
+				t.Fatalf("H=%d step %d: swap (%d,%d) changed the cost by %g, predicted %g", h, step, u, v, after-before, delta)
+			}
+		}
+	}
+}
+
+// readCase reads one array of the reference cases (metricCasesPath and
+// readCaseArray live in dsa_test.go).
+func readCase(t *testing.T, path, name string) *degen.Array {
+	t.Helper()
+	a, err := readCaseArray(path, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestPermutationDistanceMetricCases(t *testing.T) {
+	path := metricCasesPath()
+	if path == "" {
+		t.Skip("metric_cases.npz is absent from analysis/testdata and ../shared/reference: skipping the reference comparison")
+	}
+	nmf := readCase(t, path, "perm_nmf").Data
+	kopt := readCase(t, path, "perm_kopt").Data
+	planted := readCase(t, path, "planted_pairs").Data
+	for k := range nmf {
+		a := readCase(t, path, "weights_a_"+string(rune('0'+k)))
+		b := readCase(t, path, "weights_b_"+string(rune('0'+k)))
+		h := a.Shape[0]
+		// The reference calls permutation_2sided(B, A): min_P ||A - P^T B P||.
+		r, err := PermutationDistance(NetWeights{Whh: mat.NewDense(h, h, a.Data)}, NetWeights{Whh: mat.NewDense(h, h, b.Data)}, DefaultPermOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		best := min(nmf[k], kopt[k])
+		if r.Distance > best+1e-9 {
+			t.Errorf("pair %d (H=%d): %.6f, worse than the published best %.6f", k, h, r.Distance, best)
+		}
+		noise := 0.05 * math.Sqrt(float64(h))
+		if planted[k] != 0 && r.Distance > 1.25*noise {
+			t.Errorf("pair %d (H=%d): planted permutation missed: %.4f, noise norm about %.4f", k, h, r.Distance, noise)
+		}
+		t.Logf("pair %d H=%d planted=%v: degen %.4f  nmf %.4f  k-opt %.4f", k, h, planted[k] != 0, r.Distance, nmf[k], kopt[k])
+	}
+}
+
+func TestPermutationDistances(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	nets := make([]NetWeights, 5)
+	for i := range nets {
+		nets[i] = randomNet(9, 2, 2, rng)
+	}
+	nets[3] = relabel(nets[1], rng.Perm(9))
+	for _, normalize := range []bool{false, true} {
+		opts := DefaultPermOptions()
+		opts.Normalize = normalize
+		d, err := PermutationDistances(nets, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range nets {
+			if d.At(i, i) != 0 {
+				t.Errorf("diagonal %d = %g", i, d.At(i, i))
+			}
+			for j := range nets {
+				if d.At(i, j) != d.At(j, i) {
+					t.Errorf("not symmetric at (%d, %d)", i, j)
+				}
+				if i != j && !(i == 1 && j == 3 || i == 3 && j == 1) && d.At(i, j) <= 0 {
+					t.Errorf("d[%d,%d] = %g, want positive", i, j, d.At(i, j))
+				}
+			}
+		}
+		if d.At(1, 3) > 1e-9 {
+			t.Errorf("relabelled copy: d = %g, want 0", d.At(1, 3))
+		}
+		r, _ := PermutationDistance(nets[0], nets[2], opts)
+		if d.At(0, 2) != r.Distance {
+			t.Errorf("matrix entry %g differs from the pair's distance %g", d.At(0, 2), r.Distance)
+		}
+	}
+}
+
+func TestPermutationDistanceErrors(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	good := randomNet(4, 2, 2, rng)
+	nan := randomNet(4, 2, 2, rng)
+	nan.Whh.Set(1, 2, math.NaN())
+	cases := []struct {
+		name string
+		a, b NetWeights
+		opts PermOptions
+	}{
+		{"nil W_hh", NetWeights{}, good, DefaultPermOptions()},
+		{"non-square", NetWeights{Whh: randomDense(3, 4, rng)}, good, DefaultPermOptions()},
+		{"NaN", good, nan, DefaultPermOptions()},
+		{"tie without W_ih", NetWeights{Whh: good.Whh}, good, PermOptions{TieIO: true}},
+		{"tie channel mismatch", good, randomNet(4, 3, 2, rng), PermOptions{TieIO: true}},
+		{"negative restarts", good, good, PermOptions{Restarts: -1}},
+	}
+	for _, c := range cases {
+		if _, err := PermutationDistance(c.a, c.b, c.opts); err == nil {
+			t.Errorf("%s: want an error", c.name)
+		}
+	}
+	if _, err := PermutationDistances([]NetWeights{good}, DefaultPermOptions()); err == nil {
+		t.Error("one network: want an error")
+	}
+}

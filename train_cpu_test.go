@@ -117,3 +117,43 @@ func TestCorruptedCheckpoint(t *testing.T) {
 		t.Error("eval of a truncated weights.npz must fail")
 	}
 }
+
+// TestFlipFlopConverges trains a small ensemble on the 3-bit flip-flop to the
+// reference threshold (MSE 1e-3 plus 3 epochs of patience) on the CPU, then
+// checks that the trained networks also solve the held-out evaluation set.
+func TestFlipFlopConverges(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains for about 10 s of CPU")
+	}
+	cfg := degen.DefaultConfig()
+	cfg.Hidden = 32
+	cfg.Seeds = 4
+	cfg.Batch = 32
+	cfg.Knobs = map[string]float64{"steps": 40}
+	cfg.LR = []float64{1e-2}
+	cfg.StepsPerEpoch = 50
+	cfg.MaxEpochs = 40
+	run, err := degen.NewRun(cfg, "cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	info, err := degen.Train(context.Background(), run, dir, cpuFactory, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range info.Networks {
+		if !n.Converged || float64(n.FinalLoss) >= 1e-3 {
+			t.Errorf("network %d: %s after %d epochs, final loss %g", n.Index, n.Status, n.Epochs, n.FinalLoss)
+		}
+	}
+	report, err := degen.Evaluate(dir, cpuFactory, "cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range report.Networks {
+		if float64(n.Loss) > 1e-2 {
+			t.Errorf("network %d: evaluation loss %g, want the task solved (< 1e-2)", n.Index, n.Loss)
+		}
+	}
+}

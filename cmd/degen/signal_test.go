@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"degen"
+)
+
+// TestMain lets a test re-run this test binary as the degen command itself.
+func TestMain(m *testing.M) {
+	if os.Getenv("DEGEN_TEST_MAIN") == "1" {
+		os.Exit(run(append([]string{"degen"}, os.Args[1:]...)))
+	}
+	os.Exit(m.Run())
+}
+
+// TestInterruptThenResume sends SIGINT to a training process after its first
+// epoch: it must exit with status 130 and a checkpoint, and --resume must
+// finish the run.
+func TestInterruptThenResume(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	cmd := exec.Command(os.Args[0], "train", "--out", dir, "--hidden", "8", "--seeds", "2", "--batch", "4",
+		"--steps-per-epoch", "20", "--max-epochs", "1000", "--knob", "steps=10")
+	cmd.Env = append(os.Environ(), "DEGEN_TEST_MAIN=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(stderr)
+	var log strings.Builder
+	for lines.Scan() {
+		log.WriteString(lines.Text() + "\n")
+		if strings.HasPrefix(lines.Text(), "epoch 2/") {
+			cmd.Process.Signal(syscall.SIGINT)
+			break
+		}
+	}
+	go func() {
+		for lines.Scan() {
+			log.WriteString(lines.Text() + "\n")
+		}
+	}()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("training did not stop after SIGINT:\n%s", log.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
+		t.Fatalf("exit status %d after SIGINT, want 130:\n%s", code, log.String())
+	}
+	info, err := degen.ReadRunInfo(dir)
+	if err != nil || info.Finished || info.Epoch < 2 {
+		t.Fatalf("after interruption: %+v %v", info, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, degen.CheckpointFile)); err != nil {
+		t.Fatal("no checkpoint after SIGINT")
+	}
+	// Finish quickly: resume cannot change settings, so it trains until every
+	// network stops; the tiny task converges or exhausts its epochs in time.
+	if code, _ := runCapture(t, "train", "--resume", dir, "-q"); code != 0 {
+		t.Fatalf("resume exited %d", code)
+	}
+	info, err = degen.ReadRunInfo(dir)
+	if err != nil || !info.Finished {
+		t.Fatalf("after resume: %+v %v", info, err)
+	}
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# gpu_check.sh runs every check that needs an NVIDIA GPU, in order, each step
+# time-boxed, and writes the log and a short table to $OUT (default
+# ./gpu-check-out): `make gpu-check` on a GPU host.
+#
+#   1. nvidia-smi                       the card as found
+#   2. degen-cuda devices               our view of it
+#   3. cuda.test                        launch argument and shape errors
+#   4. gpu.test                         conformance against the float64 CPU
+#                                       reference, fault messages, long batches
+#   5. e2e train -backend gpu           256 flip-flop networks of H=128 with
+#                                       degen.Train, test losses (compare them
+#                                       with a CPU shard: bench/gpu/e2e)
+#   6. stepbench                        one training step on W1 and W2
+#   7. torch and jax peers              the same workloads (bench/peers)
+#
+# The GPU host needs no Go: the binaries come prebuilt in $BIN (default
+# .devcarry), made on a development machine by bench/gpu/build.sh.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-.devcarry}
+OUT=${OUT:-gpu-check-out}
+mkdir -p "$OUT"
+LOG="$OUT/gpu_check.log"
+SUM="$OUT/summary.txt"
+: >"$LOG"
+: >"$SUM"
+export PYTHONUNBUFFERED=1
+
+for f in degen-cuda cuda.test gpu.test e2e stepbench; do
+	if [ ! -x "$BIN/$f" ]; then
+		echo "gpu_check: $BIN/$f missing; build it with bench/gpu/build.sh" | tee -a "$SUM" >&2
+		exit 1
+	fi
+done
+if ! command -v nvidia-smi >/dev/null 2>&1; then
+	echo "gpu_check: nvidia-smi not found: no NVIDIA driver on this machine" | tee -a "$SUM" >&2
+	exit 1
+fi
+
+# step NAME LIMIT CMD...: run CMD with a time limit, log its output, and
+# record its exit status and duration in the summary.
+step() {
+	local name=$1 limit=$2
+	shift 2
+	echo "=== $name (limit ${limit}s): $*" | tee -a "$LOG"
+	local t0=$(date +%s%N)
+	timeout -k 5 "$limit" "$@" 2>&1 | tee -a "$LOG"
+	local rc=${PIPESTATUS[0]}
+	local ms=$((($(date +%s%N) - t0) / 1000000))
+	local verdict=ok
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then verdict="TIMED OUT"; elif [ "$rc" != 0 ]; then verdict="FAILED rc=$rc"; fi
+	printf '%-12s %-16s %6d.%01ds\n' "$name" "$verdict" $((ms / 1000)) $((ms % 1000 / 100)) | tee -a "$SUM"
+}
+
+step nvidia-smi 20 nvidia-smi --query-gpu=name,memory.total,memory.used,driver_version,clocks.sm,clocks.max.sm,temperature.gpu,power.draw --format=csv
+step devices 30 "$BIN/degen-cuda" devices
+step cuda.test 60 "$BIN/cuda.test" -test.v -test.count=1
+step gpu.test 150 "$BIN/gpu.test" -test.v -test.count=1 -test.timeout=140s
+grep -E "^(--- FAIL|FAIL|ok|PASS)|worst element|tolerance" "$LOG" | grep -v "^=== RUN" | tail -n 40 >"$OUT/conformance.txt"
+rm -rf /tmp/degen-e2e-gpu
+step e2e 140 "$BIN/e2e" train -backend gpu -dir /tmp/degen-e2e-gpu -seeds 256 -hidden 128 -max-epochs 30 -time-limit ${E2E_LIMIT:-100s}
+cp /tmp/degen-e2e-gpu/testloss.json "$OUT/testloss.json" 2>/dev/null
+cp /tmp/degen-e2e-gpu/run.json "$OUT/run.json" 2>/dev/null
+step stepbench 90 "$BIN/stepbench" -reps 10 -cells both -json "$OUT/stepbench.json"
+step torch 100 python3 bench/peers/torch_peers.py
+step jax 100 python3 bench/peers/jax_peers.py
+
+{
+	echo
+	echo "--- ours (stepbench; kernels = the four launches with the batch on the device)"
+	sed -n '/^work /,$p' "$LOG" | grep -E "^(work|W1|W2) " | head -n 10
+	echo "--- peers"
+	grep -E "step .* ms" "$LOG" | grep -E "torch|jax|cudnn" || true
+	echo "--- conformance"
+	grep -cE "^    --- PASS" "$LOG" | sed 's/^/subtests passed: /'
+	grep -E "^    --- FAIL|^--- FAIL" "$LOG" | head -n 20 || true
+	echo "--- e2e"
+	grep -E "^e2e gpu" "$LOG" | tail -n 3
+} | tee -a "$SUM"

@@ -56,15 +56,15 @@ step() {
 step nvidia-smi 20 nvidia-smi --query-gpu=name,memory.total,memory.used,driver_version,clocks.sm,clocks.max.sm,temperature.gpu,power.draw --format=csv
 step devices 30 "$BIN/degen-cuda" devices
 step cuda.test 60 "$BIN/cuda.test" -test.v -test.count=1
-step gpu.test 150 "$BIN/gpu.test" -test.v -test.count=1 -test.timeout=140s
+step gpu.test 120 "$BIN/gpu.test" -test.v -test.count=1 -test.timeout=110s
 grep -E "^(--- FAIL|FAIL|ok|PASS)|worst element|tolerance" "$LOG" | grep -v "^=== RUN" | tail -n 40 >"$OUT/conformance.txt"
 rm -rf /tmp/degen-e2e-gpu
-step e2e 140 "$BIN/e2e" train -backend gpu -dir /tmp/degen-e2e-gpu -seeds 256 -hidden 128 -max-epochs 30 -time-limit ${E2E_LIMIT:-100s}
+step e2e 110 "$BIN/e2e" train -backend gpu -dir /tmp/degen-e2e-gpu -seeds 256 -hidden 128 -max-epochs 30 -time-limit ${E2E_LIMIT:-80s}
 cp /tmp/degen-e2e-gpu/testloss.json "$OUT/testloss.json" 2>/dev/null
 cp /tmp/degen-e2e-gpu/run.json "$OUT/run.json" 2>/dev/null
-step stepbench 90 "$BIN/stepbench" -reps 10 -cells both -json "$OUT/stepbench.json"
-step torch 100 python3 bench/peers/torch_peers.py
-step jax 100 python3 bench/peers/jax_peers.py
+step stepbench 60 "$BIN/stepbench" -reps 10 -cells both -json "$OUT/stepbench.json"
+step torch 80 python3 bench/peers/torch_peers.py
+step jax 80 python3 bench/peers/jax_peers.py
 
 {
 	echo

@@ -2,13 +2,12 @@ package cpu
 
 import "math"
 
-// tanhInPlace sets v[i] = tanh(v[i]): math.Tanh for float64, tanh32 for float32.
+// tanhInPlace sets v[i] = tanh(v[i]): math.Tanh for float64, tanh32 (eight
+// lanes at a time where the CPU has AVX2 and FMA) for float32.
 func tanhInPlace[T float](v []T) {
 	switch v := any(v).(type) {
 	case []float32:
-		for i, x := range v {
-			v[i] = tanh32(x)
-		}
+		tanhSlice32(v)
 	case []float64:
 		for i, x := range v {
 			v[i] = math.Tanh(x)
@@ -16,32 +15,40 @@ func tanhInPlace[T float](v []T) {
 	}
 }
 
-// tanh32 is a float32 tanh accurate to a few units in the last place: the
-// odd/even rational minimax approximation x*P(x^2)/Q(x^2) of degrees 13/6 on
-// |x| <= 7.9053 (beyond which tanh rounds to ±1 in float32), and x itself for
-// |x| < 4e-4 where tanh(x) = x to float32 precision.
+// tanhCoeffs are the constants of tanh32: the clamp bound, the numerator
+// coefficients a13, a11, ..., a1 and the denominator coefficients b6, b4,
+// b2, b0 of the odd/even rational minimax approximation (Eigen's fast tanh).
+var tanhCoeffs = [12]float32{
+	7.90531110763549805,
+	-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11, 5.12229709037114e-08,
+	1.48572235717979e-05, 6.37261928875436e-04, 4.89352455891786e-03,
+	1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03, 4.89352518554385e-03,
+}
+
+// tanh32 is a float32 tanh within a relative error of 5e-7 (a few units in
+// the last place):
+// x clamped to |x| <= 7.9053 (beyond which tanh rounds to ±1), then
+//
+//	tanh(x) ≈ x (a1 + a3 x² + ... + a13 x¹²) / (b0 + b2 x² + b4 x⁴ + b6 x⁶).
+//
+// NaN stays NaN. The vector version (tanh_amd64.s) evaluates the same
+// formula with fused multiply-adds.
 func tanh32(x float32) float32 {
-	const clamp = 7.90531110763549805
-	if x > clamp {
-		x = clamp
-	} else if x < -clamp {
-		x = -clamp
-	}
-	if x < 4e-4 && x > -4e-4 {
-		return x
+	c := &tanhCoeffs
+	if x > c[0] {
+		x = c[0]
+	} else if x < -c[0] {
+		x = -c[0]
 	}
 	x2 := x * x
-	p := float32(-2.76076847742355e-16)
-	p = p*x2 + 2.00018790482477e-13
-	p = p*x2 - 8.60467152213735e-11
-	p = p*x2 + 5.12229709037114e-08
-	p = p*x2 + 1.48572235717979e-05
-	p = p*x2 + 6.37261928875436e-04
-	p = p*x2 + 4.89352455891786e-03
-	q := float32(1.19825839466702e-06)
-	q = q*x2 + 1.18534705686654e-04
-	q = q*x2 + 2.26843463243900e-03
-	q = q*x2 + 4.89352518554385e-03
+	p := c[1]
+	for _, a := range c[2:8] {
+		p = p*x2 + a
+	}
+	q := c[8]
+	for _, b := range c[9:12] {
+		q = q*x2 + b
+	}
 	return x * p / q
 }
 

@@ -1,0 +1,43 @@
+package cpu
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"degen"
+)
+
+// benchmarkStep times one float32 training Step of a vanilla ensemble of
+// size d on per-network trials, all networks active.
+func benchmarkStep(b *testing.B, d degen.Dims) {
+	m := vanilla(d.H)
+	be, err := New(d, m, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := be.SetState(initState(m, d, 1)); err != nil {
+		b.Fatal(err)
+	}
+	bt := randomBatch(rand.New(rand.NewPCG(1, 1)), d.S, d.B, d.T, d.I, d.O, 1)
+	hp := &degen.Hyper{LR: make([]float32, d.S)}
+	active, loss := make([]bool, d.S), make([]float32, d.S)
+	for s := range d.S {
+		hp.LR[s], active[s] = 1e-3, true
+	}
+	flops := 3 * 2 * float64(d.S*d.B*d.T*d.H*(d.H+d.I+d.O))
+	b.ResetTimer()
+	for b.Loop() {
+		if err := be.Step(bt, hp, active, loss); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// C1 and C2 are the sizes timed against PyTorch (bench/cpu_vs_torch.sh).
+func BenchmarkStepC1_S32_B64_T100_H64(b *testing.B) {
+	benchmarkStep(b, degen.Dims{S: 32, B: 64, T: 100, I: 3, H: 64, O: 3})
+}
+func BenchmarkStepC2_S8_B32_T50_H128(b *testing.B) {
+	benchmarkStep(b, degen.Dims{S: 8, B: 32, T: 50, I: 3, H: 128, O: 3})
+}

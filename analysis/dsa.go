@@ -360,3 +360,13 @@ func DSANull(trajs [][]float64, K, T, n int, opt DSAOptions, splits int) ([][]fl
 	}
 	return null, nil
 }
+
+// SummarizeNull returns the mean and standard error (see PairStats) of all
+// N*splits scores of a DSANull result.
+func SummarizeNull(null [][]float64) PairStats {
+	var vals []float64
+	for _, row := range null {
+		vals = append(vals, row...)
+	}
+	return summarize(vals)
+}

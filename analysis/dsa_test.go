@@ -2,10 +2,16 @@ package analysis
 
 import (
 	"math"
+	"math/cmplx"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"testing"
 	"time"
+
+	"gonum.org/v1/gonum/mat"
 
 	"degen"
 )
@@ -107,5 +113,215 @@ func TestDSAMetricCases(t *testing.T) {
 			t.Errorf("%s: twin pair (1,6) = %.4f, want < 0.02 (reference %.4f)", tc.score, twin, tc.ref[1*c.N+6])
 		}
 		t.Logf("%s: at most %.4f below the reference", tc.score, lower)
+	}
+}
+
+// linearTrajectories returns K trials of T steps of x_{t+1} = F x_t from
+// Gaussian x_0, (K, T, n), and F.
+func linearTrajectories(K, T, n int, rng *rand.Rand) ([]float64, *mat.Dense) {
+	f := gaussDense(n, n, rng)
+	// Scale F to spectral radius 0.95 so trials neither vanish nor explode.
+	var eig mat.Eigen
+	eig.Factorize(f, mat.EigenNone)
+	var rad float64
+	for _, v := range eig.Values(nil) {
+		rad = math.Max(rad, cmplx.Abs(v))
+	}
+	f.Scale(0.95/rad, f)
+	traj := make([]float64, K*T*n)
+	for k := 0; k < K; k++ {
+		x := mat.NewVecDense(n, nil)
+		for i := 0; i < n; i++ {
+			x.SetVec(i, rng.NormFloat64())
+		}
+		for t := 0; t < T; t++ {
+			for i := 0; i < n; i++ {
+				traj[(k*T+t)*n+i] = x.AtVec(i)
+			}
+			x.MulVec(f, x)
+		}
+	}
+	return traj, f
+}
+
+func sortedEigenvalues(m mat.Matrix) []complex128 {
+	var eig mat.Eigen
+	eig.Factorize(m, mat.EigenNone)
+	v := eig.Values(nil)
+	sort.Slice(v, func(i, j int) bool {
+		if real(v[i]) != real(v[j]) {
+			return real(v[i]) < real(v[j])
+		}
+		return imag(v[i]) < imag(v[j])
+	})
+	return v
+}
+
+// TestFitOperatorLinear checks a known answer: for noise-free linear
+// dynamics x_{t+1} = F x_t, one delay and full rank, the HAVOK operator is
+// S^{-1} U^T F U S, similar to F, so it has F's eigenvalues.
+func TestFitOperatorLinear(t *testing.T) {
+	for _, tc := range []struct{ K, T, n int }{{1, 40, 3}, {4, 30, 5}, {8, 20, 12}, {3, 70, 16}} {
+		rng := rand.New(rand.NewPCG(uint64(tc.n), 21))
+		traj, f := linearTrajectories(tc.K, tc.T, tc.n, rng)
+		op, err := FitOperator(traj, tc.K, tc.T, tc.n, DSAOptions{Delays: 1, Rank: tc.n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, want := sortedEigenvalues(op.A), sortedEigenvalues(f)
+		for i := range want {
+			if cmplx.Abs(got[i]-want[i]) > 1e-6 {
+				t.Errorf("%+v: eigenvalue %d = %v, want %v", tc, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// TestDSAInvariances checks that DSA ignores an orthogonal change of basis
+// of the units and a rescaling of the data: both give score 0 (up to
+// optimiser tolerance), at delays and ranks that use both Gram branches.
+func TestDSAInvariances(t *testing.T) {
+	for _, tc := range []struct{ K, T, n, D, r int }{
+		{8, 60, 16, 4, 12}, {2, 15, 24, 3, 20}, {5, 40, 9, 1, 9}, {3, 50, 20, 10, 33},
+	} {
+		trajs := randomRNNTrajectories(1, tc.K, tc.T, tc.n, 2, uint64(tc.n))
+		rng := rand.New(rand.NewPCG(uint64(tc.n), 22))
+		q := haarOrthogonal(tc.n, rng)
+		rot := rotateUnits(trajs[0], tc.n, q.RawMatrix().Data)
+		scaled := append([]float64(nil), trajs[0]...)
+		for i := range scaled {
+			scaled[i] *= 3.5
+		}
+		for _, score := range []string{ScoreAngular, ScoreEuclidean} {
+			opt := DSAOptions{Delays: tc.D, Rank: tc.r, Score: score, Seed: 1}
+			d, err := DSAMatrix([][]float64{trajs[0], rot, scaled}, tc.K, tc.T, tc.n, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range [][2]int{{0, 1}, {0, 2}, {1, 2}} {
+				if v := d.At(p[0], p[1]); v > 1e-5 {
+					t.Errorf("%+v %s: score(%d,%d) = %g, want 0", tc, score, p[0], p[1], v)
+				}
+			}
+		}
+	}
+}
+
+// TestDSAMatrixProperties checks symmetry, the zero diagonal, determinism
+// for a seed, the angular-euclidean relation e = 2 sin(a/2) of one optimum,
+// and that different dynamics score above the split-half null.
+func TestDSAMatrixProperties(t *testing.T) {
+	const K, T, n = 6, 50, 10
+	trajs := randomRNNTrajectories(4, K, T, n, 2, 31)
+	opt := DSAOptions{Delays: 3, Rank: 8, Seed: 9}
+	d1, err := DSAMatrix(trajs, K, T, n, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d2, err := DSAMatrix(trajs, K, T, n, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.Score = ScoreEuclidean
+	de, err := DSAMatrix(trajs, K, T, n, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 4; i++ {
+		if d1.At(i, i) != 0 {
+			t.Errorf("diagonal %d = %g", i, d1.At(i, i))
+		}
+		for j := 0; j < 4; j++ {
+			if d1.At(i, j) != d1.At(j, i) || d1.At(i, j) != d2.At(i, j) {
+				t.Errorf("(%d,%d): %g, transposed %g, second run %g", i, j, d1.At(i, j), d1.At(j, i), d2.At(i, j))
+			}
+			if want := 2 * math.Sin(d1.At(i, j)/2); math.Abs(de.At(i, j)-want) > 1e-6 {
+				t.Errorf("(%d,%d): euclidean %g, want 2 sin(angular/2) = %g", i, j, de.At(i, j), want)
+			}
+		}
+	}
+	// Linear systems with different random spectra, 400 trials each: the
+	// cross score is far above each system's split-half null (not zero: the
+	// halves' HAVOK operators are similar, S^-1 U^T F U S, but not
+	// orthogonally similar, since S and U are estimated from the data).
+	rng := rand.New(rand.NewPCG(4, 4))
+	var lin [][]float64
+	for s := 0; s < 2; s++ {
+		tr, _ := linearTrajectories(400, 30, 6, rng)
+		lin = append(lin, tr)
+	}
+	lopt := DSAOptions{Delays: 2, Rank: 6, Seed: 3}
+	cross, err := DSAMatrix(lin, 400, 30, 6, lopt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	null, err := DSANull(lin, 400, 30, 6, lopt, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(null) != 2 || len(null[0]) != 3 {
+		t.Fatalf("null has shape (%d, %d), want (2, 3)", len(null), len(null[0]))
+	}
+	for s, row := range null {
+		for j, v := range row {
+			// Above 0: the halves are different data; far below the cross score.
+			if !(v > 1e-4 && v < 0.15*cross.At(0, 1)) {
+				t.Errorf("null[%d][%d] = %g, want in (1e-4, %g)", s, j, v, 0.15*cross.At(0, 1))
+			}
+		}
+	}
+	t.Logf("linear systems: cross score %.4f, split-half null %.4f", cross.At(0, 1), null)
+	if st := SummarizeNull(null); st.Count != 6 {
+		t.Errorf("SummarizeNull counts %d scores, want 6", st.Count)
+	}
+}
+
+func TestDSAErrors(t *testing.T) {
+	const K, T, n = 3, 20, 4
+	good := randomRNNTrajectories(2, K, T, n, 1, 41)
+	nan := append([]float64(nil), good[0]...)
+	nan[17] = math.NaN()
+	inf := append([]float64(nil), good[0]...)
+	inf[5] = math.Inf(-1)
+	// Every unit equal: the embedding with one delay has rank 1.
+	flat := make([]float64, K*T*n)
+	for i := range flat {
+		flat[i] = good[0][i/n*n]
+	}
+	zero := make([]float64, K*T*n)
+	for _, tc := range []struct {
+		name  string
+		trajs [][]float64
+		opt   DSAOptions
+		want  string
+	}{
+		{"one network", good[:1], DSAOptions{Delays: 2, Rank: 4}, "at least two networks"},
+		{"short data", [][]float64{good[0][:10], good[1]}, DSAOptions{Delays: 2, Rank: 4}, "network 0 has 10 values"},
+		{"NaN", [][]float64{good[0], nan}, DSAOptions{Delays: 2, Rank: 4}, "NaN"},
+		{"Inf", [][]float64{inf, good[1]}, DSAOptions{Delays: 2, Rank: 4}, "Inf"},
+		{"rank above embedding", good, DSAOptions{Delays: 2, Rank: 9}, "exceeds the embedding dimension"},
+		{"delays too long", good, DSAOptions{Delays: 20, Rank: 2}, "longer than"},
+		{"rank above pairs", good, DSAOptions{Delays: 18, Rank: 7}, "one-step pairs"},
+		{"numerical rank", [][]float64{flat, good[1]}, DSAOptions{Delays: 1, Rank: 3}, "numerical rank"},
+		{"zero data", [][]float64{good[0], zero}, DSAOptions{Delays: 1, Rank: 2}, "all zero"},
+		{"zero delays", good, DSAOptions{Delays: 0, Rank: 2}, "delays"},
+		{"zero rank", good, DSAOptions{Delays: 2, Rank: 0}, "rank"},
+		{"bad score", good, DSAOptions{Delays: 2, Rank: 2, Score: "cosine"}, "score"},
+	} {
+		_, err := DSAMatrix(tc.trajs, K, T, n, tc.opt)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one containing %q", tc.name, err, tc.want)
+		}
+	}
+	a, _ := FitOperator(good[0], K, T, n, DSAOptions{Delays: 2, Rank: 3})
+	b, _ := FitOperator(good[1], K, T, n, DSAOptions{Delays: 2, Rank: 4})
+	if _, err := DSADistance(a, b, DSAOptions{Delays: 2, Rank: 3}); err == nil {
+		t.Error("operators of ranks 3 and 4: no error")
+	}
+	if _, err := DSANull(good, K, T, n, DSAOptions{Delays: 2, Rank: 3}, 0); err == nil {
+		t.Error("zero null splits: no error")
+	}
+	if _, err := DSANull([][]float64{good[0][:n*T]}, 1, T, n, DSAOptions{Delays: 2, Rank: 3}, 1); err == nil {
+		t.Error("null of one trial: no error")
 	}
 }

@@ -11,8 +11,9 @@ import (
 // and that minimum.
 //
 // It is the shortest augmenting path method of Jonker and Volgenant (1987)
-// without their initialisation heuristics: rows are added one at a time, and
-// each is assigned by a Dijkstra search over reduced costs
+// with their column reduction as the only initialisation: the rows left
+// free by it are added one at a time, each assigned by a Dijkstra search
+// over reduced costs
 // c[i,j] - u[i] - v[j] >= 0, with the dual potentials u, v updated so that
 // every assigned pair has zero reduced cost. O(n^3) in the worst case.
 // A NaN or infinite cost is an error.
@@ -39,6 +40,7 @@ type lapWork struct {
 	u, v, minv []float64 // (n) row potentials, (n+1) column potentials, (n+1) tentative distances
 	rowOf, via []int     // (n+1) row assigned to each column (-1: free), predecessor column on the path
 	used       []bool    // (n+1) columns settled in this search
+	assigned   []bool    // (n) rows assigned by the column reduction
 	lastN      int
 }
 
@@ -53,6 +55,8 @@ func (w *lapWork) resize(n int) {
 	w.rowOf = make([]int, n+1)
 	w.via = make([]int, n+1)
 	w.used = make([]bool, n+1)
+	w.assigned = make([]bool, n)
+	w.assigned = make([]bool, n)
 }
 
 // solve writes the minimising assignment of cost (n, n) into sigma (n); the
@@ -66,7 +70,28 @@ func (w *lapWork) solve(n int, cost []float64, sigma []int) {
 	for j := range rowOf {
 		rowOf[j] = -1
 	}
+	// Column reduction (Jonker–Volgenant's first phase): v[j] = min_i c[i,j]
+	// keeps every reduced cost >= 0, and each column's minimising row takes
+	// that column if the row is still free (reduced cost 0).
+	assigned := w.assigned
+	clear(assigned)
+	for j := 0; j < n; j++ {
+		best, arg := math.Inf(1), -1
+		for i := 0; i < n; i++ {
+			if c := cost[i*n+j]; c < best {
+				best, arg = c, i
+			}
+		}
+		v[j] = best
+		if !assigned[arg] {
+			assigned[arg] = true
+			rowOf[j] = arg
+		}
+	}
 	for i := 0; i < n; i++ {
+		if assigned[i] {
+			continue
+		}
 		// Start from the virtual column n holding row i and search for a
 		// free real column along the shortest path of reduced costs.
 		rowOf[n] = i

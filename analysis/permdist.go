@@ -43,7 +43,7 @@ type PermOptions struct {
 
 // DefaultPermOptions are the options the command line uses by default.
 func DefaultPermOptions() PermOptions {
-	return PermOptions{Restarts: 0, MaxIter: 10, Kicks: 50, Seed: 1}
+	return PermOptions{Restarts: 0, MaxIter: 5, Kicks: 50, Seed: 1}
 }
 
 // PermResult is the outcome of PermutationDistance.
@@ -268,40 +268,47 @@ func (q *qap) solve(opts PermOptions) ([]int, float64) {
 	for k := range bary {
 		bary[k] = 1 / float64(h)
 	}
-	cands = append(cands, q.frankWolfe(bary, opts.MaxIter))
+	cands = append(cands, q.frankWolfe(bary, q.gradBarycentre(), opts.MaxIter))
 	rng := rand.New(rand.NewPCG(opts.Seed, uint64(h)))
 	for r := 0; r < opts.Restarts; r++ {
-		cands = append(cands, q.frankWolfe(randomDoublyStochastic(h, rng), opts.MaxIter))
+		cands = append(cands, q.frankWolfe(randomDoublyStochastic(h, rng), nil, opts.MaxIter))
 	}
-	var best []int
+	var best *swapState
 	bestCost := math.Inf(1)
 	for _, pi := range cands {
-		q.twoOpt(pi)
+		st := q.twoOpt(pi)
 		if c := q.cost(pi); c < bestCost {
-			best, bestCost = pi, c
+			best, bestCost = st, c
 		}
 	}
 	kicks := opts.Kicks
 	if h < 64 {
 		kicks = min(20*kicks, kicks*64*64/(h*h))
 	}
-	q.iteratedLocalSearch(q.newSwapState(best), kicks, rng)
-	return best, q.cost(best)
+	q.iteratedLocalSearch(best, kicks, rng)
+	return best.pi, q.cost(best.pi)
 }
 
 // signatureStart matches unit i of W1 with unit j of W2 by a linear
 // assignment on the distance between their sorted row values, sorted column
-// values and (with TieIO) tied features, all invariant under relabelling.
+// values and (with TieIO) tied features, all invariant under relabelling of
+// the other units.
 func (q *qap) signatureStart() []int {
 	h := q.h
+	// Each unit's signature: nq evenly spaced order statistics of its row
+	// and of its column (all of them when H <= 32).
+	nq := min(h, 32)
 	sig := func(w, wt []float64) []float64 {
-		s := make([]float64, 0, 2*h*h)
+		s := make([]float64, 0, 2*nq*h)
+		buf := make([]float64, h)
 		for i := 0; i < h; i++ {
-			row := slices.Clone(w[i*h : i*h+h])
-			slices.Sort(row)
-			col := slices.Clone(wt[i*h : i*h+h])
-			slices.Sort(col)
-			s = append(append(s, row...), col...)
+			for _, line := range [][]float64{w[i*h : i*h+h], wt[i*h : i*h+h]} {
+				copy(buf, line)
+				slices.Sort(buf)
+				for k := 0; k < nq; k++ {
+					s = append(s, buf[k*(h-1)/max(nq-1, 1)])
+				}
+			}
 		}
 		return s
 	}
@@ -309,7 +316,7 @@ func (q *qap) signatureStart() []int {
 	s2 := sig(q.b, transpose(q.b, h, h))
 	// cost[i,j] = ||s1_i - s2_j||^2 + ||F1_i - F2_j||^2 = |s1_i|^2 + |s2_j|^2 - 2 s1_i.s2_j + ...
 	cost := make([]float64, h*h)
-	gemm(blas.NoTrans, blas.Trans, h, h, 2*h, s1, s2, cost)
+	gemm(blas.NoTrans, blas.Trans, h, h, 2*nq, s1, s2, cost)
 	if q.f1 != nil {
 		cross := make([]float64, h*h)
 		gemm(blas.NoTrans, blas.Trans, h, h, q.m, q.f1, q.f2, cross)
@@ -326,7 +333,7 @@ func (q *qap) signatureStart() []int {
 		}
 		return out
 	}
-	n1, n2 := norm(s1, 2*h), norm(s2, 2*h)
+	n1, n2 := norm(s1, 2*nq), norm(s2, 2*nq)
 	if q.f1 != nil {
 		f1, f2 := norm(q.f1, q.m), norm(q.f2, q.m)
 		for i := range n1 {
@@ -409,10 +416,70 @@ func (q *qap) gradVertex(pi []int, g, x []float64) {
 	gemm(blas.NoTrans, blas.NoTrans, h, h, 2*h, x, q.aStack, g)
 }
 
+// gradBarycentre returns G(J/H) = (r2 r1^T + c2 c1^T)/H in O(H^2), r and c
+// being the row and column sums of W1 and W2.
+func (q *qap) gradBarycentre() []float64 {
+	h := q.h
+	r1, c1, r2, c2 := make([]float64, h), make([]float64, h), make([]float64, h), make([]float64, h)
+	for i := 0; i < h; i++ {
+		for j := 0; j < h; j++ {
+			r1[i] += q.a[i*h+j]
+			c1[j] += q.a[i*h+j]
+			r2[i] += q.b[i*h+j]
+			c2[j] += q.b[i*h+j]
+		}
+	}
+	g := make([]float64, h*h)
+	for a := 0; a < h; a++ {
+		for b := 0; b < h; b++ {
+			g[a*h+b] = (r2[a]*r1[b] + c2[a]*c1[b]) / float64(h)
+		}
+	}
+	return g
+}
+
+// updateVertexGrad turns g = G(Q_old) into G(Q_new) for permutation
+// matrices given by old and pi (Q[pi(j), j] = 1): each column j whose
+// partner moved from l to l' adds the rank-one terms
+// (W2[:, l'] - W2[:, l]) W1[:, j]^T + (W2[l', :] - W2[l, :])^T W1[j, :].
+// It returns false, leaving g alone, when more than H/4 columns moved (a
+// full product is then cheaper).
+func (q *qap) updateVertexGrad(old, pi []int, g []float64) bool {
+	h := q.h
+	moved := 0
+	for j := range pi {
+		if pi[j] != old[j] {
+			moved++
+		}
+	}
+	if 4*moved > h {
+		return false
+	}
+	colDiff, rowDiff := make([]float64, h), make([]float64, h)
+	colA, rowA := make([]float64, h), make([]float64, h)
+	for j := range pi {
+		l, l2 := old[j], pi[j]
+		if l == l2 {
+			continue
+		}
+		for a := 0; a < h; a++ {
+			colDiff[a] = q.b[a*h+l2] - q.b[a*h+l]
+			rowDiff[a] = q.b[l2*h+a] - q.b[l*h+a]
+			colA[a] = q.a[a*h+j] // W1[:, j] = row j of W1^T
+		}
+		copy(rowA, q.a[j*h:(j+1)*h])
+		gg := blas64.General{Rows: h, Cols: h, Stride: h, Data: g}
+		blas64.Ger(1, blas64.Vector{N: h, Inc: 1, Data: colDiff}, blas64.Vector{N: h, Inc: 1, Data: colA}, gg)
+		blas64.Ger(1, blas64.Vector{N: h, Inc: 1, Data: rowDiff}, blas64.Vector{N: h, Inc: 1, Data: rowA}, gg)
+	}
+	return true
+}
+
 // frankWolfe maximises f(P) = tr(W1^T P^T W2 P) + <L, P> over doubly
 // stochastic P from p0 (overwritten), then rounds P to the permutation pi
 // maximising <P, Q> and returns pi (unit i of W1 matches unit pi[i] of W2).
-func (q *qap) frankWolfe(p []float64, maxIter int) []int {
+// gp0, if not nil, is G(p0).
+func (q *qap) frankWolfe(p, gp0 []float64, maxIter int) []int {
 	h := q.h
 	x := make([]float64, 2*h*h)
 	gp := make([]float64, h*h) // G(P), quadratic part
@@ -421,7 +488,12 @@ func (q *qap) frankWolfe(p []float64, maxIter int) []int {
 	cost := make([]float64, h*h)
 	sigma := make([]int, h)
 	pi := make([]int, h)
-	q.gradQuad(p, gp, x)
+	var lastPi []int // the previous vertex, whose gradient gq holds
+	if gp0 != nil {
+		copy(gp, gp0)
+	} else {
+		q.gradQuad(p, gp, x)
+	}
 	for it := 0; it < maxIter; it++ {
 		for k := range grad {
 			grad[k] = gp[k]
@@ -435,7 +507,10 @@ func (q *qap) frankWolfe(p []float64, maxIter int) []int {
 		for r, c := range sigma {
 			pi[c] = r
 		}
-		q.gradVertex(pi, gq, x)
+		if lastPi == nil || !q.updateVertexGrad(lastPi, pi, gq) {
+			q.gradVertex(pi, gq, x)
+		}
+		lastPi = append(lastPi[:0], pi...)
 		// Along D = Q - P: f(P + t D) = f(P) + t b + t^2 c with
 		// b = <grad, D> (the Frank–Wolfe gap, >= 0) and c = <G(D), D>/2.
 		var bLin, cQuad, fScale float64
@@ -657,18 +732,13 @@ func touched(log [][2]int, n int) []int {
 }
 
 // twoOpt improves pi in place by swapping the partners of two units while
-// that lowers the cost, until no swap does. The incremental products are
-// recomputed exactly before the search may stop, so rounding drift cannot
-// end it early.
+// that lowers the cost, until no swap does, and returns the search state.
+// The incremental products may carry rounding drift; iteratedLocalSearch
+// recomputes them exactly before it stops.
 func (q *qap) twoOpt(pi []int) *swapState {
 	s := q.newSwapState(pi)
-	for {
-		log, _ := s.descend(q.tol(), nil)
-		if len(log) == 0 {
-			return s
-		}
-		s.recompute()
-	}
+	s.descend(q.tol(), nil)
+	return s
 }
 
 // tol is the smallest cost change a local search acts on.
@@ -676,8 +746,9 @@ func (q *qap) tol() float64 { return 1e-12 * (q.scale + 1e-300) }
 
 // iteratedLocalSearch improves the 2-opt local optimum held by s with kicks
 // rounds of iterated local search: swap kickSize random pairs, descend
-// again, and keep the result only if the cost went down (otherwise undo the
-// swaps, each its own inverse, in reverse order).
+// again from the units touched, and keep the result only if the cost went
+// down; otherwise restore the saved state (a copy is cheaper than undoing
+// the swaps one by one).
 func (q *qap) iteratedLocalSearch(s *swapState, kicks int, rng *rand.Rand) {
 	h := q.h
 	if h < 3 || kicks <= 0 {
@@ -685,6 +756,7 @@ func (q *qap) iteratedLocalSearch(s *swapState, kicks int, rng *rand.Rand) {
 	}
 	kickSize := min(3, h/2)
 	tol := q.tol()
+	saved := s.clone()
 	var log [][2]int
 	for it := 0; it < kicks; it++ {
 		log = log[:0]
@@ -694,21 +766,20 @@ func (q *qap) iteratedLocalSearch(s *swapState, kicks int, rng *rand.Rand) {
 			if v >= u {
 				v++
 			}
-			change += s.delta(u, v)
-			s.swap(u, v)
+			change += s.delta(min(u, v), max(u, v))
+			s.swap(min(u, v), max(u, v))
 			log = append(log, [2]int{u, v})
 		}
 		var down float64
 		log, down = s.descendFrom(tol, log, touched(log, kickSize))
 		if change+down < -tol {
-			continue // keep the better permutation
+			if it%64 == 63 {
+				s.recompute()
+			}
+			saved.copyFrom(s) // keep the better permutation
+			continue
 		}
-		for k := len(log) - 1; k >= 0; k-- {
-			s.swap(log[k][0], log[k][1])
-		}
-		if it%64 == 63 {
-			s.recompute()
-		}
+		s.copyFrom(saved)
 	}
 	s.recompute()
 	for {
@@ -718,4 +789,24 @@ func (q *qap) iteratedLocalSearch(s *swapState, kicks int, rng *rand.Rand) {
 		}
 		s.recompute()
 	}
+}
+
+// clone returns a deep copy of s.
+func (s *swapState) clone() *swapState {
+	c := *s
+	c.pi = slices.Clone(s.pi)
+	c.b, c.m, c.n = slices.Clone(s.b), slices.Clone(s.m), slices.Clone(s.n)
+	c.k, c.g = slices.Clone(s.k), slices.Clone(s.g)
+	c.col, c.row, c.cu, c.ru = slices.Clone(s.col), slices.Clone(s.row), slices.Clone(s.cu), slices.Clone(s.ru)
+	return &c
+}
+
+// copyFrom overwrites s's permutation and products with src's.
+func (s *swapState) copyFrom(src *swapState) {
+	copy(s.pi, src.pi)
+	copy(s.b, src.b)
+	copy(s.m, src.m)
+	copy(s.n, src.n)
+	copy(s.k, src.k)
+	copy(s.g, src.g)
 }

@@ -3,7 +3,10 @@ package analysis
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
+	"syscall"
 	"testing"
+	"time"
 
 	"degen"
 
@@ -108,6 +111,35 @@ func TestPermutationDistanceBruteForce(t *testing.T) {
 				if got := math.Sqrt(q.cost(r.Perm)); math.Abs(got-r.Distance) > 1e-12*want {
 					t.Errorf("H=%d: reported %g but its permutation costs %g", h, r.Distance, got)
 				}
+			}
+		}
+	}
+}
+
+func TestVertexGradientUpdate(t *testing.T) {
+	// The rank-one update of G(Q) agrees with the full product.
+	rng := rand.New(rand.NewPCG(17, 18))
+	for _, h := range []int{8, 33, 64} {
+		q, err := newQAP(randomNet(h, 1, 1, rng), randomNet(h, 1, 1, rng), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := make([]float64, 2*h*h)
+		old := rng.Perm(h)
+		g, want := make([]float64, h*h), make([]float64, h*h)
+		q.gradVertex(old, g, x)
+		pi := slices.Clone(old)
+		for k := 0; k < h/16+1; k++ {
+			u, v := rng.IntN(h), rng.IntN(h)
+			pi[u], pi[v] = pi[v], pi[u]
+		}
+		if !q.updateVertexGrad(old, pi, g) {
+			t.Fatalf("H=%d: update refused for %d moved columns", h, 2*(h/16+1))
+		}
+		q.gradVertex(pi, want, x)
+		for k := range g {
+			if math.Abs(g[k]-want[k]) > 1e-10*(1+math.Abs(want[k])) {
+				t.Fatalf("H=%d: element %d updated to %v, full product %v", h, k, g[k], want[k])
 			}
 		}
 	}
@@ -247,3 +279,43 @@ func TestPermutationDistanceErrors(t *testing.T) {
 		t.Error("one network: want an error")
 	}
 }
+
+// benchmarkPermutation times one pair of random (H, H) matrices with the
+// default options.
+func benchmarkPermutation(b *testing.B, h int, planted bool) {
+	rng := rand.New(rand.NewPCG(uint64(h), 99))
+	w1 := NetWeights{Whh: randomDense(h, h, rng)}
+	w2 := NetWeights{Whh: randomDense(h, h, rng)}
+	if planted {
+		w2 = relabel(w1, rng.Perm(h))
+	}
+	b.ResetTimer()
+	cpu0 := processCPU()
+	for i := 0; i < b.N; i++ {
+		if _, err := PermutationDistance(w1, w2, DefaultPermOptions()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportCPU(b, cpu0)
+}
+
+// processCPU returns the user+system CPU time this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU adds the CPU milliseconds per operation since cpu0 to b's
+// results: on a shared, loaded machine it is steadier than wall time.
+func reportCPU(b *testing.B, cpu0 time.Duration) {
+	b.ReportMetric(float64(processCPU()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+}
+
+func BenchmarkPermutation32(b *testing.B)         { benchmarkPermutation(b, 32, false) }
+func BenchmarkPermutation64(b *testing.B)         { benchmarkPermutation(b, 64, false) }
+func BenchmarkPermutation128(b *testing.B)        { benchmarkPermutation(b, 128, false) }
+func BenchmarkPermutation128Planted(b *testing.B) { benchmarkPermutation(b, 128, true) }
+func BenchmarkPermutation256(b *testing.B)        { benchmarkPermutation(b, 256, false) }

@@ -44,7 +44,10 @@ func newApp() *cli.App {
 		Commands: []*cli.Command{
 			trainCommand(),
 			evalCommand(),
+			analyzeCommand(),
 			tasksCommand(),
+			devicesCommand(),
+			compareCommand(),
 			versionCommand(),
 		},
 		HideVersion:          true,

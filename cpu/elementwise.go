@@ -79,18 +79,3 @@ func fillRows[T float](m []T, v []T) {
 		copy(m[r:r+len(v)], v)
 	}
 }
-
-// addColumnSums adds alpha times the column sums of the (rows, len(dst))
-// matrix m to dst: dst[j] += alpha * sum_r m[r, j].
-func addColumnSums[T float](dst []T, alpha T, m []T) {
-	n := len(dst)
-	acc := make([]float64, n)
-	for r := 0; r+n <= len(m); r += n {
-		for j, v := range m[r : r+n] {
-			acc[j] += float64(v)
-		}
-	}
-	for j := range dst {
-		dst[j] += alpha * T(acc[j])
-	}
-}

@@ -30,11 +30,13 @@ type ensemble[T float] struct {
 // buffer grows on demand, so a batch may have any number of steps.
 type workspace[T float] struct {
 	x, y, mask []T // the network's batch slot converted to T (float64 only)
+	whhT       []T // (H, H) W_hh^T, so the forward recurrence is a plain (B, H) x (H, H) product
 	h          []T // (T+1, B, H) hidden states, h_0 = 0 (pre-activations of the rate cell)
 	r          []T // (T+1, B, H) tanh(h) (rate cell only)
 	q          []T // (T, B, H) backward: dL/d(pre-activation)
 	out        []T // (T, B, O) outputs
 	dy         []T // (T, B, O) dL/dy
+	ones       []T // (T*B) all 1: column sums as GEMMs, db = 1^T E
 }
 
 func newEnsemble[T float](d degen.Dims, m degen.Model, gamma []float32) *ensemble[T] {
@@ -120,6 +122,12 @@ func (e *ensemble[T]) network(s int, bt *tasks.Batch, ws *workspace[T], g []T) f
 	clear(h[:bh])
 	fillRows(h[bh:], b)
 	gemm(false, true, tb, nH, nI, 1, x, nI, wih, nI, 1, h[bh:], nH)
+	whhT := grow(&ws.whhT, nH*nH)
+	for i := range nH {
+		for j := range nH {
+			whhT[j*nH+i] = whh[i*nH+j]
+		}
+	}
 	act := h
 	readScale := T(1)
 	switch e.m.Cell {
@@ -135,7 +143,7 @@ func (e *ensemble[T]) network(s int, bt *tasks.Batch, ws *workspace[T], g []T) f
 			for i, v := range prev {
 				cur[i] += (1 - tau) * v
 			}
-			gemm(false, true, nB, nH, nH, tau/T(nH), r[(t-1)*bh:t*bh], nH, whh, nH, 1, cur, nH)
+			gemm(false, false, nB, nH, nH, tau/T(nH), r[(t-1)*bh:t*bh], nH, whhT, nH, 1, cur, nH)
 			rt := r[t*bh : (t+1)*bh]
 			copy(rt, cur)
 			tanhInPlace(rt)
@@ -145,7 +153,7 @@ func (e *ensemble[T]) network(s int, bt *tasks.Batch, ws *workspace[T], g []T) f
 	default:
 		for t := 1; t <= nT; t++ {
 			cur := h[t*bh : (t+1)*bh]
-			gemm(false, true, nB, nH, nH, 1, h[(t-1)*bh:t*bh], nH, whh, nH, 1, cur, nH)
+			gemm(false, false, nB, nH, nH, 1, h[(t-1)*bh:t*bh], nH, whhT, nH, 1, cur, nH)
 			tanhInPlace(cur)
 		}
 	}
@@ -180,8 +188,12 @@ func (e *ensemble[T]) network(s int, bt *tasks.Batch, ws *workspace[T], g []T) f
 	} else {
 		clear(dy)
 	}
+	ones := grow(&ws.ones, tb)
+	for i := range ones {
+		ones[i] = 1
+	}
 	gemm(true, false, nO, nH, tb, readScale, dy, nO, act[bh:], nH, 1, gwout, nH)
-	addColumnSums(gbout, 1, dy)
+	gemm(false, false, 1, nO, tb, 1, ones, tb, dy, nO, 1, gbout, nO)
 	q := grow(&ws.q, tb*nH)
 	gemm(false, false, tb, nH, nO, readScale, dy, nO, wout, nH, 0, q, nH)
 	switch e.m.Cell {
@@ -204,7 +216,7 @@ func (e *ensemble[T]) network(s int, bt *tasks.Batch, ws *workspace[T], g []T) f
 		}
 		gemm(true, false, nH, nH, tb, tau/T(nH), q, nH, r[:tb*nH], nH, 1, gwhh, nH)
 		gemm(true, false, nH, nI, tb, tau, q, nH, x, nI, 1, gwih, nI)
-		addColumnSums(gb, tau, q)
+		gemm(false, false, 1, nH, tb, tau, ones, tb, q, nH, 1, gb, nH)
 	default:
 		for t := nT; t >= 1; t-- {
 			qt, ht := q[(t-1)*bh:t*bh], h[t*bh:(t+1)*bh]
@@ -217,7 +229,7 @@ func (e *ensemble[T]) network(s int, bt *tasks.Batch, ws *workspace[T], g []T) f
 		}
 		gemm(true, false, nH, nH, tb, 1, q, nH, h[:tb*nH], nH, 1, gwhh, nH)
 		gemm(true, false, nH, nI, tb, 1, q, nH, x, nI, 1, gwih, nI)
-		addColumnSums(gb, 1, q)
+		gemm(false, false, 1, nH, tb, 1, ones, tb, q, nH, 1, gb, nH)
 	}
 	return loss
 }

@@ -1,4 +1,4 @@
-//go:build !openblas
+//go:build !openblas && (!amd64 || purego)
 
 package cpu
 

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# cpu_vs_torch.sh times one float32 training step (forward, BPTT, Adam) of the
+# CPU backend against the PyTorch CPU peer (bench/peers/torch_cpu.py) on the
+# two sizes of bench/RESULTS.md, interleaving the two so both see the same
+# machine load, and prints the median of REPS runs of each and the ratio.
+#
+#   C1 = S=32 B=64 T=100 H=64 I=3 O=3,  C2 = S=8 B=32 T=50 H=128 I=3 O=3
+#
+# Environment: REPS (default 5); TAGS, the Go build tags (default openblas,
+# which needs Debian's libopenblas-dev; TAGS= times the pure-Go build);
+# PYTHON (default /usr/bin/python3 with Debian's python3-torch:
+# apt-get install -y python3-torch python3-numpy).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPS=${REPS:-5}
+TAGS=${TAGS-openblas}
+PYTHON=${PYTHON:-/usr/bin/python3}
+
+if ! "$PYTHON" -c 'import torch' 2>/dev/null; then
+	echo "cpu_vs_torch: $PYTHON cannot import torch; apt-get install -y python3-torch python3-numpy" >&2
+	exit 1
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+go test -c -tags "$TAGS" -o "$tmp/cpu.test" ./cpu/
+
+median() { sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+
+declare -A args=([C1]="32 64 100 64 3 3" [C2]="8 32 50 128 3 3")
+declare -A bench=([C1]="BenchmarkStepC1_" [C2]="BenchmarkStepC2_")
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "ours: Go benchmark built with tags '$TAGS'; torch $("$PYTHON" -c 'import torch; print(torch.__version__)'), 2 threads"
+for rep in $(seq "$REPS"); do
+	for c in C1 C2; do
+		"$tmp/cpu.test" -test.run '^$' -test.bench "^${bench[$c]}" -test.benchtime 5x |
+			awk '/^Benchmark/ {print $3/1e6}' >>"$tmp/ours_$c"
+		# shellcheck disable=SC2086
+		"$PYTHON" bench/peers/torch_cpu.py ${args[$c]} |
+			sed -E 's/.*: ([0-9.]+) ms\/step.*/\1/' >>"$tmp/torch_$c"
+	done
+done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-4s %-28s %14s %14s %8s\n' size "S B T H I O" "ours ms/step" "torch ms/step" "speedup"
+for c in C1 C2; do
+	o=$(median <"$tmp/ours_$c")
+	t=$(median <"$tmp/torch_$c")
+	printf '%-4s %-28s %14.1f %14.1f %7.2fx\n' "$c" "${args[$c]}" "$o" "$t" "$(awk -v t="$t" -v o="$o" 'BEGIN {print t / o}')"
+done
+echo "(medians of $REPS runs; ours: 5 steps per run, torch: 5 steps after 2 warm-up steps)"

@@ -79,13 +79,14 @@ var _ degen.Backend = (*Backend)(nil)
 // and rnn_backward for chunks of bc trials (see rnn.cu).
 func sharedFloats(d degen.Dims, rate bool, bc int) (fwd, bwd int) {
 	hp, bp := (d.H+7)&^7, (bc+7)&^7
+	ld := hp + 4
 	bufs := 2
 	if rate {
 		bufs = 3
 	}
 	h, in, o := d.H, d.I, d.O
-	fwd = h*hp + bufs*h*bp + h*in + h + o*h + o + bp*in + bp*o + o*h + o + 32
-	bwd = h*hp + bufs*h*bp + o*h + bp*in + bp*o + h*in + h
+	fwd = hp*hp + bufs*bp*ld + h*in + h + o*h + o + bp*in + 32
+	bwd = hp*hp + bufs*bp*ld + o*h + bp*o
 	return fwd, bwd
 }
 
@@ -143,6 +144,10 @@ func New(d degen.Dims, m degen.Model, gamma []float32) (*Backend, error) {
 	}
 	if len(gamma) != d.S {
 		return nil, fmt.Errorf("gpu: gamma has %d values, want S=%d", len(gamma), d.S)
+	}
+	if d.I > kernels.MaxInputs || d.O > kernels.MaxOutputs {
+		return nil, fmt.Errorf("gpu: the kernels support at most %d inputs and %d outputs, got I=%d, O=%d",
+			kernels.MaxInputs, kernels.MaxOutputs, d.I, d.O)
 	}
 	ctx, err := cuda.Open(0)
 	if err != nil {
@@ -474,11 +479,7 @@ func (g *Backend) forward(bt *tasks.Batch, yout, dy *cuda.Buffer) error {
 	if bt.N == 1 {
 		shared = 1
 	}
-	var grad *cuda.Buffer
-	if dy != nil {
-		grad = g.grad
-	}
-	return g.launch(g.fwd, g.fwdShape, g.params, g.x, g.y, g.mask, shared, g.states, yout, dy, g.loss, grad, g.gamma,
+	return g.launch(g.fwd, g.fwdShape, g.params, g.x, g.y, g.mask, shared, g.states, yout, dy, g.loss, g.gamma,
 		int32(bt.T), int32(d.B), int32(d.I), int32(d.H), int32(d.O), int32(g.lay.P), g.bc, g.rate, g.tau)
 }
 
@@ -507,12 +508,12 @@ func (g *Backend) gradient(bt *tasks.Batch, h *degen.Hyper, active []bool, updat
 	if bt.N == 1 {
 		shared = 1
 	}
-	if err := g.launch(g.bwd, g.bwdShape, g.params, g.x, shared, g.states, g.dy, g.delta, g.grad, g.gamma,
+	if err := g.launch(g.bwd, g.bwdShape, g.params, g.states, g.dy, g.delta, g.gamma,
 		int32(bt.T), int32(d.B), int32(d.I), int32(d.H), int32(d.O), int32(g.lay.P), g.bc, g.rate, g.tau); err != nil {
 		return err
 	}
-	if err := g.launch(g.whh, g.whhShape, g.delta, g.states, g.grad,
-		int32(bt.T), int32(d.B), int32(d.H), int32(g.lay.P), g.rate); err != nil {
+	if err := g.launch(g.whh, g.whhShape, g.delta, g.states, g.x, shared, g.dy, g.gamma, g.grad,
+		int32(bt.T), int32(d.B), int32(d.I), int32(d.H), int32(d.O), int32(g.lay.P), g.rate); err != nil {
 		return err
 	}
 	hv := g.hyperViews

@@ -3,11 +3,13 @@
 package gpu_test
 
 import (
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
 
 	"degen"
+	"degen/cpu"
 	"degen/cpu/cputest"
 	"degen/gpu"
 	"degen/tasks"
@@ -98,6 +100,68 @@ func TestLongerBatch(t *testing.T) {
 	for i := range long {
 		if short[i] != long[i] {
 			t.Fatalf("output %d: %g after growing, %g from a backend built for T=%d", i, short[i], long[i], d.T)
+		}
+	}
+}
+
+// TestEvaluateShared checks Evaluate on a batch shared by all networks
+// (N = 1, as the fixed evaluation sets are) at the training sizes of the
+// end-to-end check, against the float64 CPU reference.
+func TestEvaluateShared(t *testing.T) {
+	for _, cell := range []degen.Cell{degen.Vanilla, degen.Rate} {
+		d := degen.Dims{S: 4, B: 64, T: 100, I: 3, H: 128, O: 3}
+		m := degen.Model{Cell: cell, H: d.H, Tau: 0.1}
+		l := degen.NewLayout(d.H, d.I, d.O)
+		st := degen.NewTrainState(d.S, l)
+		for s := range d.S {
+			degen.InitParams(m, l, 3, uint64(s), st.Params[s*l.P:(s+1)*l.P])
+		}
+		rng := rand.New(rand.NewPCG(5, 6))
+		bt := tasks.NewBatch(1, d.B, d.T, d.I, d.O)
+		for i := range bt.X {
+			if rng.Float64() < 0.1 {
+				bt.X[i] = float32(2*rng.IntN(2) - 1)
+			}
+		}
+		for i := range bt.Y {
+			bt.Y[i] = float32(2*rng.IntN(2) - 1)
+			bt.Mask[i] = 1
+		}
+		gamma := []float32{1, 1, 1, 1}
+		outs, losses := make([][]float32, 2), make([][]float32, 2)
+		for k, mk := range []func(degen.Dims, degen.Model, []float32) (degen.Backend, error){newGPU,
+			func(d degen.Dims, m degen.Model, g []float32) (degen.Backend, error) { return cpu.NewFloat64(d, m, g) }} {
+			be, err := mk(d, m, gamma)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := be.SetState(st); err != nil {
+				t.Fatal(err)
+			}
+			outs[k], losses[k] = make([]float32, d.S*d.T*d.B*d.O), make([]float32, d.S)
+			if err := be.Evaluate(bt, outs[k], nil, losses[k]); err != nil {
+				t.Fatal(err)
+			}
+			be.Close()
+		}
+		tol := tolerances()
+		for s := range d.S {
+			g, w := float64(losses[0][s]), float64(losses[1][s])
+			if math.IsNaN(g) || math.Abs(g-w) > tol.Loss.Atol+tol.Loss.Rtol*math.Abs(w) {
+				t.Errorf("%s network %d: loss %g, want %g", cell, s, g, w)
+			}
+		}
+		worst := 0.0
+		for i := range outs[1] {
+			g, w := float64(outs[0][i]), float64(outs[1][i])
+			worst = math.Max(worst, math.Abs(g-w))
+			if math.IsNaN(g) {
+				worst = math.Inf(1)
+			}
+		}
+		t.Logf("%s: largest output difference %.3g", cell, worst)
+		if worst > 1e-3 {
+			t.Errorf("%s: outputs differ by up to %g", cell, worst)
 		}
 	}
 }

@@ -121,12 +121,12 @@ func (g *Backend) stepLaunches(bt *tasks.Batch, h *degen.Hyper) []func() error {
 	return []func() error{
 		func() error { return g.forward(bt, nil, g.dy) },
 		func() error {
-			return g.launch(g.bwd, g.bwdShape, g.params, g.x, shared, g.states, g.dy, g.delta, g.grad, g.gamma,
+			return g.launch(g.bwd, g.bwdShape, g.params, g.states, g.dy, g.delta, g.gamma,
 				int32(bt.T), int32(d.B), int32(d.I), int32(d.H), int32(d.O), int32(g.lay.P), g.bc, g.rate, g.tau)
 		},
 		func() error {
-			return g.launch(g.whh, g.whhShape, g.delta, g.states, g.grad,
-				int32(bt.T), int32(d.B), int32(d.H), int32(g.lay.P), g.rate)
+			return g.launch(g.whh, g.whhShape, g.delta, g.states, g.x, shared, g.dy, g.gamma, g.grad,
+				int32(bt.T), int32(d.B), int32(d.I), int32(d.H), int32(d.O), int32(g.lay.P), g.rate)
 		},
 		func() error {
 			return g.launch(g.adam, g.adamShape, g.params, g.grad, g.adamM, g.adamV, g.steps,

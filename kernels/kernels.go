@@ -34,18 +34,24 @@ func (p Param) String() string {
 // It must match the `extern "C"` declarations in rnn.cu; a test checks it
 // against the committed PTX.
 var Signatures = map[string][]Param{
-	// params, x, y, mask, shared, states, yout, dy, loss, grad, gamma,
+	// params, x, y, mask, shared, states, yout, dy, loss, gamma,
 	// T, B, I, H, O, P, Bc, rate, tau
-	"rnn_forward": {Ptr, Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr,
+	"rnn_forward": {Ptr, Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, Ptr, Ptr,
 		I32, I32, I32, I32, I32, I32, I32, I32, F32},
-	// params, x, shared, states, dy, delta, grad, gamma,
-	// T, B, I, H, O, P, Bc, rate, tau
-	"rnn_backward": {Ptr, Ptr, I32, Ptr, Ptr, Ptr, Ptr, Ptr,
+	// params, states, dy, delta, gamma, T, B, I, H, O, P, Bc, rate, tau
+	"rnn_backward": {Ptr, Ptr, Ptr, Ptr, Ptr,
 		I32, I32, I32, I32, I32, I32, I32, I32, F32},
-	// delta, states, grad, T, B, H, P, rate
-	"rnn_grad_whh": {Ptr, Ptr, Ptr, I32, I32, I32, I32, I32},
+	// delta, states, x, shared, dy, gamma, grad, T, B, I, H, O, P, rate
+	"rnn_grad_whh": {Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, I32, I32, I32, I32, I32, I32, I32},
 	// params, grad, m, v, steps, lr, l1, nuc, polar, active,
 	// clip, update, H, I, O, P, beta1, beta2, eps
 	"rnn_adam": {Ptr, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr,
 		F32, I32, I32, I32, I32, I32, F32, F32, F32},
 }
+
+// MaxInputs and MaxOutputs bound I and O: rnn_grad_whh keeps I+1 and O
+// accumulators per thread in registers (MAXIO in rnn.cu).
+const (
+	MaxInputs  = 15
+	MaxOutputs = 16
+)

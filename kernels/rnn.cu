@@ -23,10 +23,11 @@
 //
 // Every gradient buffer is written (=), never accumulated across launches.
 // Launches of one step: rnn_forward (grid S), rnn_backward (grid S),
-// rnn_grad_whh (grid tiles x S), rnn_adam (grid S).
+// rnn_grad_whh (grid tiles x S: all weight gradients), rnn_adam (grid S).
 
 #define NT_MAX 256   // threads per block of the sequence kernels (at most)
 #define R 8          // register tile: each thread owns an 8x8 block of (trials, units)
+#define MAXIO 16     // rnn_grad_whh keeps I+1 and O accumulators per thread in registers
 
 // Offsets within one network's parameter vector (degen.Layout).
 struct Lay {
@@ -56,57 +57,96 @@ __device__ float blockSum(float v, float* red) {
     return s;
 }
 
-// tileGemm computes acc[r][c] = sum_{k<K} A[k*lda + row(r)] * Bm[k*ldb + col(c)]
-// for the thread's 8x8 tile: rows {4tb..4tb+3} and {half_r + 4tb..}, columns
-// {4tc..4tc+3} and {half_c + 4tc..}, so that the 16-byte shared loads of a
-// quarter warp are contiguous.
+// tileIdx returns the u-th (u < 8) row or column of tile q: {4q..4q+3} then
+// {half+4q..half+4q+3}, so that the 16-byte shared accesses of neighbouring
+// lanes are contiguous.
+__device__ __forceinline__ int tileIdx(int q, int half, int u) {
+    return (u < 4) ? 4 * q + u : half + 4 * q + (u - 4);
+}
+
+// tileGemm computes, for the thread's 8x8 tile (rows rb0.. and rb1.., columns
+// cb0.. and cb1.., four each),
+//
+//	acc[r][c] = sum_{k < K} A[row(r)*lda + k] * Bm[k*ldb + col(c)]
+//
+// A is row-major along k (16-byte loads along k, the same rows for the 16
+// lanes of a half warp, so broadcast), Bm row-major along the columns
+// (16-byte loads, contiguous across lanes). K is a multiple of 4; A's
+// columns and Bm's rows between the true K and the padded one are zero.
 __device__ __forceinline__ void tileGemm(float acc[R][R], const float* A, int lda, int rb0, int rb1,
                                          const float* Bm, int ldb, int cb0, int cb1, int K) {
 #pragma unroll
     for (int r = 0; r < R; r++)
 #pragma unroll
         for (int c = 0; c < R; c++) acc[r][c] = 0.f;
-#pragma unroll 4
-    for (int k = 0; k < K; k++) {
-        float4 a0 = *reinterpret_cast<const float4*>(A + k * lda + rb0);
-        float4 a1 = *reinterpret_cast<const float4*>(A + k * lda + rb1);
-        float4 b0 = *reinterpret_cast<const float4*>(Bm + k * ldb + cb0);
-        float4 b1 = *reinterpret_cast<const float4*>(Bm + k * ldb + cb1);
-        float a[R] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
-        float b[R] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+    for (int k = 0; k < K; k += 4) {
+        float4 a[R];
 #pragma unroll
-        for (int r = 0; r < R; r++)
+        for (int r = 0; r < R; r++) {
+            int row = (r < 4) ? rb0 + r : rb1 + r - 4;
+            a[r] = *reinterpret_cast<const float4*>(A + row * lda + k);
+        }
 #pragma unroll
-            for (int c = 0; c < R; c++) acc[r][c] = fmaf(a[r], b[c], acc[r][c]);
+        for (int kk = 0; kk < 4; kk++) {
+            float4 b0 = *reinterpret_cast<const float4*>(Bm + (k + kk) * ldb + cb0);
+            float4 b1 = *reinterpret_cast<const float4*>(Bm + (k + kk) * ldb + cb1);
+            float b[R] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+#pragma unroll
+            for (int r = 0; r < R; r++) {
+                float av = kk == 0 ? a[r].x : kk == 1 ? a[r].y : kk == 2 ? a[r].z : a[r].w;
+#pragma unroll
+                for (int c = 0; c < R; c++) acc[r][c] = fmaf(av, b[c], acc[r][c]);
+            }
+        }
     }
 }
 
-__device__ __forceinline__ int tileIdx(int q, int half, int u) {
-    // u in [0, 8): the u-th row (or column) of tile q.
-    return (u < 4) ? 4 * q + u : half + 4 * q + (u - 4);
+// store4 writes v[0..3] to dst[0..3], one 16-byte store when all four are
+// valid (n >= 4) and dst is 16-byte aligned, else element by element.
+__device__ __forceinline__ void store4(float* dst, const float v[4], int n, bool aligned) {
+    if (n >= 4 && aligned) {
+        *reinterpret_cast<float4*>(dst) = make_float4(v[0], v[1], v[2], v[3]);
+    } else {
+        for (int u = 0; u < 4 && u < n; u++) dst[u] = v[u];
+    }
 }
+
+// load4 is store4's reading twin; missing elements read as 0.
+__device__ __forceinline__ void load4(float v[4], const float* src, int n, bool aligned) {
+    if (n >= 4 && aligned) {
+        float4 x = *reinterpret_cast<const float4*>(src);
+        v[0] = x.x; v[1] = x.y; v[2] = x.z; v[3] = x.w;
+    } else {
+        for (int u = 0; u < 4; u++) v[u] = u < n ? src[u] : 0.f;
+    }
+}
+
+// Shared-memory geometry of the sequence kernels: H padded to Hp (multiple
+// of 8), Bc trials per chunk padded to Bp, and row stride ld = Hp + 4 for
+// the (trial, unit) buffers so that rows of neighbouring trials start in
+// different banks.
 
 // rnn_forward runs network blockIdx.x over all T steps for its B trials, in
 // chunks of Bc trials, and writes
 //
-//	states (S, T, B, H)  h_t                          (=)
-//	yout   (S, T, B, O)  y_t, when yout != 0           (=)
+//	states (S, T, B, H)  h_t                                    (=)
+//	yout   (S, T, B, O)  y_t, when yout != 0                     (=)
 //	dy     (S, T, B, O)  dL/dy_t = 2 M (y - Y) / sum M, when dy != 0 (=)
-//	loss   (S)           masked MSE                    (=)
-//	grad   (S, P)        W_out and b_out gradients, when dy != 0 (=)
+//	loss   (S)           masked MSE                              (=)
 //
-// x (N,T,B,I), y (N,T,B,O), mask (N,T,B,O) with xsN = 0 when N = 1.
-// Shared memory (floats): WT H*Hp, A0 and A1 H*Bp each, rate only Hs H*Bp,
-// then W_ih H*I, b H, W_out O*H, b_out O, x_t Bp*I, dy_t Bp*O, acc O*H+O, red 32.
+// x (N,T,B,I), y (N,T,B,O), mask (N,T,B,O), slot 0 for all when shared.
+// Shared memory (floats): WT Hp*Hp ([k][i] = W_hh[i,k], zero padded),
+// A0 and A1 Bp*ld each ([b][k] = a_{t-1}[b,k]), rate only Hs Bp*ld (h),
+// then W_ih H*I, b H, W_out O*H, b_out O, x_t Bp*I, red 32.
 extern "C" __global__ void __launch_bounds__(NT_MAX)
 rnn_forward(const float* __restrict__ params, const float* __restrict__ x, const float* __restrict__ y,
             const float* __restrict__ mask, int shared, float* __restrict__ states,
             float* __restrict__ yout, float* __restrict__ dy, float* __restrict__ loss,
-            float* __restrict__ grad, const float* __restrict__ gamma, int T, int B, int I, int H, int O,
+            const float* __restrict__ gamma, int T, int B, int I, int H, int O,
             int P, int Bc, int rate, float tau) {
     extern __shared__ __align__(16) float sm[];
     const int s = blockIdx.x, tid = threadIdx.x, nt = blockDim.x;
-    const int Hp = (H + 7) & ~7, Bp = (Bc + 7) & ~7;
+    const int Hp = (H + 7) & ~7, Bp = (Bc + 7) & ~7, ld = Hp + 4;
     const Lay L = layout(H, I, O);
     const float* p = params + (size_t)s * P;
     const int n = shared ? 0 : s;
@@ -115,29 +155,27 @@ rnn_forward(const float* __restrict__ params, const float* __restrict__ x, const
     const float* ms = mask + (size_t)n * T * B * O;
     const float c = rate ? 1.f / (gamma[s] * (float)H) : 1.f;
     const float kappa = rate ? 1.f / (float)H : 1.f;
+    const bool vec = (H & 3) == 0;  // 16-byte global access to rows of H floats
 
-    float* WT = sm;                   // [k][i], k < H, i < Hp: W_hh[i,k]
-    float* A0 = WT + H * Hp;          // [k][b], k < H, b < Bp
-    float* A1 = A0 + H * Bp;
-    float* Hs = A1 + H * Bp;          // rate: h [i][b]
-    float* Wih = Hs + (rate ? H * Bp : 0);
+    float* WT = sm;                   // [k][i]
+    float* A0 = WT + Hp * Hp;         // [b][k]
+    float* A1 = A0 + Bp * ld;
+    float* Hs = A1 + Bp * ld;         // rate: h [b][i]
+    float* Wih = Hs + (rate ? Bp * ld : 0);
     float* bh = Wih + H * I;
     float* Wo = bh + H;
     float* bo = Wo + O * H;
     float* xt = bo + O;               // [b][k]
-    float* dyt = xt + Bp * I;         // [b][o]
-    float* acc = dyt + Bp * O;        // dW_out (O,H) then db_out (O)
-    float* red = acc + O * H + O;
+    float* red = xt + Bp * I;
 
-    for (int e = tid; e < H * Hp; e += nt) {
+    for (int e = tid; e < Hp * Hp; e += nt) {
         int k = e / Hp, i = e % Hp;
-        WT[e] = (i < H) ? p[i * H + k] : 0.f;
+        WT[e] = (i < H && k < H) ? p[i * H + k] : 0.f;
     }
     for (int e = tid; e < H * I; e += nt) Wih[e] = p[L.wih + e];
     for (int e = tid; e < H; e += nt) bh[e] = p[L.bh + e];
     for (int e = tid; e < O * H; e += nt) Wo[e] = p[L.wout + e];
     for (int e = tid; e < O; e += nt) bo[e] = p[L.bout + e];
-    for (int e = tid; e < O * H + O; e += nt) acc[e] = 0.f;
 
     // sum M over the network's slot.
     float msum = 0.f;
@@ -147,12 +185,12 @@ rnn_forward(const float* __restrict__ params, const float* __restrict__ x, const
 
     const int tilesC = Hp / R, tiles = (Bp / R) * tilesC;
     float lsum = 0.f;
-    const int nw = nt >> 5, warp = tid >> 5, lane = tid & 31;
 
     for (int b0 = 0; b0 < B; b0 += Bc) {
         const int nb = min(Bc, B - b0);
-        for (int e = tid; e < H * Bp; e += nt) {
+        for (int e = tid; e < Bp * ld; e += nt) {
             A0[e] = 0.f;
+            A1[e] = 0.f;
             if (rate) Hs[e] = 0.f;
         }
         __syncthreads();
@@ -167,70 +205,63 @@ rnn_forward(const float* __restrict__ params, const float* __restrict__ x, const
             for (int q = tid; q < tiles; q += nt) {
                 int qb = q / tilesC, qc = q % tilesC;
                 float accu[R][R];
-                tileGemm(accu, Acur, Bp, 4 * qb, Bp / 2 + 4 * qb, WT, Hp, 4 * qc, Hp / 2 + 4 * qc, H);
+                tileGemm(accu, Acur, ld, 4 * qb, Bp / 2 + 4 * qb, WT, Hp, 4 * qc, Hp / 2 + 4 * qc, Hp);
 #pragma unroll
                 for (int r = 0; r < R; r++) {
-                    int b = tileIdx(qb, Bp / 2, r);
+                    const int b = tileIdx(qb, Bp / 2, r);
+                    const bool live = b < nb;
+                    float* grow = states + (((size_t)s * T + t) * B + b0 + b) * H;
 #pragma unroll
-                    for (int cc = 0; cc < R; cc++) {
-                        int i = tileIdx(qc, Hp / 2, cc);
-                        if (i >= H) continue;
-                        float pre = bh[i];
-                        for (int k = 0; k < I; k++) pre = fmaf(Wih[i * I + k], xt[b * I + k], pre);
-                        float hn, an;
-                        if (rate) {
-                            float hold = Hs[i * Bp + b];
-                            hn = (1.f - tau) * hold + tau * (kappa * accu[r][cc] + pre);
-                            Hs[i * Bp + b] = hn;
-                            an = tanhf(hn);
-                        } else {
-                            hn = tanhf(accu[r][cc] + pre);
-                            an = hn;
+                    for (int h2 = 0; h2 < 2; h2++) {
+                        const int i0 = h2 == 0 ? 4 * qc : Hp / 2 + 4 * qc;
+                        float hv[4], av[4], hold[4];
+                        if (rate) load4(hold, Hs + b * ld + i0, 4, true);
+#pragma unroll
+                        for (int u = 0; u < 4; u++) {
+                            const int i = i0 + u;
+                            hv[u] = 0.f;
+                            av[u] = 0.f;
+                            if (i < H && live) {
+                                float pre = bh[i];
+                                for (int k = 0; k < I; k++) pre = fmaf(Wih[i * I + k], xt[b * I + k], pre);
+                                float z = accu[r][h2 * 4 + u];
+                                if (rate) {
+                                    hv[u] = (1.f - tau) * hold[u] + tau * (kappa * z + pre);
+                                    av[u] = tanhf(hv[u]);
+                                } else {
+                                    hv[u] = tanhf(z + pre);
+                                    av[u] = hv[u];
+                                }
+                            }
                         }
-                        if (b < nb) {
-                            Anext[i * Bp + b] = an;
-                            states[(((size_t)s * T + t) * B + b0 + b) * H + i] = hn;
-                        } else {
-                            Anext[i * Bp + b] = 0.f;
-                        }
+                        store4(Anext + b * ld + i0, av, 4, true);
+                        if (rate) store4(Hs + b * ld + i0, hv, 4, true);
+                        if (live && i0 < H) store4(grow + i0, hv, H - i0, vec);
                     }
                 }
             }
             __syncthreads();
-            // Readout, loss and dL/dy for (b, o).
+            // Readout, loss and dL/dy for (b, o); four partial sums for ILP.
             for (int e = tid; e < nb * O; e += nt) {
                 int b = e / O, o = e % O;
-                float v = 0.f;
-                for (int i = 0; i < H; i++) v = fmaf(Wo[o * H + i], Anext[i * Bp + b], v);
-                v = c * v + bo[o];
+                const float* ar = Anext + b * ld;
+                const float* wr = Wo + o * H;
+                float v0 = 0.f, v1 = 0.f, v2 = 0.f, v3 = 0.f;
+                int i = 0;
+                for (; i + 3 < H; i += 4) {
+                    v0 = fmaf(wr[i], ar[i], v0);
+                    v1 = fmaf(wr[i + 1], ar[i + 1], v1);
+                    v2 = fmaf(wr[i + 2], ar[i + 2], v2);
+                    v3 = fmaf(wr[i + 3], ar[i + 3], v3);
+                }
+                for (; i < H; i++) v0 = fmaf(wr[i], ar[i], v0);
+                float v = c * ((v0 + v1) + (v2 + v3)) + bo[o];
                 size_t gi = ((size_t)t * B + b0 + b) * O + o;
                 float m = ms[gi], d = v - ys[gi];
                 lsum += m * d * d;
-                float g = dscale * m * d;
-                dyt[e] = g;
                 size_t oi = (((size_t)s * T + t) * B + b0 + b) * O + o;
                 if (yout) yout[oi] = v;
-                if (dy) dy[oi] = g;
-            }
-            if (dy) {
-                __syncthreads();
-                // dW_out[o, i] += c sum_b dy[b, o] a[i][b]: one warp per unit i, lanes over b.
-                for (int i = warp; i < H; i += nw) {
-                    for (int o = 0; o < O; o++) {
-                        float v = 0.f;
-                        for (int b = lane; b < nb; b += 32) v = fmaf(dyt[b * O + o], Anext[i * Bp + b], v);
-                        for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(0xffffffff, v, off);
-                        if (lane == 0) acc[o * H + i] += c * v;
-                    }
-                }
-                if (warp == 0) {
-                    for (int o = 0; o < O; o++) {
-                        float v = 0.f;
-                        for (int b = lane; b < nb; b += 32) v += dyt[b * O + o];
-                        for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(0xffffffff, v, off);
-                        if (lane == 0) acc[O * H + o] += v;
-                    }
-                }
+                if (dy) dy[oi] = dscale * m * d;
             }
             __syncthreads();
             float* tmp = Acur;
@@ -240,68 +271,54 @@ rnn_forward(const float* __restrict__ params, const float* __restrict__ x, const
     }
     lsum = blockSum(lsum, red);
     if (tid == 0) loss[s] = msum > 0.f ? lsum / msum : 0.f;
-    if (dy) {
-        float* g = grad + (size_t)s * P;
-        for (int e = tid; e < O * H + O; e += nt) g[L.wout + e] = acc[e];
-    }
 }
 
 // rnn_backward runs network blockIdx.x backward through time and writes
 //
-//	delta (S, T, B, H)  delta_t                                  (=)
-//	grad  (S, P)        W_ih and b gradients                      (=)
+//	delta (S, T, B, H)  delta_t   (=)
 //
 // from states (S,T,B,H) and dy (S,T,B,O) of rnn_forward. Shared memory
-// (floats): W H*Hp ([j][i] = W_hh[j,i]), D0 and D1 H*Bp each, rate only Q H*Bp,
-// then W_out O*H, x_t Bp*I, dy_t Bp*O, acc H*I+H.
+// (floats): W Hp*Hp ([j][i] = W_hh[j,i], zero padded), D0 and D1 Bp*ld each
+// ([b][j] = delta[b,j]), rate only Q Bp*ld, then W_out O*H, dy_t Bp*O.
 extern "C" __global__ void __launch_bounds__(NT_MAX)
-rnn_backward(const float* __restrict__ params, const float* __restrict__ x, int shared,
-             const float* __restrict__ states, const float* __restrict__ dy, float* __restrict__ delta,
-             float* __restrict__ grad, const float* __restrict__ gamma, int T, int B, int I, int H, int O,
+rnn_backward(const float* __restrict__ params, const float* __restrict__ states, const float* __restrict__ dy,
+             float* __restrict__ delta, const float* __restrict__ gamma, int T, int B, int I, int H, int O,
              int P, int Bc, int rate, float tau) {
     extern __shared__ __align__(16) float sm[];
     const int s = blockIdx.x, tid = threadIdx.x, nt = blockDim.x;
-    const int Hp = (H + 7) & ~7, Bp = (Bc + 7) & ~7;
+    const int Hp = (H + 7) & ~7, Bp = (Bc + 7) & ~7, ld = Hp + 4;
     const Lay L = layout(H, I, O);
     const float* p = params + (size_t)s * P;
-    const int n = shared ? 0 : s;
-    const float* xs = x + (size_t)n * T * B * I;
     const float c = rate ? 1.f / (gamma[s] * (float)H) : 1.f;
     const float kappa = rate ? 1.f / (float)H : 1.f;
+    const bool vec = (H & 3) == 0;
 
-    float* W = sm;               // [j][i] = W_hh[j, i]
-    float* D0 = W + H * Hp;      // [j][b]
-    float* D1 = D0 + H * Bp;
-    float* Q = D1 + H * Bp;      // rate: q [i][b]
-    float* Wo = Q + (rate ? H * Bp : 0);
-    float* xt = Wo + O * H;      // [b][k]
-    float* dyt = xt + Bp * I;    // [b][o]
-    float* acc = dyt + Bp * O;   // dW_ih (H,I) then db (H)
+    float* W = sm;               // [j][i]
+    float* D0 = W + Hp * Hp;     // [b][j]
+    float* D1 = D0 + Bp * ld;
+    float* Q = D1 + Bp * ld;     // rate: q [b][i]
+    float* Wo = Q + (rate ? Bp * ld : 0);
+    float* dyt = Wo + O * H;     // [b][o]
 
-    for (int e = tid; e < H * Hp; e += nt) {
+    for (int e = tid; e < Hp * Hp; e += nt) {
         int j = e / Hp, i = e % Hp;
-        W[e] = (i < H) ? p[j * H + i] : 0.f;
+        W[e] = (i < H && j < H) ? p[j * H + i] : 0.f;
     }
     for (int e = tid; e < O * H; e += nt) Wo[e] = p[L.wout + e];
-    for (int e = tid; e < H * I + H; e += nt) acc[e] = 0.f;
 
     const int tilesC = Hp / R, tiles = (Bp / R) * tilesC;
-    const int nw = nt >> 5, warp = tid >> 5, lane = tid & 31;
 
     for (int b0 = 0; b0 < B; b0 += Bc) {
         const int nb = min(Bc, B - b0);
-        for (int e = tid; e < H * Bp; e += nt) {
+        for (int e = tid; e < Bp * ld; e += nt) {
             D0[e] = 0.f;
+            D1[e] = 0.f;
             if (rate) Q[e] = 0.f;
         }
         __syncthreads();
         float* Dnext = D0;  // delta_{t+1}
         float* Dcur = D1;   // delta_t
         for (int t = T - 1; t >= 0; t--) {
-            for (int e = tid; e < Bp * I; e += nt) {
-                int b = e / I;
-                xt[e] = (b < nb) ? xs[((size_t)t * B + b0 + b) * I + e % I] : 0.f;
-            }
             for (int e = tid; e < Bp * O; e += nt) {
                 int b = e / O;
                 dyt[e] = (b < nb) ? dy[(((size_t)s * T + t) * B + b0 + b) * O + e % O] : 0.f;
@@ -310,49 +327,40 @@ rnn_backward(const float* __restrict__ params, const float* __restrict__ x, int 
             for (int q = tid; q < tiles; q += nt) {
                 int qb = q / tilesC, qc = q % tilesC;
                 float accu[R][R];
-                tileGemm(accu, Dnext, Bp, 4 * qb, Bp / 2 + 4 * qb, W, Hp, 4 * qc, Hp / 2 + 4 * qc, H);
+                tileGemm(accu, Dnext, ld, 4 * qb, Bp / 2 + 4 * qb, W, Hp, 4 * qc, Hp / 2 + 4 * qc, Hp);
 #pragma unroll
                 for (int r = 0; r < R; r++) {
-                    int b = tileIdx(qb, Bp / 2, r);
+                    const int b = tileIdx(qb, Bp / 2, r);
+                    const bool live = b < nb;
+                    const size_t row = (((size_t)s * T + t) * B + b0 + b) * H;
 #pragma unroll
-                    for (int cc = 0; cc < R; cc++) {
-                        int i = tileIdx(qc, Hp / 2, cc);
-                        if (i >= H) continue;
-                        float d = 0.f;
-                        if (b < nb) {
-                            float e = kappa * accu[r][cc];
-                            float ro = 0.f;
-                            for (int o = 0; o < O; o++) ro = fmaf(Wo[o * H + i], dyt[b * O + o], ro);
-                            e = fmaf(c, ro, e);
-                            float h = states[(((size_t)s * T + t) * B + b0 + b) * H + i];
-                            if (rate) {
-                                float a = tanhf(h);
-                                float qv = (1.f - tau) * Q[i * Bp + b] + (1.f - a * a) * e;
-                                Q[i * Bp + b] = qv;
-                                d = tau * qv;
-                            } else {
-                                d = e * (1.f - h * h);
+                    for (int h2 = 0; h2 < 2; h2++) {
+                        const int i0 = h2 == 0 ? 4 * qc : Hp / 2 + 4 * qc;
+                        float hv[4] = {0.f, 0.f, 0.f, 0.f}, qold[4], dv[4], qv[4];
+                        if (live && i0 < H) load4(hv, states + row + i0, H - i0, vec);
+                        if (rate) load4(qold, Q + b * ld + i0, 4, true);
+#pragma unroll
+                        for (int u = 0; u < 4; u++) {
+                            const int i = i0 + u;
+                            dv[u] = 0.f;
+                            qv[u] = 0.f;
+                            if (i < H && live) {
+                                float e = kappa * accu[r][h2 * 4 + u];
+                                float ro = 0.f;
+                                for (int o = 0; o < O; o++) ro = fmaf(Wo[o * H + i], dyt[b * O + o], ro);
+                                e = fmaf(c, ro, e);
+                                if (rate) {
+                                    float a = tanhf(hv[u]);
+                                    qv[u] = (1.f - tau) * qold[u] + (1.f - a * a) * e;
+                                    dv[u] = tau * qv[u];
+                                } else {
+                                    dv[u] = e * (1.f - hv[u] * hv[u]);
+                                }
                             }
-                            delta[(((size_t)s * T + t) * B + b0 + b) * H + i] = d;
                         }
-                        Dcur[i * Bp + b] = d;
-                    }
-                }
-            }
-            __syncthreads();
-            // dW_ih[i, k] += sum_b delta[i][b] x[b][k]; db[i] += sum_b delta[i][b].
-            for (int i = warp; i < H; i += nw) {
-                for (int k = 0; k <= I; k++) {
-                    float v = 0.f;
-                    if (k < I) {
-                        for (int b = lane; b < nb; b += 32) v = fmaf(Dcur[i * Bp + b], xt[b * I + k], v);
-                    } else {
-                        for (int b = lane; b < nb; b += 32) v += Dcur[i * Bp + b];
-                    }
-                    for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(0xffffffff, v, off);
-                    if (lane == 0) {
-                        if (k < I) acc[i * I + k] += v;
-                        else acc[H * I + i] += v;
+                        store4(Dcur + b * ld + i0, dv, 4, true);
+                        if (rate) store4(Q + b * ld + i0, qv, 4, true);
+                        if (live && i0 < H) store4(delta + row + i0, dv, H - i0, vec);
                     }
                 }
             }
@@ -362,50 +370,84 @@ rnn_backward(const float* __restrict__ params, const float* __restrict__ x, int 
             Dcur = tmp;
         }
     }
-    float* g = grad + (size_t)s * P;
-    for (int e = tid; e < H * I + H; e += nt) g[L.wih + e] = acc[e];
 }
 
 #define GT 64   // output tile of rnn_grad_whh
 #define GK 16   // rows per shared stage
 
-// rnn_grad_whh writes grad[s, W_hh] (=) for network blockIdx.y and the 64x64
-// output tile blockIdx.x:
+// rnn_grad_whh writes (=) the weight gradients of network blockIdx.y from
+// the saved states and deltas, for the 64x64 tile blockIdx.x of W_hh:
 //
-//	dW_hh[i, j] = kappa sum_{t=1}^{T-1} sum_b delta[s,t,b,i] a[s,t-1,b,j],
+//	dW_hh[i, j] = kappa sum_{t=1}^{T-1} sum_b delta[t,b,i] a[t-1,b,j]
 //
-// with a = states (vanilla) or tanh(states) (rate). It is a GEMM with
-// K = (T-1) B rows, both operands row-major along the hidden index. 256 threads,
-// each a 4x4 block of the tile.
+// a GEMM over K = (T-1) B rows (r = t B + b, both operands row-major along
+// the hidden index), with a = states (vanilla) or tanh(states) (rate). The
+// tiles of the first tile column (j0 = 0) also accumulate, for their units i,
+//
+//	dW_ih[i, k] = sum_{t,b} delta[t,b,i] x[t,b,k],   db[i] = sum_{t,b} delta[t,b,i]
+//
+// and the tiles of the first tile row (i0 = 0), for their units j,
+//
+//	dW_out[o, j] = c sum_{t,b} dy[t,b,o] a[t,b,j],   db_out[o] = sum_{t,b} dy[t,b,o]
+//
+// from the rows already staged in shared memory plus one boundary step each
+// (t = 0 for dW_ih, t = T-1 for dW_out). I + 1 and O are at most MAXIO.
+// 256 threads, each a 4x4 block of the W_hh tile.
 extern "C" __global__ void __launch_bounds__(256)
-rnn_grad_whh(const float* __restrict__ delta, const float* __restrict__ states, float* __restrict__ grad,
-             int T, int B, int H, int P, int rate) {
+rnn_grad_whh(const float* __restrict__ delta, const float* __restrict__ states, const float* __restrict__ x,
+             int shared, const float* __restrict__ dy, const float* __restrict__ gamma, float* __restrict__ grad,
+             int T, int B, int I, int H, int O, int P, int rate) {
     __shared__ __align__(16) float Ds[GK][GT];
     __shared__ __align__(16) float As[GK][GT];
+    __shared__ float Xs[GK][MAXIO];
+    __shared__ float Ys[GK][MAXIO];
     const int s = blockIdx.y, tid = threadIdx.x;
     const int tilesJ = (H + GT - 1) / GT;
     const int i0 = (blockIdx.x / tilesJ) * GT, j0 = (blockIdx.x % tilesJ) * GT;
+    const bool doIn = j0 == 0, doOut = i0 == 0;
     const float kappa = rate ? 1.f / (float)H : 1.f;
-    const float* D = delta + ((size_t)s * T + 1) * B * H;   // rows (t, b), t >= 1
-    const float* A = states + (size_t)s * T * B * H;        // rows (t-1, b)
+    const float c = rate ? 1.f / (gamma[s] * (float)H) : 1.f;
+    const Lay L = layout(H, I, O);
+    const float* Dn = delta + (size_t)s * T * B * H;        // rows r = t B + b
+    const float* An = states + (size_t)s * T * B * H;
+    const float* Xn = x + (size_t)(shared ? 0 : s) * T * B * I;
+    const float* Yn = dy + (size_t)s * T * B * O;
     const int K = (T - 1) * B;
     const int ti = tid / 16, tj = tid % 16;
     float acc[4][4] = {};
+    float accX[MAXIO], accY[MAXIO];
+#pragma unroll
+    for (int k = 0; k < MAXIO; k++) {
+        accX[k] = 0.f;
+        accY[k] = 0.f;
+    }
+    // Threads 0..63 own dW_ih rows i0+tid (doIn), threads 64..127 own dW_out
+    // columns j0+tid-64 (doOut), thread 128 owns db_out (doOut).
     for (int k0 = 0; k0 < K; k0 += GK) {
         for (int e = tid; e < GK * GT; e += 256) {
-            int kk = e / GT, c = e % GT;
+            int kk = e / GT, col = e % GT;
             int k = k0 + kk;
             float dv = 0.f, av = 0.f;
             if (k < K) {
-                if (i0 + c < H) dv = D[(size_t)k * H + i0 + c];
-                if (j0 + c < H) {
-                    av = A[(size_t)k * H + j0 + c];
+                if (i0 + col < H) dv = Dn[(size_t)(B + k) * H + i0 + col];
+                if (j0 + col < H) {
+                    av = An[(size_t)k * H + j0 + col];
                     if (rate) av = tanhf(av);
                 }
             }
-            Ds[kk][c] = dv;
-            As[kk][c] = av;
+            Ds[kk][col] = dv;
+            As[kk][col] = av;
         }
+        if (doIn)
+            for (int e = tid; e < GK * I; e += 256) {
+                int kk = e / I, k = k0 + kk;
+                Xs[kk][e % I] = k < K ? Xn[(size_t)(B + k) * I + e % I] : 0.f;
+            }
+        if (doOut)
+            for (int e = tid; e < GK * O; e += 256) {
+                int kk = e / O, k = k0 + kk;
+                Ys[kk][e % O] = k < K ? Yn[(size_t)k * O + e % O] : 0.f;
+            }
         __syncthreads();
 #pragma unroll
         for (int kk = 0; kk < GK; kk++) {
@@ -417,6 +459,29 @@ rnn_grad_whh(const float* __restrict__ delta, const float* __restrict__ states, 
             for (int r = 0; r < 4; r++)
 #pragma unroll
                 for (int q = 0; q < 4; q++) acc[r][q] = fmaf(dv[r], av[q], acc[r][q]);
+        }
+        if (doIn && tid < GT) {
+            for (int kk = 0; kk < GK; kk++) {
+                float dv = Ds[kk][tid];
+#pragma unroll
+                for (int k = 0; k < MAXIO; k++)
+                    if (k < I) accX[k] = fmaf(dv, Xs[kk][k], accX[k]);
+                accX[MAXIO - 1] += dv;
+            }
+        }
+        if (doOut && tid >= GT && tid < 2 * GT) {
+            for (int kk = 0; kk < GK; kk++) {
+                float av = As[kk][tid - GT];
+#pragma unroll
+                for (int o = 0; o < MAXIO; o++)
+                    if (o < O) accY[o] = fmaf(Ys[kk][o], av, accY[o]);
+            }
+        }
+        if (doOut && tid == 2 * GT) {
+            for (int kk = 0; kk < GK; kk++)
+#pragma unroll
+                for (int o = 0; o < MAXIO; o++)
+                    if (o < O) accX[o] += Ys[kk][o];
         }
         __syncthreads();
     }
@@ -430,6 +495,45 @@ rnn_grad_whh(const float* __restrict__ delta, const float* __restrict__ states, 
             int j = j0 + 4 * tj + q;
             if (j < H) g[i * H + j] = kappa * acc[r][q];
         }
+    }
+    // Boundary steps: t = 0 for dW_ih and db, t = T-1 for dW_out and db_out.
+    if (doIn && tid < GT && i0 + tid < H) {
+        const int i = i0 + tid;
+        for (int b = 0; b < B; b++) {
+            float dv = Dn[(size_t)b * H + i];
+#pragma unroll
+            for (int k = 0; k < MAXIO; k++)
+                if (k < I) accX[k] = fmaf(dv, Xn[(size_t)b * I + k], accX[k]);
+            accX[MAXIO - 1] += dv;
+        }
+#pragma unroll
+        for (int k = 0; k < MAXIO; k++)
+            if (k < I) g[L.wih + i * I + k] = accX[k];
+        g[L.bh + i] = accX[MAXIO - 1];
+    }
+    if (doOut && tid >= GT && tid < 2 * GT && j0 + tid - GT < H) {
+        const int j = j0 + tid - GT;
+        const size_t r0 = (size_t)(T - 1) * B;
+        for (int b = 0; b < B; b++) {
+            float av = An[(r0 + b) * H + j];
+            if (rate) av = tanhf(av);
+#pragma unroll
+            for (int o = 0; o < MAXIO; o++)
+                if (o < O) accY[o] = fmaf(Yn[(r0 + b) * O + o], av, accY[o]);
+        }
+#pragma unroll
+        for (int o = 0; o < MAXIO; o++)
+            if (o < O) g[L.wout + o * H + j] = c * accY[o];
+    }
+    if (doOut && tid == 2 * GT) {
+        const size_t r0 = (size_t)(T - 1) * B;
+        for (int b = 0; b < B; b++)
+#pragma unroll
+            for (int o = 0; o < MAXIO; o++)
+                if (o < O) accX[o] += Yn[(r0 + b) * O + o];
+#pragma unroll
+        for (int o = 0; o < MAXIO; o++)
+            if (o < O) g[L.bout + o] = accX[o];
     }
 }
 

@@ -35,10 +35,10 @@ import (
 
 // TestLoss is one network's line in testloss.json.
 type TestLoss struct {
-	Index    int          `json:"index"`
-	Status   degen.Status `json:"status"`
-	Steps    int          `json:"steps"`
-	TestLoss float64      `json:"test_loss"`
+	Index    int             `json:"index"`
+	Status   degen.Status    `json:"status"`
+	Steps    int             `json:"steps"`
+	TestLoss degen.JSONFloat `json:"test_loss"` // null when NaN or Inf
 }
 
 // Summary is testloss.json.
@@ -155,13 +155,27 @@ func train(args []string) error {
 		return err
 	}
 	sum := Summary{Backend: *backend, Threshold: run.Threshold(), Seconds: secs}
+	bad := 0
 	for s, n := range info.Networks {
-		sum.Networks = append(sum.Networks, TestLoss{Index: n.Index, Status: n.Status, Steps: n.Steps, TestLoss: float64(loss[s])})
+		l := float64(loss[s])
+		sum.Networks = append(sum.Networks, TestLoss{Index: n.Index, Status: n.Status, Steps: n.Steps, TestLoss: degen.JSONFloat(l)})
 		if n.Converged {
 			sum.Converged++
 		}
+		if math.IsNaN(l) || math.IsInf(l, 0) {
+			if bad < 5 {
+				fmt.Printf("e2e %s: network %d (%s, final training loss %g): test loss %g\n", *backend, n.Index, n.Status, float64(n.FinalLoss), l)
+			}
+			bad++
+		}
 	}
-	data, _ := json.MarshalIndent(sum, "", "  ")
+	if bad > 0 {
+		fmt.Printf("e2e %s: %d networks with a NaN or Inf test loss\n", *backend, bad)
+	}
+	data, err := json.MarshalIndent(sum, "", "  ")
+	if err != nil {
+		return err
+	}
 	if err := os.WriteFile(filepath.Join(*dir, "testloss.json"), append(data, '\n'), 0o644); err != nil {
 		return err
 	}
@@ -207,7 +221,8 @@ func compare(args []string) error {
 		if !ok {
 			return fmt.Errorf("network %d: trained on the CPU but not on the GPU", cn.Index)
 		}
-		used := math.Abs(gn.TestLoss-cn.TestLoss) / (atol + *rtol*math.Abs(cn.TestLoss))
+		gl, cl := float64(gn.TestLoss), float64(cn.TestLoss)
+		used := math.Abs(gl-cl) / (atol + *rtol*math.Abs(cl))
 		verdict := "ok"
 		switch {
 		case gn.Status != degen.Converged:
@@ -217,7 +232,7 @@ func compare(args []string) error {
 			verdict = "FAIL"
 			bad++
 		}
-		fmt.Printf("%6d %14s %6d %12.3g %14s %6d %12.3g %8.2f %s\n", cn.Index, gn.Status, gn.Steps, gn.TestLoss, cn.Status, cn.Steps, cn.TestLoss, used, verdict)
+		fmt.Printf("%6d %14s %6d %12.3g %14s %6d %12.3g %8.2f %s\n", cn.Index, gn.Status, gn.Steps, gl, cn.Status, cn.Steps, cl, used, verdict)
 	}
 	fmt.Printf("GPU: %d of %d networks converged\n", g.Converged, len(g.Networks))
 	if bad > 0 {

@@ -1,7 +1,9 @@
 package degen
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -19,6 +21,12 @@ type Array struct {
 
 // Size is the number of elements implied by the shape.
 func (a *Array) Size() int { return shapeSize(a.Shape) }
+
+// fullReader turns every Read into io.ReadFull, so a reader that reads a few
+// bytes at a time never sees a short read in the middle of an element.
+type fullReader struct{ r io.Reader }
+
+func (f fullReader) Read(p []byte) (int, error) { return io.ReadFull(f.r, p) }
 
 // NamedArray is one array to write: Data is a flat row-major []float64,
 // []float32, []int32 or []int64 whose length matches Shape.
@@ -61,7 +69,19 @@ func readNPZArray(r *npz.Reader, path, name string) (*Array, error) {
 	n := shapeSize(shape)
 	out := &Array{Name: name, Shape: shape, Data: make([]float64, n)}
 	readInto := func(ptr any, convert func(i int)) error {
-		if err := r.Read(name, ptr); err != nil {
+		// npyio v0.6.0 reads arrays element by element with single Read
+		// calls, which a deflate stream may answer short (every ~32 KB):
+		// the data would shift. fullReader makes every read complete.
+		rc, err := r.Open(name)
+		if err != nil {
+			return fmt.Errorf("%s: array %q: %w", path, name, err)
+		}
+		defer rc.Close()
+		nr, err := npy.NewReader(fullReader{bufio.NewReaderSize(rc, 1<<16)})
+		if err == nil {
+			err = nr.Read(ptr)
+		}
+		if err != nil {
 			return fmt.Errorf("%s: array %q: %w", path, name, err)
 		}
 		if reflect.ValueOf(ptr).Elem().Len() != n {

@@ -46,6 +46,41 @@ func TestNPZRoundTrip(t *testing.T) {
 	}
 }
 
+func TestNPZLargeArrays(t *testing.T) {
+	// Arrays beyond one 32 KB deflate block read back exactly (npyio's
+	// element-wise reads used to shift after a short read).
+	path := filepath.Join(t.TempDir(), "big.npz")
+	f32 := make([]float32, 50000)
+	f64 := make([]float64, 30000)
+	for i := range f32 {
+		f32[i] = float32(i) * 0.5
+	}
+	for i := range f64 {
+		f64[i] = float64(i) * 0.25
+	}
+	if err := WriteNPZ(path, NamedArray{"a", []int{len(f32)}, f32}, NamedArray{"b", []int{100, 300}, f64}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := ReadNPZArray(path, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range a.Data {
+		if v != float64(f32[i]) {
+			t.Fatalf("float32 element %d = %v, want %v", i, v, f32[i])
+		}
+	}
+	b, err := ReadNPZArray(path, "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range b.Data {
+		if v != f64[i] {
+			t.Fatalf("float64 element %d = %v, want %v", i, v, f64[i])
+		}
+	}
+}
+
 func TestNPZErrors(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "b.npz")

@@ -28,10 +28,12 @@ func gemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 	if m == 0 || n == 0 {
 		return
 	}
-	switch a := any(a).(type) {
-	case []float32:
-		sgemm(tA, tB, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
-	case []float64:
-		pureGo.Dgemm(trans(tA), trans(tB), m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+	// Switching on pointers, not slices, avoids boxing a slice header on
+	// every call.
+	switch a := any(&a).(type) {
+	case *[]float32:
+		sgemm(tA, tB, m, n, k, float32(alpha), *a, lda, *any(&b).(*[]float32), ldb, float32(beta), *any(&c).(*[]float32), ldc)
+	case *[]float64:
+		pureGo.Dgemm(trans(tA), trans(tB), m, n, k, float64(alpha), *a, lda, *any(&b).(*[]float64), ldb, float64(beta), *any(&c).(*[]float64), ldc)
 	}
 }

@@ -5,12 +5,12 @@ import "math"
 // tanhInPlace sets v[i] = tanh(v[i]): math.Tanh for float64, tanh32 (eight
 // lanes at a time where the CPU has AVX2 and FMA) for float32.
 func tanhInPlace[T float](v []T) {
-	switch v := any(v).(type) {
-	case []float32:
-		tanhSlice32(v)
-	case []float64:
-		for i, x := range v {
-			v[i] = math.Tanh(x)
+	switch p := any(&v).(type) { // a pointer: no allocation per call
+	case *[]float32:
+		tanhSlice32(*p)
+	case *[]float64:
+		for i, x := range *p {
+			(*p)[i] = math.Tanh(x)
 		}
 	}
 }
@@ -55,8 +55,8 @@ func tanh32(x float32) float32 {
 // load returns src as a []T: src itself when T is float32, otherwise src
 // converted into *buf (grown as needed).
 func load[T float](src []float32, buf *[]T) []T {
-	if s, ok := any(src).([]T); ok {
-		return s
+	if s, ok := any(&src).(*[]T); ok {
+		return *s
 	}
 	dst := grow(buf, len(src))
 	for i, v := range src {

@@ -32,6 +32,10 @@ func sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 		pureGo.Sgemm(trans(tA), trans(tB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
+	if k == 0 {
+		scaleRows(c, m, n, ldc, beta)
+		return
+	}
 	// A(i, p) = a[i*ai + p*ap], B(p, j) = b[p*bp + j*bj].
 	ai, ap := lda, 1
 	if tA {
@@ -44,9 +48,6 @@ func sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 	switch {
 	case n >= 16:
 		scaleRows(c, m, n, ldc, beta)
-		if k == 0 {
-			return
-		}
 		if bj != 1 {
 			b, bp = packRows(k, n, b, bp, bj), n
 		}
@@ -54,14 +55,20 @@ func sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 	case m >= 16 && ai == 1:
 		// C^T (n, m) = op(B)^T op(A)^T, with op(A)^T stored row-major.
 		scaleRows(c, m, n, ldc, beta)
-		if k == 0 {
-			return
-		}
 		ct := make([]float32, n*m)
 		tiles(n, m, k, b, bj, bp, a, ap, ct, m, alpha)
 		for i := range m {
 			for j := range n {
 				c[i*ldc+j] += ct[j*m+i]
+			}
+		}
+	case !tA && tB:
+		// Few output columns, both operands row-wise (the readout
+		// H W_out^T): one dot product per element, with no goroutines.
+		scaleRows(c, m, n, ldc, beta)
+		for i := range m {
+			for j := range n {
+				c[i*ldc+j] += alpha * pureGo.Sdot(k, a[i*lda:], 1, b[j*ldb:], 1)
 			}
 		}
 	default:

@@ -68,7 +68,8 @@ var sizes = []struct {
 	{S: 2, B: 9, T: 11, I: 4, H: 64, O: 2, short: true},
 	{S: 1, B: 65, T: 3, I: 3, H: 127, O: 3},
 	{S: 5, B: 3, T: 6, I: 2, H: 128, O: 3},
-	{S: 133, B: 3, T: 3, I: 3, H: 129, O: 2},
+	{S: 3, B: 5, T: 3, I: 3, H: 129, O: 2},
+	{S: 133, B: 3, T: 3, I: 3, H: 65, O: 2},
 }
 
 // Cases returns the size table for both cells; short keeps a fast subset.

@@ -111,7 +111,7 @@ func TestTrainLoopBookkeeping(t *testing.T) {
 	// Network 2's loss never improves after epoch 0: with patience 1 the
 	// rate halves every second epoch.
 	lr := fake.lrSeen[2]
-	if lr[0] != 1e-3 || lr[len(lr)-1] >= 1e-3/16 {
+	if lr[0] != float32(cfg.LR[0]) || lr[len(lr)-1] > float32(cfg.LR[0])/32 {
 		t.Errorf("plateau schedule: first lr %g, last %g", lr[0], lr[len(lr)-1])
 	}
 	data, err := os.ReadFile(filepath.Join(dir, MetricsFile))

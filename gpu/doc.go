@@ -8,10 +8,13 @@
 //
 // One training step is four launches whatever S and T are: rnn_forward and
 // rnn_backward (one block per network for the whole sequence, W_hh staged in
-// shared memory, trials tiled through registers), rnn_grad_whh (the W_hh
-// gradient as a batched GEMM over the saved states) and rnn_adam
+// shared memory, trials tiled through registers, one tile GEMM per time
+// step that also carries the input drive and biases, or the readout's
+// gradient), rnn_grad_w4/w16 (every weight gradient: dW_hh as a batched GEMM
+// over the saved states and deltas, the small ones alongside) and rnn_adam
 // (regularisers, clipping, Adam with per-network step counts and freeze
-// mask). Task batches are uploaded from the host each step.
+// mask). Task batches are uploaded from the host each step (see
+// bench/RESULTS.md for what that costs).
 //
 // The nuclear-norm gradient of W_hh is U V^T from W_hh = U Sigma V^T. It is
 // computed on the host in float64 (gonum SVD) for the networks whose lambda

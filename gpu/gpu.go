@@ -47,7 +47,7 @@ type Backend struct {
 	mod  *cuda.Module
 	fwd  *cuda.Kernel
 	bwd  *cuda.Kernel
-	whh  *cuda.Kernel
+	whh  *cuda.Kernel // rnn_grad_w4 or rnn_grad_w16: all weight gradients
 	adam *cuda.Kernel
 
 	fwdShape, bwdShape, whhShape, adamShape cuda.Shape
@@ -79,14 +79,14 @@ var _ degen.Backend = (*Backend)(nil)
 // and rnn_backward for chunks of bc trials (see rnn.cu).
 func sharedFloats(d degen.Dims, rate bool, bc int) (fwd, bwd int) {
 	hp, bp := (d.H+7)&^7, (bc+7)&^7
-	ld := hp + 4
+	padK := func(extra int) int { return (hp + extra + 3) &^ 3 }
 	bufs := 2
 	if rate {
 		bufs = 3
 	}
-	h, in, o := d.H, d.I, d.O
-	fwd = hp*hp + bufs*bp*ld + h*in + h + o*h + o + bp*in + 32
-	bwd = hp*hp + bufs*bp*ld + o*h + bp*o
+	kf, kb := padK(d.I+1), padK(d.O)
+	fwd = kf*hp + bufs*bp*(kf+4) + d.O*d.H + d.O + 2*bp*d.O + 32
+	bwd = kb*hp + bufs*bp*(kb+4)
 	return fwd, bwd
 }
 
@@ -119,6 +119,15 @@ func planChunk(d degen.Dims, rate bool, limit int) (int, error) {
 	}
 	chunks := (d.B + best - 1) / best
 	return (d.B + chunks - 1) / chunks, nil
+}
+
+// gradKernel names the weight-gradient kernel for the sizes: the one with
+// four accumulators per thread when I and O allow it.
+func gradKernel(d degen.Dims) string {
+	if d.I <= 4 && d.O <= 4 {
+		return "rnn_grad_w4"
+	}
+	return "rnn_grad_w16"
 }
 
 // perNetworkBytes is the device memory one network needs for T steps.
@@ -190,7 +199,7 @@ func (g *Backend) init(gamma []float32) error {
 	for _, k := range []struct {
 		dst  **cuda.Kernel
 		name string
-	}{{&g.fwd, "rnn_forward"}, {&g.bwd, "rnn_backward"}, {&g.whh, "rnn_grad_whh"}, {&g.adam, "rnn_adam"}} {
+	}{{&g.fwd, "rnn_forward"}, {&g.bwd, "rnn_backward"}, {&g.whh, gradKernel(d)}, {&g.adam, "rnn_adam"}} {
 		if *k.dst, err = g.mod.Kernel(k.name); err != nil {
 			return err
 		}

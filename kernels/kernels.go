@@ -42,16 +42,17 @@ var Signatures = map[string][]Param{
 	"rnn_backward": {Ptr, Ptr, Ptr, Ptr, Ptr,
 		I32, I32, I32, I32, I32, I32, I32, I32, F32},
 	// delta, states, x, shared, dy, gamma, grad, T, B, I, H, O, P, rate
-	"rnn_grad_whh": {Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, I32, I32, I32, I32, I32, I32, I32},
+	"rnn_grad_w4":  {Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, I32, I32, I32, I32, I32, I32, I32},
+	"rnn_grad_w16": {Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, I32, I32, I32, I32, I32, I32, I32},
 	// params, grad, m, v, steps, lr, l1, nuc, polar, active,
 	// clip, update, H, I, O, P, beta1, beta2, eps
 	"rnn_adam": {Ptr, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr,
 		F32, I32, I32, I32, I32, I32, F32, F32, F32},
 }
 
-// MaxInputs and MaxOutputs bound I and O: rnn_grad_whh keeps I+1 and O
-// accumulators per thread in registers (MAXIO in rnn.cu).
+// MaxInputs and MaxOutputs bound I and O: rnn_grad_w16 keeps I and O
+// accumulators per thread in registers (rnn_grad_w4 serves I, O <= 4).
 const (
-	MaxInputs  = 15
+	MaxInputs  = 16
 	MaxOutputs = 16
 )

@@ -23,11 +23,11 @@
 //
 // Every gradient buffer is written (=), never accumulated across launches.
 // Launches of one step: rnn_forward (grid S), rnn_backward (grid S),
-// rnn_grad_whh (grid tiles x S: all weight gradients), rnn_adam (grid S).
+// rnn_grad_w4 or rnn_grad_w16 (grid tiles x S: all weight gradients),
+// rnn_adam (grid S).
 
 #define NT_MAX 256   // threads per block of the sequence kernels (at most)
 #define R 8          // register tile: each thread owns an 8x8 block of (trials, units)
-#define MAXIO 16     // rnn_grad_whh keeps I+1 and O accumulators per thread in registers
 
 // Offsets within one network's parameter vector (degen.Layout).
 struct Lay {
@@ -121,10 +121,30 @@ __device__ __forceinline__ void load4(float v[4], const float* src, int n, bool 
     }
 }
 
-// Shared-memory geometry of the sequence kernels: H padded to Hp (multiple
-// of 8), Bc trials per chunk padded to Bp, and row stride ld = Hp + 4 for
-// the (trial, unit) buffers so that rows of neighbouring trials start in
-// different banks.
+// cpAsync4 copies one float from global to shared memory without going
+// through registers (sm_80+); cpAsync16 copies four (both 16-byte aligned).
+// cpAsyncWait waits for the calling thread's copies; other threads see them
+// after a __syncthreads.
+__device__ __forceinline__ void cpAsync4(float* dst, const float* src) {
+    unsigned d = (unsigned)__cvta_generic_to_shared(dst);
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4;\n" ::"r"(d), "l"(src));
+}
+__device__ __forceinline__ void cpAsync16(float* dst, const float* src) {
+    unsigned d = (unsigned)__cvta_generic_to_shared(dst);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(d), "l"(src));
+}
+__device__ __forceinline__ void cpAsyncWait() {
+    asm volatile("cp.async.commit_group;\n" ::);
+    asm volatile("cp.async.wait_all;\n" ::);
+}
+
+// Shared-memory geometry of the sequence kernels. H is padded to Hp (a
+// multiple of 8, the output columns of the tiles), Bc trials per chunk to
+// Bp. The GEMM of each step runs over Kp = roundup4(Hp + extra) columns:
+// the H activations, zero padding up to Hp, then the step's extra inputs,
+// so that the input drive and biases (forward) or the readout's gradient
+// (backward) come out of the same tile GEMM. Row stride ld = Kp + 4.
+__host__ __device__ __forceinline__ int padK(int Hp, int extra) { return (Hp + extra + 3) & ~3; }
 
 // rnn_forward runs network blockIdx.x over all T steps for its B trials, in
 // chunks of Bc trials, and writes
@@ -135,10 +155,12 @@ __device__ __forceinline__ void load4(float v[4], const float* src, int n, bool 
 //	loss   (S)           masked MSE                              (=)
 //
 // x (N,T,B,I), y (N,T,B,O), mask (N,T,B,O), slot 0 for all when shared.
-// Shared memory (floats): WT Hp*Hp ([k][i] = W_hh[i,k], zero padded),
-// A0 and A1 Bp*ld each ([b][k] = a_{t-1}[b,k]), rate only Hs Bp*ld (h),
-// then W_ih H*I, b H, W_out O*H, b_out O, x_t Bp*I, red 32.
-extern "C" __global__ void __launch_bounds__(NT_MAX)
+// Each step is one tile GEMM z = [a_{t-1} | x_t | 1] [kappa W_hh^T; W_ih^T; b]
+// (Kp = padK(Hp, I+1) rows), then tanh (vanilla) or the leaky update (rate).
+// x_{t+1}, y_t and M_t are copied asynchronously while step t computes.
+// Shared memory (floats): WT Kp*Hp, A0 and A1 Bp*ld each ([b][k]), rate
+// only Hs Bp*ld (h), then W_out O*H, b_out O, y_t Bp*O, M_t Bp*O, red 32.
+extern "C" __global__ void __launch_bounds__(NT_MAX, 1)
 rnn_forward(const float* __restrict__ params, const float* __restrict__ x, const float* __restrict__ y,
             const float* __restrict__ mask, int shared, float* __restrict__ states,
             float* __restrict__ yout, float* __restrict__ dy, float* __restrict__ loss,
@@ -146,7 +168,7 @@ rnn_forward(const float* __restrict__ params, const float* __restrict__ x, const
             int P, int Bc, int rate, float tau) {
     extern __shared__ __align__(16) float sm[];
     const int s = blockIdx.x, tid = threadIdx.x, nt = blockDim.x;
-    const int Hp = (H + 7) & ~7, Bp = (Bc + 7) & ~7, ld = Hp + 4;
+    const int Hp = (H + 7) & ~7, Bp = (Bc + 7) & ~7, Kp = padK(Hp, I + 1), ld = Kp + 4;
     const Lay L = layout(H, I, O);
     const float* p = params + (size_t)s * P;
     const int n = shared ? 0 : s;
@@ -157,23 +179,26 @@ rnn_forward(const float* __restrict__ params, const float* __restrict__ x, const
     const float kappa = rate ? 1.f / (float)H : 1.f;
     const bool vec = (H & 3) == 0;  // 16-byte global access to rows of H floats
 
-    float* WT = sm;                   // [k][i]
-    float* A0 = WT + Hp * Hp;         // [b][k]
+    float* WT = sm;                   // [k][i], Kp x Hp
+    float* A0 = WT + Kp * Hp;         // [b][k], Bp x ld
     float* A1 = A0 + Bp * ld;
     float* Hs = A1 + Bp * ld;         // rate: h [b][i]
-    float* Wih = Hs + (rate ? Bp * ld : 0);
-    float* bh = Wih + H * I;
-    float* Wo = bh + H;
+    float* Wo = Hs + (rate ? Bp * ld : 0);
     float* bo = Wo + O * H;
-    float* xt = bo + O;               // [b][k]
-    float* red = xt + Bp * I;
+    float* Yt = bo + O;               // [b][o]
+    float* Mt = Yt + Bp * O;
+    float* red = Mt + Bp * O;
 
-    for (int e = tid; e < Hp * Hp; e += nt) {
+    for (int e = tid; e < Kp * Hp; e += nt) {
         int k = e / Hp, i = e % Hp;
-        WT[e] = (i < H && k < H) ? p[i * H + k] : 0.f;
+        float v = 0.f;
+        if (i < H) {
+            if (k < H) v = kappa * p[i * H + k];
+            else if (k >= Hp && k < Hp + I) v = p[L.wih + i * I + (k - Hp)];
+            else if (k == Hp + I) v = p[L.bh + i];
+        }
+        WT[e] = v;
     }
-    for (int e = tid; e < H * I; e += nt) Wih[e] = p[L.wih + e];
-    for (int e = tid; e < H; e += nt) bh[e] = p[L.bh + e];
     for (int e = tid; e < O * H; e += nt) Wo[e] = p[L.wout + e];
     for (int e = tid; e < O; e += nt) bo[e] = p[L.bout + e];
 
@@ -189,23 +214,31 @@ rnn_forward(const float* __restrict__ params, const float* __restrict__ x, const
     for (int b0 = 0; b0 < B; b0 += Bc) {
         const int nb = min(Bc, B - b0);
         for (int e = tid; e < Bp * ld; e += nt) {
-            A0[e] = 0.f;
-            A1[e] = 0.f;
+            int b = e / ld, k = e % ld;
+            float v = 0.f;
+            if (k == Hp + I) v = 1.f;
+            A1[e] = v;
+            if (b < nb && k >= Hp && k < Hp + I) v = xs[((size_t)b0 + b) * I + (k - Hp)];
+            A0[e] = v;
             if (rate) Hs[e] = 0.f;
         }
         __syncthreads();
         float* Acur = A0;
         float* Anext = A1;
         for (int t = 0; t < T; t++) {
-            for (int e = tid; e < Bp * I; e += nt) {
-                int b = e / I;
-                xt[e] = (b < nb) ? xs[((size_t)t * B + b0 + b) * I + e % I] : 0.f;
+            // Asynchronous copies: x_{t+1} into Anext, y_t and M_t.
+            if (t + 1 < T)
+                for (int e = tid; e < nb * I; e += nt)
+                    cpAsync4(Anext + (e / I) * ld + Hp + e % I, xs + ((size_t)(t + 1) * B + b0) * I + e);
+            for (int e = tid; e < nb * O; e += nt) {
+                size_t gi = ((size_t)t * B + b0) * O + e;
+                cpAsync4(Yt + e, ys + gi);
+                cpAsync4(Mt + e, ms + gi);
             }
-            __syncthreads();
             for (int q = tid; q < tiles; q += nt) {
                 int qb = q / tilesC, qc = q % tilesC;
                 float accu[R][R];
-                tileGemm(accu, Acur, ld, 4 * qb, Bp / 2 + 4 * qb, WT, Hp, 4 * qc, Hp / 2 + 4 * qc, Hp);
+                tileGemm(accu, Acur, ld, 4 * qb, Bp / 2 + 4 * qb, WT, Hp, 4 * qc, Hp / 2 + 4 * qc, Kp);
 #pragma unroll
                 for (int r = 0; r < R; r++) {
                     const int b = tileIdx(qb, Bp / 2, r);
@@ -218,20 +251,14 @@ rnn_forward(const float* __restrict__ params, const float* __restrict__ x, const
                         if (rate) load4(hold, Hs + b * ld + i0, 4, true);
 #pragma unroll
                         for (int u = 0; u < 4; u++) {
-                            const int i = i0 + u;
-                            hv[u] = 0.f;
-                            av[u] = 0.f;
-                            if (i < H && live) {
-                                float pre = bh[i];
-                                for (int k = 0; k < I; k++) pre = fmaf(Wih[i * I + k], xt[b * I + k], pre);
-                                float z = accu[r][h2 * 4 + u];
-                                if (rate) {
-                                    hv[u] = (1.f - tau) * hold[u] + tau * (kappa * z + pre);
-                                    av[u] = tanhf(hv[u]);
-                                } else {
-                                    hv[u] = tanhf(z + pre);
-                                    av[u] = hv[u];
-                                }
+                            const bool ok = live && i0 + u < H;
+                            const float z = accu[r][h2 * 4 + u];
+                            if (rate) {
+                                hv[u] = ok ? (1.f - tau) * hold[u] + tau * z : 0.f;
+                                av[u] = tanhf(hv[u]);
+                            } else {
+                                hv[u] = ok ? tanhf(z) : 0.f;
+                                av[u] = hv[u];
                             }
                         }
                         store4(Anext + b * ld + i0, av, 4, true);
@@ -240,24 +267,28 @@ rnn_forward(const float* __restrict__ params, const float* __restrict__ x, const
                     }
                 }
             }
+            cpAsyncWait();
             __syncthreads();
-            // Readout, loss and dL/dy for (b, o); four partial sums for ILP.
+            // Readout, loss and dL/dy for (b, o).
             for (int e = tid; e < nb * O; e += nt) {
                 int b = e / O, o = e % O;
                 const float* ar = Anext + b * ld;
                 const float* wr = Wo + o * H;
                 float v0 = 0.f, v1 = 0.f, v2 = 0.f, v3 = 0.f;
                 int i = 0;
-                for (; i + 3 < H; i += 4) {
-                    v0 = fmaf(wr[i], ar[i], v0);
-                    v1 = fmaf(wr[i + 1], ar[i + 1], v1);
-                    v2 = fmaf(wr[i + 2], ar[i + 2], v2);
-                    v3 = fmaf(wr[i + 3], ar[i + 3], v3);
+                if (vec) {
+                    for (; i < H; i += 4) {
+                        float4 a4 = *reinterpret_cast<const float4*>(ar + i);
+                        float4 w4 = *reinterpret_cast<const float4*>(wr + i);
+                        v0 = fmaf(w4.x, a4.x, v0);
+                        v1 = fmaf(w4.y, a4.y, v1);
+                        v2 = fmaf(w4.z, a4.z, v2);
+                        v3 = fmaf(w4.w, a4.w, v3);
+                    }
                 }
                 for (; i < H; i++) v0 = fmaf(wr[i], ar[i], v0);
                 float v = c * ((v0 + v1) + (v2 + v3)) + bo[o];
-                size_t gi = ((size_t)t * B + b0 + b) * O + o;
-                float m = ms[gi], d = v - ys[gi];
+                float m = Mt[e], d = v - Yt[e];
                 lsum += m * d * d;
                 size_t oi = (((size_t)s * T + t) * B + b0 + b) * O + o;
                 if (yout) yout[oi] = v;
@@ -277,57 +308,86 @@ rnn_forward(const float* __restrict__ params, const float* __restrict__ x, const
 //
 //	delta (S, T, B, H)  delta_t   (=)
 //
-// from states (S,T,B,H) and dy (S,T,B,O) of rnn_forward. Shared memory
-// (floats): W Hp*Hp ([j][i] = W_hh[j,i], zero padded), D0 and D1 Bp*ld each
-// ([b][j] = delta[b,j]), rate only Q Bp*ld, then W_out O*H, dy_t Bp*O.
-extern "C" __global__ void __launch_bounds__(NT_MAX)
+// from states (S,T,B,H) and dy (S,T,B,O) of rnn_forward. Each step is one
+// tile GEMM e = [delta_{t+1} | dy_t] [kappa W_hh; c W_out] (Kp = padK(Hp, O)
+// rows), then delta_t = e (1 - h_t^2) (vanilla) or the rate cell's q update.
+// While step t computes, dy_{t-1} is copied into the buffer that step t
+// fills with delta_t, and each thread copies the h_t it needs into the
+// places where it will write delta_t. Shared memory (floats): W Kp*Hp,
+// D0 and D1 Bp*ld each ([b][j]), rate only Q Bp*ld.
+extern "C" __global__ void __launch_bounds__(NT_MAX, 1)
 rnn_backward(const float* __restrict__ params, const float* __restrict__ states, const float* __restrict__ dy,
              float* __restrict__ delta, const float* __restrict__ gamma, int T, int B, int I, int H, int O,
              int P, int Bc, int rate, float tau) {
     extern __shared__ __align__(16) float sm[];
     const int s = blockIdx.x, tid = threadIdx.x, nt = blockDim.x;
-    const int Hp = (H + 7) & ~7, Bp = (Bc + 7) & ~7, ld = Hp + 4;
+    const int Hp = (H + 7) & ~7, Bp = (Bc + 7) & ~7, Kp = padK(Hp, O), ld = Kp + 4;
     const Lay L = layout(H, I, O);
     const float* p = params + (size_t)s * P;
     const float c = rate ? 1.f / (gamma[s] * (float)H) : 1.f;
     const float kappa = rate ? 1.f / (float)H : 1.f;
     const bool vec = (H & 3) == 0;
+    const float* dys = dy + (size_t)s * T * B * O;
 
-    float* W = sm;               // [j][i]
-    float* D0 = W + Hp * Hp;     // [b][j]
+    float* W = sm;               // [j][i], Kp x Hp
+    float* D0 = W + Kp * Hp;     // [b][j], Bp x ld
     float* D1 = D0 + Bp * ld;
     float* Q = D1 + Bp * ld;     // rate: q [b][i]
-    float* Wo = Q + (rate ? Bp * ld : 0);
-    float* dyt = Wo + O * H;     // [b][o]
 
-    for (int e = tid; e < Hp * Hp; e += nt) {
+    for (int e = tid; e < Kp * Hp; e += nt) {
         int j = e / Hp, i = e % Hp;
-        W[e] = (i < H && j < H) ? p[j * H + i] : 0.f;
+        float v = 0.f;
+        if (i < H) {
+            if (j < H) v = kappa * p[j * H + i];
+            else if (j >= Hp && j < Hp + O) v = c * p[L.wout + (j - Hp) * H + i];
+        }
+        W[e] = v;
     }
-    for (int e = tid; e < O * H; e += nt) Wo[e] = p[L.wout + e];
 
     const int tilesC = Hp / R, tiles = (Bp / R) * tilesC;
 
     for (int b0 = 0; b0 < B; b0 += Bc) {
         const int nb = min(Bc, B - b0);
         for (int e = tid; e < Bp * ld; e += nt) {
-            D0[e] = 0.f;
+            int b = e / ld, j = e % ld;
+            float v = 0.f;
             D1[e] = 0.f;
+            if (b < nb && j >= Hp && j < Hp + O) v = dys[((size_t)(T - 1) * B + b0 + b) * O + (j - Hp)];
+            D0[e] = v;
             if (rate) Q[e] = 0.f;
         }
         __syncthreads();
-        float* Dnext = D0;  // delta_{t+1}
-        float* Dcur = D1;   // delta_t
+        float* Dnext = D0;  // [delta_{t+1} | dy_t]
+        float* Dcur = D1;   // receives [delta_t | dy_{t-1}]
         for (int t = T - 1; t >= 0; t--) {
-            for (int e = tid; e < Bp * O; e += nt) {
-                int b = e / O;
-                dyt[e] = (b < nb) ? dy[(((size_t)s * T + t) * B + b0 + b) * O + e % O] : 0.f;
+            if (t >= 1)
+                for (int e = tid; e < nb * O; e += nt)
+                    cpAsync4(Dcur + (e / O) * ld + Hp + e % O, dys + ((size_t)(t - 1) * B + b0) * O + e);
+            // Each thread's own h_t, into the places of its delta_t.
+            for (int q = tid; q < tiles; q += nt) {
+                int qb = q / tilesC, qc = q % tilesC;
+#pragma unroll
+                for (int r = 0; r < R; r++) {
+                    const int b = tileIdx(qb, Bp / 2, r);
+                    if (b >= nb) continue;
+                    const float* hrow = states + (((size_t)s * T + t) * B + b0 + b) * H;
+#pragma unroll
+                    for (int h2 = 0; h2 < 2; h2++) {
+                        const int i0 = h2 == 0 ? 4 * qc : Hp / 2 + 4 * qc;
+                        if (vec && i0 < H) {
+                            cpAsync16(Dcur + b * ld + i0, hrow + i0);
+                        } else {
+                            for (int u = 0; u < 4; u++)
+                                if (i0 + u < H) cpAsync4(Dcur + b * ld + i0 + u, hrow + i0 + u);
+                        }
+                    }
+                }
             }
-            __syncthreads();
             for (int q = tid; q < tiles; q += nt) {
                 int qb = q / tilesC, qc = q % tilesC;
                 float accu[R][R];
-                tileGemm(accu, Dnext, ld, 4 * qb, Bp / 2 + 4 * qb, W, Hp, 4 * qc, Hp / 2 + 4 * qc, Hp);
+                tileGemm(accu, Dnext, ld, 4 * qb, Bp / 2 + 4 * qb, W, Hp, 4 * qc, Hp / 2 + 4 * qc, Kp);
+                if (q == tid) cpAsyncWait();
 #pragma unroll
                 for (int r = 0; r < R; r++) {
                     const int b = tileIdx(qb, Bp / 2, r);
@@ -336,26 +396,19 @@ rnn_backward(const float* __restrict__ params, const float* __restrict__ states,
 #pragma unroll
                     for (int h2 = 0; h2 < 2; h2++) {
                         const int i0 = h2 == 0 ? 4 * qc : Hp / 2 + 4 * qc;
-                        float hv[4] = {0.f, 0.f, 0.f, 0.f}, qold[4], dv[4], qv[4];
-                        if (live && i0 < H) load4(hv, states + row + i0, H - i0, vec);
+                        float hv[4], qold[4], dv[4], qv[4];
+                        load4(hv, Dcur + b * ld + i0, 4, true);
                         if (rate) load4(qold, Q + b * ld + i0, 4, true);
 #pragma unroll
                         for (int u = 0; u < 4; u++) {
-                            const int i = i0 + u;
-                            dv[u] = 0.f;
-                            qv[u] = 0.f;
-                            if (i < H && live) {
-                                float e = kappa * accu[r][h2 * 4 + u];
-                                float ro = 0.f;
-                                for (int o = 0; o < O; o++) ro = fmaf(Wo[o * H + i], dyt[b * O + o], ro);
-                                e = fmaf(c, ro, e);
-                                if (rate) {
-                                    float a = tanhf(hv[u]);
-                                    qv[u] = (1.f - tau) * qold[u] + (1.f - a * a) * e;
-                                    dv[u] = tau * qv[u];
-                                } else {
-                                    dv[u] = e * (1.f - hv[u] * hv[u]);
-                                }
+                            const bool ok = live && i0 + u < H;
+                            const float e = accu[r][h2 * 4 + u];
+                            if (rate) {
+                                float a = tanhf(hv[u]);
+                                qv[u] = ok ? (1.f - tau) * qold[u] + (1.f - a * a) * e : 0.f;
+                                dv[u] = tau * qv[u];
+                            } else {
+                                dv[u] = ok ? e * (1.f - hv[u] * hv[u]) : 0.f;
                             }
                         }
                         store4(Dcur + b * ld + i0, dv, 4, true);
@@ -364,6 +417,7 @@ rnn_backward(const float* __restrict__ params, const float* __restrict__ states,
                     }
                 }
             }
+            cpAsyncWait();
             __syncthreads();
             float* tmp = Dnext;
             Dnext = Dcur;
@@ -375,7 +429,7 @@ rnn_backward(const float* __restrict__ params, const float* __restrict__ states,
 #define GT 64   // output tile of rnn_grad_whh
 #define GK 16   // rows per shared stage
 
-// rnn_grad_whh writes (=) the weight gradients of network blockIdx.y from
+// gradWeights writes (=) the weight gradients of network blockIdx.y from
 // the saved states and deltas, for the 64x64 tile blockIdx.x of W_hh:
 //
 //	dW_hh[i, j] = kappa sum_{t=1}^{T-1} sum_b delta[t,b,i] a[t-1,b,j]
@@ -391,16 +445,19 @@ rnn_backward(const float* __restrict__ params, const float* __restrict__ states,
 //	dW_out[o, j] = c sum_{t,b} dy[t,b,o] a[t,b,j],   db_out[o] = sum_{t,b} dy[t,b,o]
 //
 // from the rows already staged in shared memory plus one boundary step each
-// (t = 0 for dW_ih, t = T-1 for dW_out). I + 1 and O are at most MAXIO.
-// 256 threads, each a 4x4 block of the W_hh tile.
-extern "C" __global__ void __launch_bounds__(256)
-rnn_grad_whh(const float* __restrict__ delta, const float* __restrict__ states, const float* __restrict__ x,
-             int shared, const float* __restrict__ dy, const float* __restrict__ gamma, float* __restrict__ grad,
-             int T, int B, int I, int H, int O, int P, int rate) {
+// (t = 0 for dW_ih, t = T-1 for dW_out), spread over all threads (unit
+// tid % 64, rows tid / 64 mod 4) and summed at the end. I and O are at most
+// MX. 256 threads, each a 4x4 block of the W_hh tile.
+template <int MX>
+__device__ __forceinline__ void gradWeights(const float* __restrict__ delta, const float* __restrict__ states,
+                                            const float* __restrict__ x, int shared, const float* __restrict__ dy,
+                                            const float* __restrict__ gamma, float* __restrict__ grad,
+                                            int T, int B, int I, int H, int O, int P, int rate) {
     __shared__ __align__(16) float Ds[GK][GT];
     __shared__ __align__(16) float As[GK][GT];
-    __shared__ float Xs[GK][MAXIO];
-    __shared__ float Ys[GK][MAXIO];
+    __shared__ float Xs[GK][MX];
+    __shared__ float Ys[GK][MX];
+    __shared__ float Red[4][GT][2 * MX + 2];
     const int s = blockIdx.y, tid = threadIdx.x;
     const int tilesJ = (H + GT - 1) / GT;
     const int i0 = (blockIdx.x / tilesJ) * GT, j0 = (blockIdx.x % tilesJ) * GT;
@@ -414,29 +471,28 @@ rnn_grad_whh(const float* __restrict__ delta, const float* __restrict__ states, 
     const float* Yn = dy + (size_t)s * T * B * O;
     const int K = (T - 1) * B;
     const int ti = tid / 16, tj = tid % 16;
+    const int col = tid % GT, rg = tid / GT;   // small gradients: unit col, rows = rg mod 4
     float acc[4][4] = {};
-    float accX[MAXIO], accY[MAXIO];
+    float accX[MX], accY[MX], accB = 0.f, accBo = 0.f;
 #pragma unroll
-    for (int k = 0; k < MAXIO; k++) {
+    for (int k = 0; k < MX; k++) {
         accX[k] = 0.f;
         accY[k] = 0.f;
     }
-    // Threads 0..63 own dW_ih rows i0+tid (doIn), threads 64..127 own dW_out
-    // columns j0+tid-64 (doOut), thread 128 owns db_out (doOut).
     for (int k0 = 0; k0 < K; k0 += GK) {
         for (int e = tid; e < GK * GT; e += 256) {
-            int kk = e / GT, col = e % GT;
+            int kk = e / GT, cc = e % GT;
             int k = k0 + kk;
             float dv = 0.f, av = 0.f;
             if (k < K) {
-                if (i0 + col < H) dv = Dn[(size_t)(B + k) * H + i0 + col];
-                if (j0 + col < H) {
-                    av = An[(size_t)k * H + j0 + col];
+                if (i0 + cc < H) dv = Dn[(size_t)(B + k) * H + i0 + cc];
+                if (j0 + cc < H) {
+                    av = An[(size_t)k * H + j0 + cc];
                     if (rate) av = tanhf(av);
                 }
             }
-            Ds[kk][col] = dv;
-            As[kk][col] = av;
+            Ds[kk][cc] = dv;
+            As[kk][cc] = av;
         }
         if (doIn)
             for (int e = tid; e < GK * I; e += 256) {
@@ -460,28 +516,25 @@ rnn_grad_whh(const float* __restrict__ delta, const float* __restrict__ states, 
 #pragma unroll
                 for (int q = 0; q < 4; q++) acc[r][q] = fmaf(dv[r], av[q], acc[r][q]);
         }
-        if (doIn && tid < GT) {
-            for (int kk = 0; kk < GK; kk++) {
-                float dv = Ds[kk][tid];
+        if (doIn) {
 #pragma unroll
-                for (int k = 0; k < MAXIO; k++)
+            for (int kk = rg; kk < GK; kk += 4) {
+                float dv = Ds[kk][col];
+#pragma unroll
+                for (int k = 0; k < MX; k++)
                     if (k < I) accX[k] = fmaf(dv, Xs[kk][k], accX[k]);
-                accX[MAXIO - 1] += dv;
+                accB += dv;
             }
         }
-        if (doOut && tid >= GT && tid < 2 * GT) {
-            for (int kk = 0; kk < GK; kk++) {
-                float av = As[kk][tid - GT];
+        if (doOut) {
 #pragma unroll
-                for (int o = 0; o < MAXIO; o++)
+            for (int kk = rg; kk < GK; kk += 4) {
+                float av = As[kk][col];
+#pragma unroll
+                for (int o = 0; o < MX; o++)
                     if (o < O) accY[o] = fmaf(Ys[kk][o], av, accY[o]);
+                if (col < O) accBo += Ys[kk][col];
             }
-        }
-        if (doOut && tid == 2 * GT) {
-            for (int kk = 0; kk < GK; kk++)
-#pragma unroll
-                for (int o = 0; o < MAXIO; o++)
-                    if (o < O) accX[o] += Ys[kk][o];
         }
         __syncthreads();
     }
@@ -496,45 +549,83 @@ rnn_grad_whh(const float* __restrict__ delta, const float* __restrict__ states, 
             if (j < H) g[i * H + j] = kappa * acc[r][q];
         }
     }
+    if (!doIn && !doOut) return;
     // Boundary steps: t = 0 for dW_ih and db, t = T-1 for dW_out and db_out.
-    if (doIn && tid < GT && i0 + tid < H) {
-        const int i = i0 + tid;
-        for (int b = 0; b < B; b++) {
-            float dv = Dn[(size_t)b * H + i];
+    const size_t rl = (size_t)(T - 1) * B;
+    for (int b = rg; b < B; b += 4) {
+        if (doIn && i0 + col < H) {
+            float dv = Dn[(size_t)b * H + i0 + col];
 #pragma unroll
-            for (int k = 0; k < MAXIO; k++)
+            for (int k = 0; k < MX; k++)
                 if (k < I) accX[k] = fmaf(dv, Xn[(size_t)b * I + k], accX[k]);
-            accX[MAXIO - 1] += dv;
+            accB += dv;
         }
+        if (doOut) {
+            float av = 0.f;
+            if (j0 + col < H) {
+                av = An[(rl + b) * H + j0 + col];
+                if (rate) av = tanhf(av);
+            }
 #pragma unroll
-        for (int k = 0; k < MAXIO; k++)
-            if (k < I) g[L.wih + i * I + k] = accX[k];
-        g[L.bh + i] = accX[MAXIO - 1];
-    }
-    if (doOut && tid >= GT && tid < 2 * GT && j0 + tid - GT < H) {
-        const int j = j0 + tid - GT;
-        const size_t r0 = (size_t)(T - 1) * B;
-        for (int b = 0; b < B; b++) {
-            float av = An[(r0 + b) * H + j];
-            if (rate) av = tanhf(av);
-#pragma unroll
-            for (int o = 0; o < MAXIO; o++)
-                if (o < O) accY[o] = fmaf(Yn[(r0 + b) * O + o], av, accY[o]);
+            for (int o = 0; o < MX; o++)
+                if (o < O) accY[o] = fmaf(Yn[(rl + b) * O + o], av, accY[o]);
+            if (col < O) accBo += Yn[(rl + b) * O + col];
         }
-#pragma unroll
-        for (int o = 0; o < MAXIO; o++)
-            if (o < O) g[L.wout + o * H + j] = c * accY[o];
     }
-    if (doOut && tid == 2 * GT) {
-        const size_t r0 = (size_t)(T - 1) * B;
-        for (int b = 0; b < B; b++)
+    // Sum the four row groups.
 #pragma unroll
-            for (int o = 0; o < MAXIO; o++)
-                if (o < O) accX[o] += Yn[(r0 + b) * O + o];
-#pragma unroll
-        for (int o = 0; o < MAXIO; o++)
-            if (o < O) g[L.bout + o] = accX[o];
+    for (int k = 0; k < MX; k++) {
+        Red[rg][col][k] = accX[k];
+        Red[rg][col][MX + k] = accY[k];
     }
+    Red[rg][col][2 * MX] = accB;
+    Red[rg][col][2 * MX + 1] = accBo;
+    __syncthreads();
+    if (rg != 0) return;
+    float sx[MX], sy[MX], sb = 0.f, sbo = 0.f;
+#pragma unroll
+    for (int k = 0; k < MX; k++) {
+        sx[k] = 0.f;
+        sy[k] = 0.f;
+    }
+    for (int q = 0; q < 4; q++) {
+#pragma unroll
+        for (int k = 0; k < MX; k++) {
+            sx[k] += Red[q][col][k];
+            sy[k] += Red[q][col][MX + k];
+        }
+        sb += Red[q][col][2 * MX];
+        sbo += Red[q][col][2 * MX + 1];
+    }
+    if (doIn && i0 + col < H) {
+        const int i = i0 + col;
+#pragma unroll
+        for (int k = 0; k < MX; k++)
+            if (k < I) g[L.wih + i * I + k] = sx[k];
+        g[L.bh + i] = sb;
+    }
+    if (doOut && j0 + col < H) {
+        const int j = j0 + col;
+#pragma unroll
+        for (int o = 0; o < MX; o++)
+            if (o < O) g[L.wout + o * H + j] = c * sy[o];
+    }
+    if (doOut && j0 == 0 && col < O) g[L.bout + col] = sbo;
+}
+
+// rnn_grad_w4 is gradWeights for I <= 4 and O <= 4, rnn_grad_w16 for up to 16.
+extern "C" __global__ void __launch_bounds__(256)
+rnn_grad_w4(const float* __restrict__ delta, const float* __restrict__ states, const float* __restrict__ x,
+            int shared, const float* __restrict__ dy, const float* __restrict__ gamma, float* __restrict__ grad,
+            int T, int B, int I, int H, int O, int P, int rate) {
+    gradWeights<4>(delta, states, x, shared, dy, gamma, grad, T, B, I, H, O, P, rate);
+}
+
+extern "C" __global__ void __launch_bounds__(256)
+rnn_grad_w16(const float* __restrict__ delta, const float* __restrict__ states, const float* __restrict__ x,
+             int shared, const float* __restrict__ dy, const float* __restrict__ gamma, float* __restrict__ grad,
+             int T, int B, int I, int H, int O, int P, int rate) {
+    gradWeights<16>(delta, states, x, shared, dy, gamma, grad, T, B, I, H, O, P, rate);
 }
 
 // rnn_adam finishes the step of network blockIdx.x. First the regularisers are

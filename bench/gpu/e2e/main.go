@@ -31,6 +31,7 @@ import (
 	"degen"
 	"degen/cpu"
 	"degen/gpu"
+	"degen/tasks"
 )
 
 // TestLoss is one network's line in testloss.json.
@@ -140,19 +141,32 @@ func train(args []string) error {
 	}
 	d := run.Dims
 	d.B, d.T = id.B, id.T
-	be, err := factory(*backend)(d, cfg.Model(), run.Gamma())
+	loss, err := testLoss(factory(*backend), d, cfg.Model(), run.Gamma(), run.Layout, params, id)
 	if err != nil {
 		return err
 	}
-	defer be.Close()
-	st := degen.NewTrainState(d.S, run.Layout)
-	copy(st.Params, params)
-	if err := be.SetState(st); err != nil {
-		return err
-	}
-	loss := make([]float32, d.S)
-	if err := be.Evaluate(id, make([]float32, d.S*id.T*d.B*d.O), nil, loss); err != nil {
-		return err
+	if *backend == "gpu" {
+		// Cross-check the GPU's evaluation with the float32 CPU backend on
+		// the same weights, and with a GPU backend of 4 networks.
+		cpuLoss, err := testLoss(factory("cpu"), d, cfg.Model(), run.Gamma(), run.Layout, params, id)
+		if err != nil {
+			return err
+		}
+		d4 := d
+		d4.S = min(4, d.S)
+		l4, err := testLoss(factory("gpu"), d4, cfg.Model(), run.Gamma()[:d4.S], run.Layout, params[:d4.S*run.Layout.P], id)
+		if err != nil {
+			return err
+		}
+		worst := 0.0
+		for s := range d.S {
+			worst = math.Max(worst, math.Abs(float64(loss[s])-float64(cpuLoss[s]))/(1e-6+math.Abs(float64(cpuLoss[s]))))
+			if math.IsNaN(float64(loss[s])) {
+				worst = math.Inf(1)
+			}
+		}
+		fmt.Printf("e2e gpu: test loss of networks 0..3 on the GPU %v, GPU with S=4 %v, CPU %v; largest relative difference over all %g\n",
+			loss[:d4.S], l4, cpuLoss[:d4.S], worst)
 	}
 	sum := Summary{Backend: *backend, Threshold: run.Threshold(), Seconds: secs}
 	bad := 0
@@ -181,6 +195,39 @@ func train(args []string) error {
 	}
 	fmt.Printf("e2e %s: %d networks, %d converged, %.1f s of training\n", *backend, len(sum.Networks), sum.Converged, secs)
 	return nil
+}
+
+// testLoss evaluates parameters params (S, P) on batch id with a backend of
+// dims d and returns each network's masked MSE.
+func testLoss(f degen.BackendFactory, d degen.Dims, m degen.Model, gamma []float32, l degen.Layout, params []float32, id *tasks.Batch) ([]float32, error) {
+	be, err := f(d, m, gamma)
+	if err != nil {
+		return nil, err
+	}
+	defer be.Close()
+	st := degen.NewTrainState(d.S, l)
+	copy(st.Params, params)
+	if err := be.SetState(st); err != nil {
+		return nil, err
+	}
+	loss := make([]float32, d.S)
+	out := make([]float32, d.S*id.T*d.B*d.O)
+	states := make([]float32, d.S*id.T*d.B*d.H)
+	if err := be.Evaluate(id, out, states, loss); err != nil {
+		return nil, err
+	}
+	for _, v := range []struct {
+		name string
+		x    []float32
+	}{{"outputs", out}, {"states", states}} {
+		for i, x := range v.x {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				fmt.Printf("e2e: first non-finite %s element %d of %d: %g\n", v.name, i, len(v.x), x)
+				break
+			}
+		}
+	}
+	return loss, nil
 }
 
 func readSummary(dir string) (*Summary, error) {

@@ -87,14 +87,15 @@ func TestDSAMetricCases(t *testing.T) {
 		ref   []float64
 	}{{ScoreAngular, c.angular}, {ScoreEuclidean, c.euc}} {
 		opt := DSAOptions{Delays: 4, Rank: 12, Score: tc.score, Seed: 3}
-		t0 := time.Now()
+		t0, c0 := time.Now(), processCPU()
 		d, err := DSAMatrix(c.trajs, c.K, c.T, c.n, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
-		el := time.Since(t0)
+		el, cpu := time.Since(t0), processCPU()-c0
 		pairs := c.N * (c.N - 1) / 2
-		t.Logf("%s: %d pairs in %v (%.1f ms per pair)", tc.score, pairs, el, float64(el.Milliseconds())/float64(pairs))
+		t.Logf("%s: %d pairs in %v wall, %v CPU (%.1f ms wall, %.1f ms CPU per pair)", tc.score, pairs, el.Round(time.Millisecond), cpu.Round(time.Millisecond),
+			float64(el.Milliseconds())/float64(pairs), float64(cpu.Milliseconds())/float64(pairs))
 		var lower float64
 		for i := 0; i < c.N; i++ {
 			if d.At(i, i) != 0 {

@@ -2,9 +2,14 @@
 // networks is, at every level the reference study uses, on the host (gonum),
 // in parallel over pairs of networks:
 //
-//   - behaviour: OOD losses, sigma_OOD, distances between networks' outputs;
-//   - dynamics: Dynamical Similarity Analysis (delay embedding, HAVOK
-//     operator, Procrustes distance over O(n));
+//   - behaviour: OOD losses, sigma_OOD, distances between networks' outputs
+//     (Behaviour, MaskedMSE, OutputDistances);
+//   - dynamics: Dynamical Similarity Analysis with the definitions of
+//     mitchellostrow/DSA (delay embedding, SVD, HAVOK operator, angular and
+//     euclidean scores; FitOperator, DSAMatrix, DSANull for the split-half
+//     null), its Procrustes distance over both components of O(n) found by
+//     a Riemannian L-BFGS search from spectral and random starts
+//     (AlignOrthogonal) instead of the reference's single Adam run;
 //   - weights: the permutation distance min_P ||W1 - P^T W2 P||_F, a
 //     quadratic assignment problem (PermutationDistance, with the linear
 //     assignment solver LinearAssignment);

@@ -281,3 +281,42 @@ func TestRepresentationErrors(t *testing.T) {
 		t.Error("one network: want an error")
 	}
 }
+
+// BenchmarkRepresentationPair times CKA, SVCCA and Procrustes of one pair
+// at the reference study's scale: 64 trials x 100 steps of 128 units.
+func BenchmarkRepresentationPair(b *testing.B) {
+	rng := rand.New(rand.NewPCG(51, 52))
+	n, h := 6400, 128
+	x, err := NewRepresentation(rawData(lowRankStates(n, h, 40, 0.1, rng)), n, h, DefaultRepOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	y, err := NewRepresentation(rawData(lowRankStates(n, h, 40, 0.1, rng)), n, h, DefaultRepOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	cpu0 := processCPU()
+	for i := 0; i < b.N; i++ {
+		if _, err := CompareRepresentations(x, y); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportCPU(b, cpu0)
+}
+
+// BenchmarkNewRepresentation times the per-network preparation (centring,
+// covariance, eigendecomposition) at the same scale.
+func BenchmarkNewRepresentation(b *testing.B) {
+	rng := rand.New(rand.NewPCG(53, 54))
+	n, h := 6400, 128
+	states := rawData(lowRankStates(n, h, 40, 0.1, rng))
+	b.ResetTimer()
+	cpu0 := processCPU()
+	for i := 0; i < b.N; i++ {
+		if _, err := NewRepresentation(states, n, h, DefaultRepOptions()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportCPU(b, cpu0)
+}

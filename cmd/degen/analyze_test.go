@@ -104,6 +104,19 @@ func TestAnalyzeRun(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "permutation") || strings.Contains(out, "svcca") {
 		t.Errorf("analyze --skip exited %d:\n%s", code, out)
 	}
+	// Tied and normalised permutation distances: the tied objective adds
+	// non-negative terms, normalising divides by H^2 = 36.
+	before, _ := degen.ReadNPZArray(npz, "permutation")
+	code, out = runCapture(t, "analyze", dir, "--skip", "dsa", "--skip", "representation", "--skip", "behaviour", "--no-figures", "--tie-io", "--normalize", "-q")
+	if code != 0 {
+		t.Fatalf("analyze --tie-io --normalize exited %d:\n%s", code, out)
+	}
+	after, _ := degen.ReadNPZArray(npz, "permutation")
+	for k := range before.Data {
+		if after.Data[k] < before.Data[k]/36-1e-12 {
+			t.Errorf("tied, normalised distance %v below the untied one / 36 = %v", after.Data[k], before.Data[k]/36)
+		}
+	}
 }
 
 func TestAnalyzeBadInput(t *testing.T) {

@@ -56,7 +56,19 @@ type degeneracySummary struct {
 	Behaviour analysis.BehaviourSummary `json:"behaviour"` // sigma_OOD and the OOD loss of the converged networks
 	Measures  []measureSummary          `json:"measures"`  // mean over pairs of each distance
 	DSANull   *analysis.PairStats       `json:"dsa_null,omitempty"`
-	Options   analyzeOptions            `json:"options"`
+	// Conditions repeats the summaries within each condition of a sweep
+	// (pairs of networks that share the condition), when the run has several.
+	Conditions []conditionSummary `json:"conditions,omitempty"`
+	Options    analyzeOptions     `json:"options"`
+}
+
+// conditionSummary is the degeneracy within one condition of a sweep.
+type conditionSummary struct {
+	Condition string                    `json:"condition"`
+	Converged int                       `json:"converged"`
+	Indices   []int                     `json:"indices"`
+	Behaviour analysis.BehaviourSummary `json:"behaviour"`
+	Measures  []measureSummary          `json:"measures"`
 }
 
 // analyzeOptions records the settings of one analysis.
@@ -427,7 +439,51 @@ func analyzeInputs(in *analysisInputs, opts analyzeOptions, quiet bool) (*degene
 		record("svcca", r.SVCCA, t0)
 		record("procrustes", r.Procrustes, t0)
 	}
+	if in.groups != nil {
+		if sum.Conditions, err = conditionSummaries(in, sum, mats); err != nil {
+			return nil, nil, err
+		}
+	}
 	return sum, mats, nil
+}
+
+// conditionSummaries summarises each measure within each condition group.
+func conditionSummaries(in *analysisInputs, sum *degeneracySummary, mats map[string]*mat.SymDense) ([]conditionSummary, error) {
+	var names []string
+	members := map[string][]int{}
+	for k, g := range in.groups {
+		if _, ok := members[g]; !ok {
+			names = append(names, g)
+		}
+		members[g] = append(members[g], k)
+	}
+	slices.Sort(names)
+	var out []conditionSummary
+	for _, g := range names {
+		ks := members[g]
+		cs := conditionSummary{Condition: g, Converged: len(ks)}
+		loss := make([]float64, len(ks))
+		for i, k := range ks {
+			cs.Indices = append(cs.Indices, in.indices[k])
+			loss[i] = in.oodLoss[k]
+		}
+		var err error
+		if cs.Behaviour, err = analysis.Behaviour(loss); err != nil {
+			return nil, fmt.Errorf("condition %s: %w", g, err)
+		}
+		for _, m := range sum.Measures {
+			d := mats[m.Measure]
+			sub := mat.NewSymDense(len(ks), nil)
+			for i := range ks {
+				for j := i + 1; j < len(ks); j++ {
+					sub.SetSym(i, j, d.At(ks[i], ks[j]))
+				}
+			}
+			cs.Measures = append(cs.Measures, measureSummary{Measure: m.Measure, Level: m.Level, PairStats: analysis.SummarizePairs(sub)})
+		}
+		out = append(out, cs)
+	}
+	return out, nil
 }
 
 // writeAnalysis writes degeneracy.json, degeneracy.csv, distances.npz and
@@ -488,22 +544,29 @@ func writeAnalysis(dir string, in *analysisInputs, sum *degeneracySummary, mats 
 }
 
 // writeDegeneracyCSV writes one row per measure, then sigma_OOD, the OOD
-// loss and the DSA null, with the counts of networks on every row.
+// loss and the DSA null, over all converged networks (condition "all") and
+// then within each condition of a sweep; every row carries the counts.
 func writeDegeneracyCSV(f *os.File, sum *degeneracySummary) error {
 	w := csv.NewWriter(f)
 	g := func(v float64) string { return strconv.FormatFloat(v, 'g', 8, 64) }
-	rows := [][]string{{"measure", "level", "mean", "stderr", "count", "networks", "converged"}}
-	row := func(measure, level string, mean, stderr float64, count int) {
-		rows = append(rows, []string{measure, level, g(mean), g(stderr), strconv.Itoa(count),
-			strconv.Itoa(sum.Networks), strconv.Itoa(sum.Converged)})
+	rows := [][]string{{"condition", "measure", "level", "mean", "stderr", "count", "networks", "converged"}}
+	block := func(cond string, converged int, measures []measureSummary, b analysis.BehaviourSummary, null *analysis.PairStats) {
+		row := func(measure, level string, mean, stderr float64, count int) {
+			rows = append(rows, []string{cond, measure, level, g(mean), g(stderr), strconv.Itoa(count),
+				strconv.Itoa(sum.Networks), strconv.Itoa(converged)})
+		}
+		for _, m := range measures {
+			row(m.Measure, m.Level, m.Mean, m.StdErr, m.Count)
+		}
+		row("sigma_ood", "behaviour", b.SigmaOOD, 0, b.N)
+		row("ood_loss", "behaviour", b.Mean, b.StdErr, b.N)
+		if null != nil {
+			row("dsa_null", "dynamics", null.Mean, null.StdErr, null.Count)
+		}
 	}
-	for _, m := range sum.Measures {
-		row(m.Measure, m.Level, m.Mean, m.StdErr, m.Count)
-	}
-	row("sigma_ood", "behaviour", sum.Behaviour.SigmaOOD, 0, sum.Behaviour.N)
-	row("ood_loss", "behaviour", sum.Behaviour.Mean, sum.Behaviour.StdErr, sum.Behaviour.N)
-	if sum.DSANull != nil {
-		row("dsa_null", "dynamics", sum.DSANull.Mean, sum.DSANull.StdErr, sum.DSANull.Count)
+	block("all", sum.Converged, sum.Measures, sum.Behaviour, sum.DSANull)
+	for _, c := range sum.Conditions {
+		block(c.Condition, c.Converged, c.Measures, c.Behaviour, nil)
 	}
 	if err := w.WriteAll(rows); err != nil {
 		return err
@@ -521,6 +584,12 @@ func printDegeneracy(sum *degeneracySummary) {
 	}
 	if sum.DSANull != nil {
 		fmt.Printf("%-12s %-15s %12.5g %10.2g %6d\n", "dsa_null", "dynamics", sum.DSANull.Mean, sum.DSANull.StdErr, sum.DSANull.Count)
+	}
+	for _, c := range sum.Conditions {
+		fmt.Printf("\ncondition %s: %d networks; OOD loss mean %.4g, sigma_OOD %.4g\n", c.Condition, c.Converged, c.Behaviour.Mean, c.Behaviour.SigmaOOD)
+		for _, m := range c.Measures {
+			fmt.Printf("%-12s %-15s %12.5g %10.2g %6d\n", m.Measure, m.Level, m.Mean, m.StdErr, m.Count)
+		}
 	}
 }
 

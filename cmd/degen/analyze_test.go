@@ -87,7 +87,11 @@ func TestAnalyzeRun(t *testing.T) {
 	}
 	rows, err := csv.NewReader(f).ReadAll()
 	f.Close()
-	if err != nil || len(rows) != 1+len(analyzeMeasures)+3 || rows[0][0] != "measure" {
+	// The run sweeps two learning rates: pooled rows, then each condition's.
+	if len(sum.Conditions) != 2 || sum.Conditions[0].Converged != 2 || sum.Conditions[0].Measures[0].Count != 1 {
+		t.Errorf("conditions: %+v, want two conditions of two networks (one pair each)", sum.Conditions)
+	}
+	if err != nil || len(rows) != 1+len(analyzeMeasures)+3+2*(len(analyzeMeasures)+2) || rows[0][1] != "measure" || rows[1][0] != "all" {
 		t.Errorf("degeneracy.csv: %v rows %v", err, rows)
 	}
 	for _, m := range analyzeMeasures {

@@ -32,18 +32,21 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "ours: Go benchmark built with tags '$TAGS'; torch $("$PYTHON" -c 'import torch; print(torch.__version__)'), 2 threads"
 for rep in $(seq "$REPS"); do
 	for c in C1 C2; do
-		"$tmp/cpu.test" -test.run '^$' -test.bench "^${bench[$c]}" -test.benchtime 5x |
-			awk '/^Benchmark/ {print $3/1e6}' >>"$tmp/ours_$c"
+		"$tmp/cpu.test" -test.run '^$' -test.bench "^${bench[$c]}" -test.benchtime 5x >"$tmp/run"
+		awk '/^Benchmark/ {print $3/1e6}' "$tmp/run" >>"$tmp/ours_$c"
+		awk '/^Benchmark/ {for (i = 1; i < NF; i++) if ($(i+1) == "cpu-ms/op") print $i}' "$tmp/run" >>"$tmp/cpu_$c"
 		# shellcheck disable=SC2086
 		"$PYTHON" bench/peers/torch_cpu.py ${args[$c]} |
 			sed -E 's/.*: ([0-9.]+) ms\/step.*/\1/' >>"$tmp/torch_$c"
 	done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-4s %-28s %14s %14s %8s\n' size "S B T H I O" "ours ms/step" "torch ms/step" "speedup"
+printf '%-4s %-20s %14s %14s %8s %18s\n' size "S B T H I O" "ours ms/step" "torch ms/step" "speedup" "ours CPU-ms/step"
 for c in C1 C2; do
 	o=$(median <"$tmp/ours_$c")
 	t=$(median <"$tmp/torch_$c")
-	printf '%-4s %-28s %14.1f %14.1f %7.2fx\n' "$c" "${args[$c]}" "$o" "$t" "$(awk -v t="$t" -v o="$o" 'BEGIN {print t / o}')"
+	u=$(median <"$tmp/cpu_$c")
+	printf '%-4s %-20s %14.1f %14.1f %7.2fx %18.1f\n' "$c" "${args[$c]}" "$o" "$t" "$(awk -v t="$t" -v o="$o" 'BEGIN {print t / o}')" "$u"
 done
-echo "(medians of $REPS runs; ours: 5 steps per run, torch: 5 steps after 2 warm-up steps)"
+echo "(medians of $REPS runs; ours: 5 steps per run, torch: 5 steps after 2 warm-up steps;"
+echo " CPU-ms/step is user+system time of all our threads per step, which load from other processes barely changes)"

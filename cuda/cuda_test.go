@@ -24,7 +24,7 @@ func TestLaunchErrors(t *testing.T) {
 			return err
 		}
 		defer mod.Unload()
-		k, err := mod.Kernel("rnn_grad_w4")
+		k, err := mod.Kernel("rnn_grad_w4_t64")
 		if err != nil {
 			return err
 		}
@@ -43,7 +43,7 @@ func TestLaunchErrors(t *testing.T) {
 			{"too few arguments", sh, []any{buf}, "1 arguments, kernel takes 14"},
 			{"int for int32", sh, []any{buf, buf, buf, 1, buf, buf, buf, int32(1), int32(1), int32(1), int32(1), int32(1), int32(1), int32(0)}, "Go type int"},
 			{"float32 for int32", sh, []any{buf, buf, buf, float32(1), buf, buf, buf, int32(1), int32(1), int32(1), int32(1), int32(1), int32(1), int32(0)}, "argument 3 is .f32"},
-			{"block too large", Shape{Grid: [2]int{1, 1}, Block: 4096}, []any{buf, buf, buf, int32(0), buf, buf, buf, int32(1), int32(1), int32(1), int32(1), int32(1), int32(1), int32(0)}, "launch rnn_grad_w4 grid=[1,1] block=4096"},
+			{"block too large", Shape{Grid: [2]int{1, 1}, Block: 4096}, []any{buf, buf, buf, int32(0), buf, buf, buf, int32(1), int32(1), int32(1), int32(1), int32(1), int32(1), int32(0)}, "launch rnn_grad_w4_t64 grid=[1,1] block=4096"},
 		} {
 			err := k.Launch(c.sh, c.args...)
 			if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -47,7 +47,7 @@ type Backend struct {
 	mod  *cuda.Module
 	fwd  *cuda.Kernel
 	bwd  *cuda.Kernel
-	whh  *cuda.Kernel // rnn_grad_w4 or rnn_grad_w16: all weight gradients
+	whh  *cuda.Kernel // rnn_grad_w4_t128, rnn_grad_w4_t64 or rnn_grad_w16: all weight gradients
 	adam *cuda.Kernel
 
 	fwdShape, bwdShape, whhShape, adamShape cuda.Shape
@@ -121,13 +121,17 @@ func planChunk(d degen.Dims, rate bool, limit int) (int, error) {
 	return (d.B + chunks - 1) / chunks, nil
 }
 
-// gradKernel names the weight-gradient kernel for the sizes: the one with
-// four accumulators per thread when I and O allow it.
-func gradKernel(d degen.Dims) string {
-	if d.I <= 4 && d.O <= 4 {
-		return "rnn_grad_w4"
+// gradKernel names the weight-gradient kernel for the sizes, with its W_hh
+// tile side and threads per block (see rnn.cu): four small-gradient
+// accumulators per thread when I and O allow it, 128x128 tiles for H > 64.
+func gradKernel(d degen.Dims) (name string, tile, threads int) {
+	switch {
+	case d.I <= 4 && d.O <= 4 && d.H > 64:
+		return "rnn_grad_w4_t128", 128, 256
+	case d.I <= 4 && d.O <= 4:
+		return "rnn_grad_w4_t64", 64, 64
 	}
-	return "rnn_grad_w16"
+	return "rnn_grad_w16", 64, 64
 }
 
 // perNetworkBytes is the device memory one network needs for T steps.
@@ -193,13 +197,14 @@ func (g *Backend) init(gamma []float32) error {
 		return err
 	}
 	g.bc = int32(bc)
+	gradName, gradTile, gradThreads := gradKernel(d)
 	if g.mod, err = cuda.LoadModule(kernels.PTX); err != nil {
 		return err
 	}
 	for _, k := range []struct {
 		dst  **cuda.Kernel
 		name string
-	}{{&g.fwd, "rnn_forward"}, {&g.bwd, "rnn_backward"}, {&g.whh, gradKernel(d)}, {&g.adam, "rnn_adam"}} {
+	}{{&g.fwd, "rnn_forward"}, {&g.bwd, "rnn_backward"}, {&g.whh, gradName}, {&g.adam, "rnn_adam"}} {
 		if *k.dst, err = g.mod.Kernel(k.name); err != nil {
 			return err
 		}
@@ -208,8 +213,8 @@ func (g *Backend) init(gamma []float32) error {
 	nt := threadsFor(d.H, bc)
 	g.fwdShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: nt, Shared: 4 * fs}
 	g.bwdShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: nt, Shared: 4 * bs}
-	tiles := (d.H + 63) / 64
-	g.whhShape = cuda.Shape{Grid: [2]int{tiles * tiles, d.S}, Block: 256}
+	tiles := (d.H + gradTile - 1) / gradTile
+	g.whhShape = cuda.Shape{Grid: [2]int{tiles * tiles, d.S}, Block: gradThreads}
 	g.adamShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: 256}
 	if err := g.fwd.SetMaxDynamicShared(g.fwdShape.Shared); err != nil {
 		return err

@@ -35,6 +35,20 @@ func TestConformance(t *testing.T) {
 	cputest.Conformance(t, "gpu", newGPU, tolerances())
 }
 
+// TestWideInputs runs the suite's case on sizes with more than four inputs
+// or outputs, which take the rnn_grad_w16 kernel that the size table does
+// not reach.
+func TestWideInputs(t *testing.T) {
+	for i, c := range []cputest.Case{
+		{Cell: degen.Vanilla, S: 3, B: 5, T: 4, I: 6, H: 33, O: 5},
+		{Cell: degen.Rate, S: 3, B: 5, T: 4, I: 6, H: 33, O: 5},
+		{Cell: degen.Vanilla, S: 2, B: 3, T: 3, I: 16, H: 129, O: 16},
+		{Cell: degen.Rate, S: 2, B: 3, T: 3, I: 5, H: 64, O: 2},
+	} {
+		t.Run(c.String(), func(t *testing.T) { cputest.RunCase(t, c, uint64(100+i), newGPU, tolerances()) })
+	}
+}
+
 // TestFaults checks that sizes the GPU cannot hold fail in New with one
 // clear message, before anything runs.
 func TestFaults(t *testing.T) {

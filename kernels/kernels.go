@@ -42,8 +42,9 @@ var Signatures = map[string][]Param{
 	"rnn_backward": {Ptr, Ptr, Ptr, Ptr, Ptr,
 		I32, I32, I32, I32, I32, I32, I32, I32, F32},
 	// delta, states, x, shared, dy, gamma, grad, T, B, I, H, O, P, rate
-	"rnn_grad_w4":  {Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, I32, I32, I32, I32, I32, I32, I32},
-	"rnn_grad_w16": {Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, I32, I32, I32, I32, I32, I32, I32},
+	"rnn_grad_w4_t128": {Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, I32, I32, I32, I32, I32, I32, I32},
+	"rnn_grad_w4_t64":  {Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, I32, I32, I32, I32, I32, I32, I32},
+	"rnn_grad_w16":     {Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, I32, I32, I32, I32, I32, I32, I32},
 	// params, grad, m, v, steps, lr, l1, nuc, polar, active,
 	// clip, update, H, I, O, P, beta1, beta2, eps
 	"rnn_adam": {Ptr, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr,
@@ -51,7 +52,7 @@ var Signatures = map[string][]Param{
 }
 
 // MaxInputs and MaxOutputs bound I and O: rnn_grad_w16 keeps I and O
-// accumulators per thread in registers (rnn_grad_w4 serves I, O <= 4).
+// accumulators per thread in registers (rnn_grad_w4_* serve I, O <= 4).
 const (
 	MaxInputs  = 16
 	MaxOutputs = 16

@@ -23,8 +23,8 @@
 //
 // Every gradient buffer is written (=), never accumulated across launches.
 // Launches of one step: rnn_forward (grid S), rnn_backward (grid S),
-// rnn_grad_w4 or rnn_grad_w16 (grid tiles x S: all weight gradients),
-// rnn_adam (grid S).
+// rnn_grad_w4_t128, rnn_grad_w4_t64 or rnn_grad_w16 (grid tiles x S: all
+// weight gradients), rnn_adam (grid S).
 
 #define NT_MAX 256   // threads per block of the sequence kernels (at most)
 #define R 8          // register tile: each thread owns an 8x8 block of (trials, units)
@@ -426,17 +426,19 @@ rnn_backward(const float* __restrict__ params, const float* __restrict__ states,
     }
 }
 
-#define GT 64   // output tile of rnn_grad_whh
-#define GK 16   // rows per shared stage
+#define GK 16   // rows per shared stage of the weight-gradient kernels
 
 // gradWeights writes (=) the weight gradients of network blockIdx.y from
-// the saved states and deltas, for the 64x64 tile blockIdx.x of W_hh:
+// the saved states and deltas, for the TILE x TILE tile blockIdx.x of W_hh:
 //
 //	dW_hh[i, j] = kappa sum_{t=1}^{T-1} sum_b delta[t,b,i] a[t-1,b,j]
 //
 // a GEMM over K = (T-1) B rows (r = t B + b, both operands row-major along
-// the hidden index), with a = states (vanilla) or tanh(states) (rate). The
-// tiles of the first tile column (j0 = 0) also accumulate, for their units i,
+// the hidden index), with a = states (vanilla) or tanh(states) (rate),
+// staged GK rows at a time through two shared buffers (the next stage's
+// global loads are in flight while the current one is multiplied). Each of
+// the (TILE/TPT)^2 threads owns a TPT x TPT block of the tile. The tiles of
+// the first tile column (j0 = 0) also accumulate, for their units i,
 //
 //	dW_ih[i, k] = sum_{t,b} delta[t,b,i] x[t,b,k],   db[i] = sum_{t,b} delta[t,b,i]
 //
@@ -444,23 +446,26 @@ rnn_backward(const float* __restrict__ params, const float* __restrict__ states,
 //
 //	dW_out[o, j] = c sum_{t,b} dy[t,b,o] a[t,b,j],   db_out[o] = sum_{t,b} dy[t,b,o]
 //
-// from the rows already staged in shared memory plus one boundary step each
-// (t = 0 for dW_ih, t = T-1 for dW_out), spread over all threads (unit
-// tid % 64, rows tid / 64 mod 4) and summed at the end. I and O are at most
-// MX. 256 threads, each a 4x4 block of the W_hh tile.
-template <int MX>
+// from the rows already staged plus one boundary step each (t = 0 for
+// dW_ih, t = T-1 for dW_out), spread over all threads (unit tid % TILE,
+// rows tid / TILE modulo NT / TILE) and summed at the end. I, O <= MX.
+template <int TILE, int TPT, int MX>
 __device__ __forceinline__ void gradWeights(const float* __restrict__ delta, const float* __restrict__ states,
                                             const float* __restrict__ x, int shared, const float* __restrict__ dy,
                                             const float* __restrict__ gamma, float* __restrict__ grad,
                                             int T, int B, int I, int H, int O, int P, int rate) {
-    __shared__ __align__(16) float Ds[GK][GT];
-    __shared__ __align__(16) float As[GK][GT];
-    __shared__ float Xs[GK][MX];
-    __shared__ float Ys[GK][MX];
-    __shared__ float Red[4][GT][2 * MX + 2];
+    constexpr int NT = (TILE / TPT) * (TILE / TPT);  // threads
+    constexpr int NRG = NT / TILE;                    // row groups of the small gradients
+    constexpr int PER = GK * TILE / NT;               // staged elements per thread and operand
+    constexpr int XPER = (GK * MX + NT - 1) / NT;     // staged x or dy elements per thread
+    __shared__ __align__(16) float Ds[2][GK][TILE];
+    __shared__ __align__(16) float As[2][GK][TILE];
+    __shared__ float Xs[2][GK][MX];
+    __shared__ float Ys[2][GK][MX];
+    __shared__ float Red[NRG][TILE][2 * MX + 2];
     const int s = blockIdx.y, tid = threadIdx.x;
-    const int tilesJ = (H + GT - 1) / GT;
-    const int i0 = (blockIdx.x / tilesJ) * GT, j0 = (blockIdx.x % tilesJ) * GT;
+    const int tilesJ = (H + TILE - 1) / TILE;
+    const int i0 = (blockIdx.x / tilesJ) * TILE, j0 = (blockIdx.x % tilesJ) * TILE;
     const bool doIn = j0 == 0, doOut = i0 == 0;
     const float kappa = rate ? 1.f / (float)H : 1.f;
     const float c = rate ? 1.f / (gamma[s] * (float)H) : 1.f;
@@ -470,89 +475,121 @@ __device__ __forceinline__ void gradWeights(const float* __restrict__ delta, con
     const float* Xn = x + (size_t)(shared ? 0 : s) * T * B * I;
     const float* Yn = dy + (size_t)s * T * B * O;
     const int K = (T - 1) * B;
-    const int ti = tid / 16, tj = tid % 16;
-    const int col = tid % GT, rg = tid / GT;   // small gradients: unit col, rows = rg mod 4
-    float acc[4][4] = {};
+    constexpr int TW = TILE / TPT;                    // threads along a tile side
+    const int ti = tid / TW, tj = tid % TW;
+    const int col = tid % TILE, rg = tid / TILE;
+    float acc[TPT][TPT];
+#pragma unroll
+    for (int r = 0; r < TPT; r++)
+#pragma unroll
+        for (int q = 0; q < TPT; q++) acc[r][q] = 0.f;
     float accX[MX], accY[MX], accB = 0.f, accBo = 0.f;
 #pragma unroll
     for (int k = 0; k < MX; k++) {
         accX[k] = 0.f;
         accY[k] = 0.f;
     }
-    for (int k0 = 0; k0 < K; k0 += GK) {
-        for (int e = tid; e < GK * GT; e += 256) {
-            int kk = e / GT, cc = e % GT;
-            int k = k0 + kk;
+    float dreg[PER], areg[PER], xreg[XPER], yreg[XPER];
+    // fetch loads stage k0 into registers; stash writes them to buffer st.
+    auto fetch = [&](int k0) {
+#pragma unroll
+        for (int u = 0; u < PER; u++) {
+            int e = tid + u * NT, kk = e / TILE, cc = e % TILE, k = k0 + kk;
             float dv = 0.f, av = 0.f;
             if (k < K) {
                 if (i0 + cc < H) dv = Dn[(size_t)(B + k) * H + i0 + cc];
-                if (j0 + cc < H) {
-                    av = An[(size_t)k * H + j0 + cc];
-                    if (rate) av = tanhf(av);
-                }
+                if (j0 + cc < H) av = An[(size_t)k * H + j0 + cc];
             }
-            Ds[kk][cc] = dv;
-            As[kk][cc] = av;
+            dreg[u] = dv;
+            areg[u] = av;
         }
-        if (doIn)
-            for (int e = tid; e < GK * I; e += 256) {
-                int kk = e / I, k = k0 + kk;
-                Xs[kk][e % I] = k < K ? Xn[(size_t)(B + k) * I + e % I] : 0.f;
-            }
-        if (doOut)
-            for (int e = tid; e < GK * O; e += 256) {
-                int kk = e / O, k = k0 + kk;
-                Ys[kk][e % O] = k < K ? Yn[(size_t)k * O + e % O] : 0.f;
-            }
-        __syncthreads();
+#pragma unroll
+        for (int u = 0; u < XPER; u++) {
+            const int e = tid + u * NT;
+            xreg[u] = yreg[u] = 0.f;
+            if (doIn && e < GK * I && k0 + e / I < K) xreg[u] = Xn[(size_t)(B + k0) * I + e];
+            if (doOut && e < GK * O && k0 + e / O < K) yreg[u] = Yn[(size_t)k0 * O + e];
+        }
+    };
+    auto stash = [&](int st) {
+#pragma unroll
+        for (int u = 0; u < PER; u++) {
+            int e = tid + u * NT;
+            Ds[st][e / TILE][e % TILE] = dreg[u];
+            As[st][e / TILE][e % TILE] = rate ? tanhf(areg[u]) : areg[u];
+        }
+#pragma unroll
+        for (int u = 0; u < XPER; u++) {
+            const int e = tid + u * NT;
+            if (doIn && e < GK * I) Xs[st][e / I][e % I] = xreg[u];
+            if (doOut && e < GK * O) Ys[st][e / O][e % O] = yreg[u];
+        }
+    };
+    int st = 0;
+    if (K > 0) {
+        fetch(0);
+        stash(0);
+    }
+    __syncthreads();
+    for (int k0 = 0; k0 < K; k0 += GK) {
+        const bool more = k0 + GK < K;
+        if (more) fetch(k0 + GK);
 #pragma unroll
         for (int kk = 0; kk < GK; kk++) {
-            float4 d4 = *reinterpret_cast<const float4*>(&Ds[kk][4 * ti]);
-            float4 a4 = *reinterpret_cast<const float4*>(&As[kk][4 * tj]);
-            float dv[4] = {d4.x, d4.y, d4.z, d4.w};
-            float av[4] = {a4.x, a4.y, a4.z, a4.w};
+            float dv[TPT], av[TPT];
 #pragma unroll
-            for (int r = 0; r < 4; r++)
+            for (int h = 0; h < TPT / 4; h++) {
+                float4 d4 = *reinterpret_cast<const float4*>(&Ds[st][kk][h * TILE / 2 + 4 * ti]);
+                float4 a4 = *reinterpret_cast<const float4*>(&As[st][kk][h * TILE / 2 + 4 * tj]);
+                dv[4 * h] = d4.x; dv[4 * h + 1] = d4.y; dv[4 * h + 2] = d4.z; dv[4 * h + 3] = d4.w;
+                av[4 * h] = a4.x; av[4 * h + 1] = a4.y; av[4 * h + 2] = a4.z; av[4 * h + 3] = a4.w;
+            }
 #pragma unroll
-                for (int q = 0; q < 4; q++) acc[r][q] = fmaf(dv[r], av[q], acc[r][q]);
+            for (int r = 0; r < TPT; r++)
+#pragma unroll
+                for (int q = 0; q < TPT; q++) acc[r][q] = fmaf(dv[r], av[q], acc[r][q]);
         }
         if (doIn) {
 #pragma unroll
-            for (int kk = rg; kk < GK; kk += 4) {
-                float dv = Ds[kk][col];
+            for (int kk = rg; kk < GK; kk += NRG) {
+                float dv = Ds[st][kk][col];
 #pragma unroll
                 for (int k = 0; k < MX; k++)
-                    if (k < I) accX[k] = fmaf(dv, Xs[kk][k], accX[k]);
+                    if (k < I) accX[k] = fmaf(dv, Xs[st][kk][k], accX[k]);
                 accB += dv;
             }
         }
         if (doOut) {
 #pragma unroll
-            for (int kk = rg; kk < GK; kk += 4) {
-                float av = As[kk][col];
+            for (int kk = rg; kk < GK; kk += NRG) {
+                float av = As[st][kk][col];
 #pragma unroll
                 for (int o = 0; o < MX; o++)
-                    if (o < O) accY[o] = fmaf(Ys[kk][o], av, accY[o]);
-                if (col < O) accBo += Ys[kk][col];
+                    if (o < O) accY[o] = fmaf(Ys[st][kk][o], av, accY[o]);
+                if (col < O) accBo += Ys[st][kk][col];
             }
         }
+        if (more) stash(st ^ 1);
         __syncthreads();
+        st ^= 1;
     }
     float* g = grad + (size_t)s * P;
 #pragma unroll
-    for (int r = 0; r < 4; r++) {
-        int i = i0 + 4 * ti + r;
+    for (int r = 0; r < TPT; r++) {
+        int i = i0 + (r < 4 ? 4 * ti + r : (r - 4) + TILE / 2 + 4 * ti);
+        if (TPT == 4) i = i0 + 4 * ti + r;
         if (i >= H) continue;
 #pragma unroll
-        for (int q = 0; q < 4; q++) {
-            int j = j0 + 4 * tj + q;
+        for (int q = 0; q < TPT; q++) {
+            int j = j0 + (q < 4 ? 4 * tj + q : (q - 4) + TILE / 2 + 4 * tj);
+            if (TPT == 4) j = j0 + 4 * tj + q;
             if (j < H) g[i * H + j] = kappa * acc[r][q];
         }
     }
     if (!doIn && !doOut) return;
     // Boundary steps: t = 0 for dW_ih and db, t = T-1 for dW_out and db_out.
     const size_t rl = (size_t)(T - 1) * B;
-    for (int b = rg; b < B; b += 4) {
+    for (int b = rg; b < B; b += NRG) {
         if (doIn && i0 + col < H) {
             float dv = Dn[(size_t)b * H + i0 + col];
 #pragma unroll
@@ -572,7 +609,7 @@ __device__ __forceinline__ void gradWeights(const float* __restrict__ delta, con
             if (col < O) accBo += Yn[(rl + b) * O + col];
         }
     }
-    // Sum the four row groups.
+    // Sum the row groups.
 #pragma unroll
     for (int k = 0; k < MX; k++) {
         Red[rg][col][k] = accX[k];
@@ -588,7 +625,8 @@ __device__ __forceinline__ void gradWeights(const float* __restrict__ delta, con
         sx[k] = 0.f;
         sy[k] = 0.f;
     }
-    for (int q = 0; q < 4; q++) {
+#pragma unroll
+    for (int q = 0; q < NRG; q++) {
 #pragma unroll
         for (int k = 0; k < MX; k++) {
             sx[k] += Red[q][col][k];
@@ -613,19 +651,23 @@ __device__ __forceinline__ void gradWeights(const float* __restrict__ delta, con
     if (doOut && j0 == 0 && col < O) g[L.bout + col] = sbo;
 }
 
-// rnn_grad_w4 is gradWeights for I <= 4 and O <= 4, rnn_grad_w16 for up to 16.
-extern "C" __global__ void __launch_bounds__(256)
-rnn_grad_w4(const float* __restrict__ delta, const float* __restrict__ states, const float* __restrict__ x,
-            int shared, const float* __restrict__ dy, const float* __restrict__ gamma, float* __restrict__ grad,
-            int T, int B, int I, int H, int O, int P, int rate) {
-    gradWeights<4>(delta, states, x, shared, dy, gamma, grad, T, B, I, H, O, P, rate);
-}
+// The weight-gradient kernels: rnn_grad_w4_t128 (I, O <= 4, 128x128 tiles,
+// 256 threads of 8x8), rnn_grad_w4_t64 (I, O <= 4, 64x64 tiles, 64 threads
+// of 8x8), rnn_grad_w16 (I, O <= 16, 64x64 tiles, 64 threads of 8x8).
+#define GRAD_PARAMS                                                                                        \
+    const float *__restrict__ delta, const float *__restrict__ states, const float *__restrict__ x,           \
+        int shared, const float *__restrict__ dy, const float *__restrict__ gamma, float *__restrict__ grad, \
+        int T, int B, int I, int H, int O, int P, int rate
+#define GRAD_ARGS delta, states, x, shared, dy, gamma, grad, T, B, I, H, O, P, rate
 
-extern "C" __global__ void __launch_bounds__(256)
-rnn_grad_w16(const float* __restrict__ delta, const float* __restrict__ states, const float* __restrict__ x,
-             int shared, const float* __restrict__ dy, const float* __restrict__ gamma, float* __restrict__ grad,
-             int T, int B, int I, int H, int O, int P, int rate) {
-    gradWeights<16>(delta, states, x, shared, dy, gamma, grad, T, B, I, H, O, P, rate);
+extern "C" __global__ void __launch_bounds__(256, 1) rnn_grad_w4_t128(GRAD_PARAMS) {
+    gradWeights<128, 8, 4>(GRAD_ARGS);
+}
+extern "C" __global__ void __launch_bounds__(64) rnn_grad_w4_t64(GRAD_PARAMS) {
+    gradWeights<64, 8, 4>(GRAD_ARGS);
+}
+extern "C" __global__ void __launch_bounds__(64) rnn_grad_w16(GRAD_PARAMS) {
+    gradWeights<64, 8, 16>(GRAD_ARGS);
 }
 
 // rnn_adam finishes the step of network blockIdx.x. First the regularisers are

@@ -83,6 +83,29 @@ func TestPermutationDistancePlanted(t *testing.T) {
 	}
 }
 
+func TestPermutationDistancePlantedNoise(t *testing.T) {
+	// W2 = P W1 P^T + E: the planted permutation costs exactly ||E||, so the
+	// solver must report at most that (it finds the planted one).
+	rng := rand.New(rand.NewPCG(19, 20))
+	for _, h := range []int{31, 64, 129} {
+		for _, noise := range []float64{0.05, 0.5} {
+			a := randomDense(h, h, rng)
+			a.Scale(1/math.Sqrt(float64(h)), a)
+			w2 := relabel(NetWeights{Whh: a}, rng.Perm(h))
+			e := randomDense(h, h, rng)
+			e.Scale(noise/math.Sqrt(float64(h)), e)
+			w2.Whh.Add(w2.Whh, e)
+			r, err := PermutationDistance(NetWeights{Whh: a}, w2, DefaultPermOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if en := mat.Norm(e, 2); r.Distance > en*(1+1e-9) {
+				t.Errorf("H=%d noise %.2f: distance %.6f above the planted permutation's %.6f", h, noise, r.Distance, en)
+			}
+		}
+	}
+}
+
 // bruteForceCost returns min over all permutations of the QAP cost.
 func bruteForceCost(q *qap) float64 {
 	best := math.Inf(1)

@@ -7,6 +7,9 @@
 //	e2e train -backend cpu -dir runs/cpu -seeds 256 -shards 128 (here: networks 0 and 128)
 //	e2e compare -gpu runs/gpu -cpu runs/cpu
 //
+// Settings are pinned: vanilla cell, H=128, batch 32, Adam lr 1e-2, 50 steps
+// per epoch, patience 3, seed 1 (degen's small default run at H=128).
+//
 // Network k's initial weights and data depend only on (seed, k), so a CPU
 // shard trains exactly the networks the GPU trained at the same indices.
 // Train writes run.json; train also writes testloss.json (per network: index,
@@ -44,11 +47,11 @@ type TestLoss struct {
 
 // Summary is testloss.json.
 type Summary struct {
-	Backend   string     `json:"backend"`
-	Threshold float64    `json:"threshold"`
-	Seconds   float64    `json:"train_seconds"`
-	Converged int        `json:"converged"`
-	Networks  []TestLoss `json:"networks"`
+	Backend   string          `json:"backend"`
+	Threshold float64         `json:"threshold"`
+	Seconds   degen.JSONFloat `json:"train_seconds"` // null when only evaluated
+	Converged int             `json:"converged"`
+	Networks  []TestLoss      `json:"networks"`
 }
 
 func factory(backend string) degen.BackendFactory {
@@ -66,7 +69,7 @@ func factory(backend string) degen.BackendFactory {
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: e2e train|compare [flags]")
+		fmt.Fprintln(os.Stderr, "usage: e2e train|eval|compare [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -75,8 +78,10 @@ func main() {
 		err = train(os.Args[2:])
 	case "compare":
 		err = compare(os.Args[2:])
+	case "eval":
+		err = evaluate(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown mode %q (want train or compare)", os.Args[1])
+		err = fmt.Errorf("unknown mode %q (want train, eval or compare)", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
@@ -90,7 +95,7 @@ func train(args []string) error {
 	dir := fs.String("dir", "", "run directory (replaced)")
 	seeds := fs.Int("seeds", 256, "networks")
 	hidden := fs.Int("hidden", 128, "hidden units")
-	epochs := fs.Int("max-epochs", 30, "epochs of 128 steps at most")
+	epochs := fs.Int("max-epochs", 30, "epochs of 50 steps at most")
 	shard := fs.Int("shard", 0, "train networks k with k % shards == shard")
 	shards := fs.Int("shards", 1, "number of shards")
 	limit := fs.Duration("time-limit", 0, "stop training after this long (0: no limit); networks still training are reported as such")
@@ -98,10 +103,24 @@ func train(args []string) error {
 	if *dir == "" {
 		return fmt.Errorf("train: -dir is required")
 	}
+	// Pinned settings (not DefaultConfig, which may change): the GPU and
+	// CPU runs being compared must train alike.
 	cfg := degen.DefaultConfig()
 	cfg.Task = "flipflop"
+	cfg.Knobs = map[string]float64{}
+	cfg.Cell = degen.Vanilla
 	cfg.Hidden = *hidden
 	cfg.Seeds = *seeds
+	cfg.Seed = 1
+	cfg.LR = []float64{1e-2}
+	cfg.Gamma, cfg.L1, cfg.Nuclear = []float64{1}, []float64{0}, []float64{0}
+	cfg.Batch = 32
+	cfg.StepsPerEpoch = 50
+	cfg.Patience = 3
+	cfg.PlateauFactor, cfg.PlateauPatience = 0.5, 40
+	cfg.ClipNorm = 0
+	cfg.Threshold = 0
+	cfg.EvalTrials = 64
 	cfg.MaxEpochs = *epochs
 	cfg.Shard, cfg.Shards = *shard, *shards
 	run, err := degen.NewRun(cfg, *backend)
@@ -130,8 +149,26 @@ func train(args []string) error {
 	} else if err != nil {
 		return err
 	}
-	secs := time.Since(t0).Seconds()
-	params, err := degen.ReadWeights(*dir, run.Layout, run.Dims.S, "")
+	return summarize(*dir, *backend, run, info, time.Since(t0).Seconds())
+}
+
+// evaluate rewrites testloss.json of a finished run directory.
+func evaluate(args []string) error {
+	fs := flag.NewFlagSet("eval", flag.ExitOnError)
+	backend := fs.String("backend", "cpu", "cpu or gpu")
+	dir := fs.String("dir", "", "run directory")
+	fs.Parse(args)
+	run, info, err := degen.OpenRun(*dir, *backend)
+	if err != nil {
+		return err
+	}
+	return summarize(*dir, *backend, run, info, math.NaN())
+}
+
+// summarize measures every network's test loss and writes testloss.json.
+func summarize(dir, backend string, run *degen.Run, info *degen.RunInfo, secs float64) error {
+	cfg := run.Config
+	params, err := degen.ReadWeights(dir, run.Layout, run.Dims.S, "")
 	if err != nil {
 		return err
 	}
@@ -141,11 +178,11 @@ func train(args []string) error {
 	}
 	d := run.Dims
 	d.B, d.T = id.B, id.T
-	loss, err := testLoss(factory(*backend), d, cfg.Model(), run.Gamma(), run.Layout, params, id)
+	loss, err := testLoss(factory(backend), d, cfg.Model(), run.Gamma(), run.Layout, params, id)
 	if err != nil {
 		return err
 	}
-	if *backend == "gpu" {
+	if backend == "gpu" {
 		// Cross-check the GPU's evaluation with the float32 CPU backend on
 		// the same weights, and with a GPU backend of 4 networks.
 		cpuLoss, err := testLoss(factory("cpu"), d, cfg.Model(), run.Gamma(), run.Layout, params, id)
@@ -168,7 +205,7 @@ func train(args []string) error {
 		fmt.Printf("e2e gpu: test loss of networks 0..3 on the GPU %v, GPU with S=4 %v, CPU %v; largest relative difference over all %g\n",
 			loss[:d4.S], l4, cpuLoss[:d4.S], worst)
 	}
-	sum := Summary{Backend: *backend, Threshold: run.Threshold(), Seconds: secs}
+	sum := Summary{Backend: backend, Threshold: run.Threshold(), Seconds: degen.JSONFloat(secs)}
 	bad := 0
 	for s, n := range info.Networks {
 		l := float64(loss[s])
@@ -178,22 +215,22 @@ func train(args []string) error {
 		}
 		if math.IsNaN(l) || math.IsInf(l, 0) {
 			if bad < 5 {
-				fmt.Printf("e2e %s: network %d (%s, final training loss %g): test loss %g\n", *backend, n.Index, n.Status, float64(n.FinalLoss), l)
+				fmt.Printf("e2e %s: network %d (%s, final training loss %g): test loss %g\n", backend, n.Index, n.Status, float64(n.FinalLoss), l)
 			}
 			bad++
 		}
 	}
 	if bad > 0 {
-		fmt.Printf("e2e %s: %d networks with a NaN or Inf test loss\n", *backend, bad)
+		fmt.Printf("e2e %s: %d networks with a NaN or Inf test loss\n", backend, bad)
 	}
 	data, err := json.MarshalIndent(sum, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(*dir, "testloss.json"), append(data, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "testloss.json"), append(data, '\n'), 0o644); err != nil {
 		return err
 	}
-	fmt.Printf("e2e %s: %d networks, %d converged, %.1f s of training\n", *backend, len(sum.Networks), sum.Converged, secs)
+	fmt.Printf("e2e %s: %d networks, %d converged, %.1f s of training\n", backend, len(sum.Networks), sum.Converged, secs)
 	return nil
 }
 

@@ -35,7 +35,7 @@
 //   - float32 tanh is a rational approximation good to a few ulp (tanh32);
 //     float64 uses math.Tanh. Losses and column sums accumulate in float64.
 //
-// The float32 GEMM (constant BLAS names the one built in):
+// The float32 GEMM (BLAS names the one in use):
 //   - default on amd64: Go-assembly AVX2/FMA kernels (4x16 and 1x16 tiles,
 //     256-deep blocks) for the large products, gonum's pure-Go BLAS for
 //     thin ones (an output with fewer than 16 columns and rows stored

@@ -3,7 +3,12 @@
 package cpu
 
 // BLAS names the float32 GEMM in use.
-const BLAS = "Go assembly AVX2/FMA kernels (gonum pure-Go where AVX2 is missing or for thin shapes)"
+func BLAS() string {
+	if haveAVX2FMA {
+		return "Go-assembly AVX2/FMA kernels, gonum pure-Go for thin shapes"
+	}
+	return "gonum pure-Go (this CPU lacks AVX2 or FMA)"
+}
 
 // kern4x16 computes C[r, j] += alpha * sum_{p<k} A(r, p) B(p, j) for r < 4,
 // j < 16, where A(r, p) = a[r*ai + p*ap], B(p, j) = b[p*bp + j] and

@@ -8,4 +8,4 @@ func sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 }
 
 // BLAS names the float32 GEMM in use.
-const BLAS = "gonum pure-Go"
+func BLAS() string { return "gonum pure-Go" }

@@ -10,4 +10,4 @@ func sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 }
 
 // BLAS names the float32 GEMM in use.
-const BLAS = "OpenBLAS (cgo, build tag openblas)"
+func BLAS() string { return "OpenBLAS (cgo, single-threaded)" }

@@ -101,7 +101,9 @@ func Conformance(t *testing.T, name string, newBackend func(d degen.Dims, m dege
 // reference from seed and compares, in order: Evaluate on per-network
 // trials, Gradients on shared trials one step shorter (with L1 and nuclear
 // penalties on some networks), and three Steps from a warm Adam state with
-// some networks frozen and clipping active on about half of them.
+// every fourth network frozen and clipping active on every third (those
+// with a strong L1 penalty). Frozen networks must keep their parameters,
+// moments and step counts bit for bit.
 func RunCase(t testing.TB, c Case, seed uint64, newBackend func(d degen.Dims, m degen.Model, gamma []float32) (degen.Backend, error), tol Tolerances) {
 	d := degen.Dims{S: c.S, B: c.B, T: c.T, I: c.I, H: c.H, O: c.O}
 	m := degen.Model{Cell: c.Cell, H: c.H, Tau: 0.2}

@@ -45,8 +45,8 @@ type Backend struct {
 
 	ctx  *cuda.Context
 	mod  *cuda.Module
-	fwd  *cuda.Kernel
-	bwd  *cuda.Kernel
+	fwd  *cuda.Kernel // rnn_forward_r8 or _r4
+	bwd  *cuda.Kernel // rnn_backward_r8 or _r4
 	whh  *cuda.Kernel // rnn_grad_w4_t128, rnn_grad_w4_t64 or rnn_grad_w16: all weight gradients
 	adam *cuda.Kernel
 
@@ -74,71 +74,6 @@ type Backend struct {
 }
 
 var _ degen.Backend = (*Backend)(nil)
-
-// sharedFloats returns the dynamic shared memory, in floats, of rnn_forward
-// and rnn_backward for chunks of bc trials (see rnn.cu).
-func sharedFloats(d degen.Dims, rate bool, bc int) (fwd, bwd int) {
-	hp, bp := (d.H+7)&^7, (bc+7)&^7
-	padK := func(extra int) int { return (hp + extra + 3) &^ 3 }
-	bufs := 2
-	if rate {
-		bufs = 3
-	}
-	kf, kb := padK(d.I+1), padK(d.O)
-	fwd = kf*hp + bufs*bp*(kf+4) + d.O*d.H + d.O + 2*bp*d.O + 32
-	bwd = kb*hp + bufs*bp*(kb+4)
-	return fwd, bwd
-}
-
-// threadsFor returns the block size of the sequence kernels: one thread per
-// 8x8 tile of (trials, units), at most 256, a multiple of 32.
-func threadsFor(h, bc int) int {
-	tiles := ((bc + 7) / 8) * ((h + 7) / 8)
-	n := (tiles + 31) / 32 * 32
-	return min(max(n, 32), 256)
-}
-
-// planChunk returns the number of trials per chunk so that both sequence
-// kernels fit in limit bytes of shared memory, balanced over the chunks.
-func planChunk(d degen.Dims, rate bool, limit int) (int, error) {
-	fits := func(bc int) bool {
-		f, b := sharedFloats(d, rate, bc)
-		return 4*max(f, b) <= limit
-	}
-	if !fits(1) {
-		f, _ := sharedFloats(d, rate, 1)
-		return 0, fmt.Errorf("hidden size H=%d needs %d KiB of shared memory per block (W_hh is staged there); this GPU allows %d KiB, so the GPU backend supports H up to about %d",
-			d.H, 4*f/1024, limit/1024, int(math.Sqrt(float64(limit/4)))-8)
-	}
-	best := 1
-	for bc := d.B; bc >= 1; bc-- {
-		if fits(bc) {
-			best = bc
-			break
-		}
-	}
-	chunks := (d.B + best - 1) / best
-	return (d.B + chunks - 1) / chunks, nil
-}
-
-// gradKernel names the weight-gradient kernel for the sizes, with its W_hh
-// tile side and threads per block (see rnn.cu): four small-gradient
-// accumulators per thread when I and O allow it, 128x128 tiles for H > 64.
-func gradKernel(d degen.Dims) (name string, tile, threads int) {
-	switch {
-	case d.I <= 4 && d.O <= 4 && d.H > 64:
-		return "rnn_grad_w4_t128", 128, 256
-	case d.I <= 4 && d.O <= 4:
-		return "rnn_grad_w4_t64", 64, 64
-	}
-	return "rnn_grad_w16", 64, 64
-}
-
-// perNetworkBytes is the device memory one network needs for T steps.
-func perNetworkBytes(d degen.Dims, p int) int64 {
-	f := 4*int64(p) + 8 + int64(d.T)*int64(d.B)*(2*int64(d.H)+2*int64(d.O)+int64(d.I)+2*int64(d.O))
-	return 4 * f
-}
 
 // New makes the backend for dims d and model m on GPU 0; gamma (S) is each
 // network's rate-cell readout scale. It fails with a clear message when
@@ -198,19 +133,19 @@ func (g *Backend) init(gamma []float32) error {
 	}
 	g.bc = int32(bc)
 	gradName, gradTile, gradThreads := gradKernel(d)
+	r, nt := tileFor(d.H, bc)
 	if g.mod, err = cuda.LoadModule(kernels.PTX); err != nil {
 		return err
 	}
 	for _, k := range []struct {
 		dst  **cuda.Kernel
 		name string
-	}{{&g.fwd, "rnn_forward"}, {&g.bwd, "rnn_backward"}, {&g.whh, gradName}, {&g.adam, "rnn_adam"}} {
+	}{{&g.fwd, fmt.Sprintf("rnn_forward_r%d", r)}, {&g.bwd, fmt.Sprintf("rnn_backward_r%d", r)}, {&g.whh, gradName}, {&g.adam, "rnn_adam"}} {
 		if *k.dst, err = g.mod.Kernel(k.name); err != nil {
 			return err
 		}
 	}
 	fs, bs := sharedFloats(d, g.rate == 1, bc)
-	nt := threadsFor(d.H, bc)
 	g.fwdShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: nt, Shared: 4 * fs}
 	g.bwdShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: nt, Shared: 4 * bs}
 	tiles := (d.H + gradTile - 1) / gradTile

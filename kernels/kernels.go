@@ -30,17 +30,24 @@ func (p Param) String() string {
 	return "?"
 }
 
+var (
+	forwardParams = []Param{Ptr, Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, Ptr, Ptr,
+		I32, I32, I32, I32, I32, I32, I32, I32, F32}
+	backwardParams = []Param{Ptr, Ptr, Ptr, Ptr, Ptr,
+		I32, I32, I32, I32, I32, I32, I32, I32, F32}
+)
+
 // Signatures lists every kernel of rnn.cu with its parameter types, in order.
 // It must match the `extern "C"` declarations in rnn.cu; a test checks it
 // against the committed PTX.
 var Signatures = map[string][]Param{
 	// params, x, y, mask, shared, states, yout, dy, loss, gamma,
 	// T, B, I, H, O, P, Bc, rate, tau
-	"rnn_forward": {Ptr, Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, Ptr, Ptr,
-		I32, I32, I32, I32, I32, I32, I32, I32, F32},
+	"rnn_forward_r8": forwardParams,
+	"rnn_forward_r4": forwardParams,
 	// params, states, dy, delta, gamma, T, B, I, H, O, P, Bc, rate, tau
-	"rnn_backward": {Ptr, Ptr, Ptr, Ptr, Ptr,
-		I32, I32, I32, I32, I32, I32, I32, I32, F32},
+	"rnn_backward_r8": backwardParams,
+	"rnn_backward_r4": backwardParams,
 	// delta, states, x, shared, dy, gamma, grad, T, B, I, H, O, P, rate
 	"rnn_grad_w4_t128": {Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, I32, I32, I32, I32, I32, I32, I32},
 	"rnn_grad_w4_t64":  {Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, I32, I32, I32, I32, I32, I32, I32},

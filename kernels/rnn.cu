@@ -22,12 +22,14 @@
 //	dW_out = c sum_t dy_t a_t^T, db_out = sum_t dy_t.
 //
 // Every gradient buffer is written (=), never accumulated across launches.
-// Launches of one step: rnn_forward (grid S), rnn_backward (grid S),
+// Launches of one step: rnn_forward_r8/r4 (grid S), rnn_backward_r8/r4 (grid S),
 // rnn_grad_w4_t128, rnn_grad_w4_t64 or rnn_grad_w16 (grid tiles x S: all
 // weight gradients), rnn_adam (grid S).
 
 #define NT_MAX 256   // threads per block of the sequence kernels (at most)
-#define R 8          // register tile: each thread owns an 8x8 block of (trials, units)
+// The sequence kernels come in two register tiles R: 8 (each thread owns
+// an 8x8 block of (trials, units)) and 4 (4x4, four times the threads, for
+// small H*B where 8x8 tiles would leave the block with too few warps).
 
 // Offsets within one network's parameter vector (degen.Layout).
 struct Lay {
@@ -57,24 +59,26 @@ __device__ float blockSum(float v, float* red) {
     return s;
 }
 
-// tileIdx returns the u-th (u < 8) row or column of tile q: {4q..4q+3} then
-// {half+4q..half+4q+3}, so that the 16-byte shared accesses of neighbouring
-// lanes are contiguous.
+// tileIdx returns the u-th row or column of tile q: for R = 8, {4q..4q+3}
+// then {half+4q..half+4q+3}, so that the 16-byte shared accesses of
+// neighbouring lanes are contiguous; for R = 4, {4q..4q+3}.
+template <int R>
 __device__ __forceinline__ int tileIdx(int q, int half, int u) {
-    return (u < 4) ? 4 * q + u : half + 4 * q + (u - 4);
+    return (R == 4 || u < 4) ? 4 * q + u : half + 4 * q + (u - 4);
 }
 
-// tileGemm computes, for the thread's 8x8 tile (rows rb0.. and rb1.., columns
-// cb0.. and cb1.., four each),
+// tileGemm computes, for the thread's RxR tile (rows tileIdx(qb), columns
+// tileIdx(qc)),
 //
 //	acc[r][c] = sum_{k < K} A[row(r)*lda + k] * Bm[k*ldb + col(c)]
 //
-// A is row-major along k (16-byte loads along k, the same rows for the 16
+// A is row-major along k (16-byte loads along k, the same rows for the
 // lanes of a half warp, so broadcast), Bm row-major along the columns
 // (16-byte loads, contiguous across lanes). K is a multiple of 4; A's
 // columns and Bm's rows between the true K and the padded one are zero.
-__device__ __forceinline__ void tileGemm(float acc[R][R], const float* A, int lda, int rb0, int rb1,
-                                         const float* Bm, int ldb, int cb0, int cb1, int K) {
+template <int R>
+__device__ __forceinline__ void tileGemm(float acc[R][R], const float* A, int lda, int qb, int halfB,
+                                         const float* Bm, int ldb, int qc, int halfC, int K) {
 #pragma unroll
     for (int r = 0; r < R; r++)
 #pragma unroll
@@ -82,15 +86,18 @@ __device__ __forceinline__ void tileGemm(float acc[R][R], const float* A, int ld
     for (int k = 0; k < K; k += 4) {
         float4 a[R];
 #pragma unroll
-        for (int r = 0; r < R; r++) {
-            int row = (r < 4) ? rb0 + r : rb1 + r - 4;
-            a[r] = *reinterpret_cast<const float4*>(A + row * lda + k);
-        }
+        for (int r = 0; r < R; r++) a[r] = *reinterpret_cast<const float4*>(A + tileIdx<R>(qb, halfB, r) * lda + k);
 #pragma unroll
         for (int kk = 0; kk < 4; kk++) {
-            float4 b0 = *reinterpret_cast<const float4*>(Bm + (k + kk) * ldb + cb0);
-            float4 b1 = *reinterpret_cast<const float4*>(Bm + (k + kk) * ldb + cb1);
-            float b[R] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+            float b[R];
+#pragma unroll
+            for (int h = 0; h < R / 4; h++) {
+                float4 b4 = *reinterpret_cast<const float4*>(Bm + (k + kk) * ldb + tileIdx<R>(qc, halfC, 4 * h));
+                b[4 * h] = b4.x;
+                b[4 * h + 1] = b4.y;
+                b[4 * h + 2] = b4.z;
+                b[4 * h + 3] = b4.w;
+            }
 #pragma unroll
             for (int r = 0; r < R; r++) {
                 float av = kk == 0 ? a[r].x : kk == 1 ? a[r].y : kk == 2 ? a[r].z : a[r].w;
@@ -160,8 +167,8 @@ __host__ __device__ __forceinline__ int padK(int Hp, int extra) { return (Hp + e
 // x_{t+1}, y_t and M_t are copied asynchronously while step t computes.
 // Shared memory (floats): WT Kp*Hp, A0 and A1 Bp*ld each ([b][k]), rate
 // only Hs Bp*ld (h), then W_out O*H, b_out O, y_t Bp*O, M_t Bp*O, red 32.
-extern "C" __global__ void __launch_bounds__(NT_MAX, 1)
-rnn_forward(const float* __restrict__ params, const float* __restrict__ x, const float* __restrict__ y,
+template <int R>
+__device__ __forceinline__ void forward(const float* __restrict__ params, const float* __restrict__ x, const float* __restrict__ y,
             const float* __restrict__ mask, int shared, float* __restrict__ states,
             float* __restrict__ yout, float* __restrict__ dy, float* __restrict__ loss,
             const float* __restrict__ gamma, int T, int B, int I, int H, int O,
@@ -238,15 +245,15 @@ rnn_forward(const float* __restrict__ params, const float* __restrict__ x, const
             for (int q = tid; q < tiles; q += nt) {
                 int qb = q / tilesC, qc = q % tilesC;
                 float accu[R][R];
-                tileGemm(accu, Acur, ld, 4 * qb, Bp / 2 + 4 * qb, WT, Hp, 4 * qc, Hp / 2 + 4 * qc, Kp);
+                tileGemm<R>(accu, Acur, ld, qb, Bp / 2, WT, Hp, qc, Hp / 2, Kp);
 #pragma unroll
                 for (int r = 0; r < R; r++) {
-                    const int b = tileIdx(qb, Bp / 2, r);
+                    const int b = tileIdx<R>(qb, Bp / 2, r);
                     const bool live = b < nb;
                     float* grow = states + (((size_t)s * T + t) * B + b0 + b) * H;
 #pragma unroll
-                    for (int h2 = 0; h2 < 2; h2++) {
-                        const int i0 = h2 == 0 ? 4 * qc : Hp / 2 + 4 * qc;
+                    for (int h2 = 0; h2 < R / 4; h2++) {
+                        const int i0 = tileIdx<R>(qc, Hp / 2, 4 * h2);
                         float hv[4], av[4], hold[4];
                         if (rate) load4(hold, Hs + b * ld + i0, 4, true);
 #pragma unroll
@@ -315,8 +322,8 @@ rnn_forward(const float* __restrict__ params, const float* __restrict__ x, const
 // fills with delta_t, and each thread copies the h_t it needs into the
 // places where it will write delta_t. Shared memory (floats): W Kp*Hp,
 // D0 and D1 Bp*ld each ([b][j]), rate only Q Bp*ld.
-extern "C" __global__ void __launch_bounds__(NT_MAX, 1)
-rnn_backward(const float* __restrict__ params, const float* __restrict__ states, const float* __restrict__ dy,
+template <int R>
+__device__ __forceinline__ void backward(const float* __restrict__ params, const float* __restrict__ states, const float* __restrict__ dy,
              float* __restrict__ delta, const float* __restrict__ gamma, int T, int B, int I, int H, int O,
              int P, int Bc, int rate, float tau) {
     extern __shared__ __align__(16) float sm[];
@@ -368,12 +375,12 @@ rnn_backward(const float* __restrict__ params, const float* __restrict__ states,
                 int qb = q / tilesC, qc = q % tilesC;
 #pragma unroll
                 for (int r = 0; r < R; r++) {
-                    const int b = tileIdx(qb, Bp / 2, r);
+                    const int b = tileIdx<R>(qb, Bp / 2, r);
                     if (b >= nb) continue;
                     const float* hrow = states + (((size_t)s * T + t) * B + b0 + b) * H;
 #pragma unroll
-                    for (int h2 = 0; h2 < 2; h2++) {
-                        const int i0 = h2 == 0 ? 4 * qc : Hp / 2 + 4 * qc;
+                    for (int h2 = 0; h2 < R / 4; h2++) {
+                        const int i0 = tileIdx<R>(qc, Hp / 2, 4 * h2);
                         if (vec && i0 < H) {
                             cpAsync16(Dcur + b * ld + i0, hrow + i0);
                         } else {
@@ -386,16 +393,16 @@ rnn_backward(const float* __restrict__ params, const float* __restrict__ states,
             for (int q = tid; q < tiles; q += nt) {
                 int qb = q / tilesC, qc = q % tilesC;
                 float accu[R][R];
-                tileGemm(accu, Dnext, ld, 4 * qb, Bp / 2 + 4 * qb, W, Hp, 4 * qc, Hp / 2 + 4 * qc, Kp);
+                tileGemm<R>(accu, Dnext, ld, qb, Bp / 2, W, Hp, qc, Hp / 2, Kp);
                 if (q == tid) cpAsyncWait();
 #pragma unroll
                 for (int r = 0; r < R; r++) {
-                    const int b = tileIdx(qb, Bp / 2, r);
+                    const int b = tileIdx<R>(qb, Bp / 2, r);
                     const bool live = b < nb;
                     const size_t row = (((size_t)s * T + t) * B + b0 + b) * H;
 #pragma unroll
-                    for (int h2 = 0; h2 < 2; h2++) {
-                        const int i0 = h2 == 0 ? 4 * qc : Hp / 2 + 4 * qc;
+                    for (int h2 = 0; h2 < R / 4; h2++) {
+                        const int i0 = tileIdx<R>(qc, Hp / 2, 4 * h2);
                         float hv[4], qold[4], dv[4], qv[4];
                         load4(hv, Dcur + b * ld + i0, 4, true);
                         if (rate) load4(qold, Q + b * ld + i0, 4, true);
@@ -425,6 +432,25 @@ rnn_backward(const float* __restrict__ params, const float* __restrict__ states,
         }
     }
 }
+
+// The sequence kernels' entry points: _r8 with 8x8 register tiles, _r4
+// with 4x4 (see R above).
+#define FWD_PARAMS                                                                                       \
+    const float *__restrict__ params, const float *__restrict__ x, const float *__restrict__ y,             \
+        const float *__restrict__ mask, int shared, float *__restrict__ states, float *__restrict__ yout,    \
+        float *__restrict__ dy, float *__restrict__ loss, const float *__restrict__ gamma, int T, int B,     \
+        int I, int H, int O, int P, int Bc, int rate, float tau
+#define FWD_ARGS params, x, y, mask, shared, states, yout, dy, loss, gamma, T, B, I, H, O, P, Bc, rate, tau
+#define BWD_PARAMS                                                                                       \
+    const float *__restrict__ params, const float *__restrict__ states, const float *__restrict__ dy,       \
+        float *__restrict__ delta, const float *__restrict__ gamma, int T, int B, int I, int H, int O,       \
+        int P, int Bc, int rate, float tau
+#define BWD_ARGS params, states, dy, delta, gamma, T, B, I, H, O, P, Bc, rate, tau
+
+extern "C" __global__ void __launch_bounds__(NT_MAX, 1) rnn_forward_r8(FWD_PARAMS) { forward<8>(FWD_ARGS); }
+extern "C" __global__ void __launch_bounds__(NT_MAX) rnn_forward_r4(FWD_PARAMS) { forward<4>(FWD_ARGS); }
+extern "C" __global__ void __launch_bounds__(NT_MAX, 1) rnn_backward_r8(BWD_PARAMS) { backward<8>(BWD_ARGS); }
+extern "C" __global__ void __launch_bounds__(NT_MAX) rnn_backward_r4(BWD_PARAMS) { backward<4>(BWD_ARGS); }
 
 #define GK 16   // rows per shared stage of the weight-gradient kernels
 

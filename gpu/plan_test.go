@@ -1,0 +1,67 @@
+package gpu
+
+import (
+	"strings"
+	"testing"
+
+	"degen"
+)
+
+// h100Shared is the shared memory a block may opt in to on an H100 or H200.
+const h100Shared = 227 * 1024
+
+// TestPlan checks the launch plans of the benchmark workloads and of sizes
+// around the tile boundaries: the chosen chunk fits in shared memory, the
+// next larger one would not (unless the chunk is the whole batch), and the
+// block has one thread per register tile.
+func TestPlan(t *testing.T) {
+	for _, c := range []struct {
+		d       degen.Dims
+		rate    bool
+		bc, r   int
+		threads int
+	}{
+		{degen.Dims{S: 256, B: 128, T: 100, H: 128, I: 3, O: 3}, false, 128, 8, 256}, // W1
+		{degen.Dims{S: 256, B: 128, T: 100, H: 128, I: 3, O: 3}, true, 64, 8, 128},
+		{degen.Dims{S: 512, B: 64, T: 200, H: 64, I: 3, O: 3}, false, 64, 4, 256}, // W2
+		{degen.Dims{S: 1, B: 3, T: 5, I: 2, H: 31, O: 3}, false, 3, 4, 32},
+		{degen.Dims{S: 3, B: 65, T: 3, I: 3, H: 129, O: 3}, false, 65, 8, 160},
+		{degen.Dims{S: 3, B: 200, T: 3, I: 3, H: 200, O: 3}, false, 29, 4, 256},
+	} {
+		bc, err := planChunk(c.d, c.rate, h100Shared)
+		if err != nil {
+			t.Fatalf("%+v: %v", c.d, err)
+		}
+		fwd, bwd := sharedFloats(c.d, c.rate, bc)
+		if 4*max(fwd, bwd) > h100Shared {
+			t.Errorf("%+v: chunk %d needs %d bytes", c.d, bc, 4*max(fwd, bwd))
+		}
+		if chunks := (c.d.B + bc - 1) / bc; chunks > 1 {
+			// One chunk fewer would not fit.
+			f2, b2 := sharedFloats(c.d, c.rate, (c.d.B+chunks-2)/(chunks-1))
+			if 4*max(f2, b2) <= h100Shared {
+				t.Errorf("%+v: %d chunks of %d, but %d would do", c.d, chunks, bc, chunks-1)
+			}
+		}
+		r, nt := tileFor(c.d.H, bc)
+		if bc != c.bc || r != c.r || nt != c.threads {
+			t.Errorf("%+v rate=%v: chunk %d, tile %d, %d threads; want %d, %d, %d", c.d, c.rate, bc, r, nt, c.bc, c.r, c.threads)
+		}
+	}
+	if _, err := planChunk(degen.Dims{S: 1, B: 1, T: 1, I: 1, H: 300, O: 1}, false, h100Shared); err == nil || !strings.Contains(err.Error(), "H up to about") {
+		t.Errorf("H=300: got %v, want an error naming the largest H", err)
+	}
+}
+
+// TestGradKernel checks which weight-gradient kernel serves which sizes.
+func TestGradKernel(t *testing.T) {
+	for _, c := range []struct {
+		i, h, o int
+		name    string
+	}{{3, 128, 3, "rnn_grad_w4_t128"}, {4, 65, 4, "rnn_grad_w4_t128"}, {3, 64, 3, "rnn_grad_w4_t64"}, {5, 128, 3, "rnn_grad_w16"}, {3, 32, 16, "rnn_grad_w16"}} {
+		name, _, _ := gradKernel(degen.Dims{I: c.i, H: c.h, O: c.o})
+		if name != c.name {
+			t.Errorf("I=%d H=%d O=%d: %s, want %s", c.i, c.h, c.o, name, c.name)
+		}
+	}
+}

@@ -217,15 +217,15 @@ const lbfgsMemory = 8
 
 // ascentWork holds scratch matrices shared by the ascents of one alignment.
 type ascentWork struct {
-	n                int
-	lhs, rhs, q, tmp *mat.Dense
-	cNew, mNew, x    *mat.Dense
-	ipiv             []int
+	n             int
+	lhs, q, tmp   *mat.Dense
+	cNew, mNew, x *mat.Dense
+	ipiv          []int
 }
 
 func newAscentWork(n int) *ascentWork {
 	d := func() *mat.Dense { return mat.NewDense(n, n, nil) }
-	return &ascentWork{n: n, lhs: d(), rhs: d(), q: d(), tmp: d(), cNew: d(), mNew: d(), x: d(), ipiv: make([]int, n)}
+	return &ascentWork{n: n, lhs: d(), q: d(), tmp: d(), cNew: d(), mNew: d(), x: d(), ipiv: make([]int, n)}
 }
 
 func newAscent(A, B, C *mat.Dense, ws *ascentWork) *ascent {
@@ -311,9 +311,7 @@ func (s *ascent) run(iters int, tol float64, ws *ascentWork) {
 			s.done = true
 			return
 		}
-		s.f = fNew
-		s.C, ws.cNew = ws.cNew, s.C
-		s.M, ws.mNew = ws.mNew, s.M
+		s.accept(fNew, ws)
 		copy(s.gOld, g)
 		s.gradient(ws)
 		g = s.G.RawMatrix().Data
@@ -343,8 +341,9 @@ func axpy(a float64, x, y []float64) {
 	}
 }
 
-// trial sets ws.cNew = Q C and ws.mNew = Q M Q^T for the Cayley map
-// Q = (I - t W/2)^{-1} (I + t W/2) of the skew direction W.
+// trial sets ws.q = Q, the Cayley map Q = (I - t W/2)^{-1} (I + t W/2) of
+// the skew direction W, and ws.mNew = Q M Q^T. The point itself, Q C, is
+// formed only for accepted steps (accept).
 func (s *ascent) trial(t float64, W *mat.Dense, ws *ascentWork) {
 	n := ws.n
 	for i := 0; i < n; i++ {
@@ -355,17 +354,24 @@ func (s *ascent) trial(t float64, W *mat.Dense, ws *ascentWork) {
 				id = 1
 			}
 			ws.lhs.Set(i, j, id-v)
-			ws.rhs.Set(i, j, id+v)
+			ws.q.Set(i, j, id+v)
 		}
 	}
-	// I - tG/2 is invertible for skew G (its eigenvalues are 1 - i*y).
+	// I - tW/2 is invertible for skew W (its eigenvalues are 1 - i*y).
 	lu := ws.lhs.RawMatrix()
 	lapack64.Getrf(blas64.General{Rows: n, Cols: n, Stride: lu.Stride, Data: lu.Data}, ws.ipiv)
-	r := ws.rhs.RawMatrix()
+	r := ws.q.RawMatrix()
 	lapack64.Getrs(blas.NoTrans, blas64.General{Rows: n, Cols: n, Stride: lu.Stride, Data: lu.Data}, blas64.General{Rows: n, Cols: n, Stride: r.Stride, Data: r.Data}, ws.ipiv)
-	ws.cNew.Mul(ws.rhs, s.C)
-	ws.tmp.Mul(ws.rhs, s.M)
-	ws.mNew.Mul(ws.tmp, ws.rhs.T())
+	ws.tmp.Mul(ws.q, s.M)
+	ws.mNew.Mul(ws.tmp, ws.q.T())
+}
+
+// accept moves the ascent to the last trial: C = Q C, M = Q M Q^T, f = fNew.
+func (s *ascent) accept(fNew float64, ws *ascentWork) {
+	ws.cNew.Mul(ws.q, s.C)
+	s.C, ws.cNew = ws.cNew, s.C
+	s.M, ws.mNew = ws.mNew, s.M
+	s.f = fNew
 }
 
 // similarity sets dst = C B C^T using tmp as scratch.

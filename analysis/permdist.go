@@ -78,16 +78,17 @@ type PermResult struct {
 // of the other units), which recovers planted permutations directly. Every
 // candidate is then polished by 2-opt local search (swap two units while
 // that lowers the objective; each swap's change costs O(1) from maintained
-// products W1 B^T, W1^T B, updated in O(H^2) per accepted swap). The best
-// candidate is returned. It is a heuristic: the value is an upper bound of
-// the true minimum.
+// products W1 B^T, W1^T B, updated in O(H^2) per accepted swap), and the
+// best candidate by iterated local search (Kicks rounds). It is a
+// heuristic: the value is an upper bound of the true minimum. Both networks
+// must have the same H; a negative Restarts or Kicks is an error.
 func PermutationDistance(w1, w2 NetWeights, opts PermOptions) (PermResult, error) {
 	q, err := newQAP(w1, w2, opts.TieIO)
 	if err != nil {
 		return PermResult{}, err
 	}
-	if opts.Restarts < 0 {
-		return PermResult{}, fmt.Errorf("permutation distance: restarts must be >= 0, got %d", opts.Restarts)
+	if opts.Restarts < 0 || opts.Kicks < 0 {
+		return PermResult{}, fmt.Errorf("permutation distance: restarts and kicks must be >= 0, got %d and %d", opts.Restarts, opts.Kicks)
 	}
 	if opts.MaxIter <= 0 {
 		opts.MaxIter = DefaultPermOptions().MaxIter

@@ -146,7 +146,7 @@ func alignOrthogonal(A, B *mat.Dense, opt OrthogonalOptions) (OrthogonalFit, err
 	// Successive halving: each round gives every live start Probe more
 	// steps, then keeps the better half (at least Keep). A start that
 	// matches perfectly (f = 1) ends the search. (Doubling the steps each
-	// round, as in Hyperband, cost 1.2-1.8x more for the same results.)
+	// round, as in Hyperband, cost 1.2-1.5x more steps for the same results.)
 	live := starts
 	perfect := func() bool {
 		for _, s := range live {
@@ -196,7 +196,7 @@ func alignOrthogonal(A, B *mat.Dense, opt OrthogonalOptions) (OrthogonalFit, err
 // Q = (I - t W/2)^{-1} (I + t W/2), which stays exactly in C's component of
 // O(n); t starts at 1 (1/||G|| without memory) and halves until Armijo's
 // condition f_new >= f + 1e-4 t <G, W> holds. Compared with Barzilai-Borwein
-// steps (Wen and Yin 2013) it took 15-25% fewer steps on DSA operators.
+// steps (Wen and Yin 2013) it took 13-22% fewer steps on DSA operators.
 type ascent struct {
 	A, B      *mat.Dense
 	C, M, G   *mat.Dense // current point, C B C^T, skew gradient

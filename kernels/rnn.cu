@@ -461,8 +461,8 @@ extern "C" __global__ void __launch_bounds__(NT_MAX) rnn_backward_r4(BWD_PARAMS)
 //
 // a GEMM over K = (T-1) B rows (r = t B + b, both operands row-major along
 // the hidden index), with a = states (vanilla) or tanh(states) (rate),
-// staged GK rows at a time through two shared buffers (the next stage's
-// global loads are in flight while the current one is multiplied). Each of
+// staged GK rows at a time through two shared buffers (the next stage is
+// copied asynchronously while the current one is multiplied). Each of
 // the (TILE/TPT)^2 threads owns a TPT x TPT block of the tile. The tiles of
 // the first tile column (j0 = 0) also accumulate, for their units i,
 //
@@ -515,51 +515,55 @@ __device__ __forceinline__ void gradWeights(const float* __restrict__ delta, con
         accX[k] = 0.f;
         accY[k] = 0.f;
     }
-    float dreg[PER], areg[PER], xreg[XPER], yreg[XPER];
-    // fetch loads stage k0 into registers; stash writes them to buffer st.
-    auto fetch = [&](int k0) {
+    // fetch copies stage k0 into buffer st asynchronously (zeros outside
+    // the matrices); settle waits for the calling thread's copies and, for
+    // the rate cell, applies tanh to the a elements it copied.
+    auto fetch = [&](int k0, int st) {
 #pragma unroll
         for (int u = 0; u < PER; u++) {
-            int e = tid + u * NT, kk = e / TILE, cc = e % TILE, k = k0 + kk;
-            float dv = 0.f, av = 0.f;
-            if (k < K) {
-                if (i0 + cc < H) dv = Dn[(size_t)(B + k) * H + i0 + cc];
-                if (j0 + cc < H) av = An[(size_t)k * H + j0 + cc];
-            }
-            dreg[u] = dv;
-            areg[u] = av;
+            const int e = tid + u * NT, kk = e / TILE, cc = e % TILE, k = k0 + kk;
+            float* dd = &Ds[st][kk][cc];
+            float* ad = &As[st][kk][cc];
+            if (k < K && i0 + cc < H) cpAsync4(dd, Dn + (size_t)(B + k) * H + i0 + cc);
+            else *dd = 0.f;
+            if (k < K && j0 + cc < H) cpAsync4(ad, An + (size_t)k * H + j0 + cc);
+            else *ad = 0.f;
         }
 #pragma unroll
         for (int u = 0; u < XPER; u++) {
             const int e = tid + u * NT;
-            xreg[u] = yreg[u] = 0.f;
-            if (doIn && e < GK * I && k0 + e / I < K) xreg[u] = Xn[(size_t)(B + k0) * I + e];
-            if (doOut && e < GK * O && k0 + e / O < K) yreg[u] = Yn[(size_t)k0 * O + e];
+            if (doIn && e < GK * I) {
+                float* xd = &Xs[st][e / I][e % I];
+                if (k0 + e / I < K) cpAsync4(xd, Xn + (size_t)(B + k0) * I + e);
+                else *xd = 0.f;
+            }
+            if (doOut && e < GK * O) {
+                float* yd = &Ys[st][e / O][e % O];
+                if (k0 + e / O < K) cpAsync4(yd, Yn + (size_t)k0 * O + e);
+                else *yd = 0.f;
+            }
         }
     };
-    auto stash = [&](int st) {
+    auto settle = [&](int st) {
+        cpAsyncWait();
+        if (rate) {
 #pragma unroll
-        for (int u = 0; u < PER; u++) {
-            int e = tid + u * NT;
-            Ds[st][e / TILE][e % TILE] = dreg[u];
-            As[st][e / TILE][e % TILE] = rate ? tanhf(areg[u]) : areg[u];
-        }
-#pragma unroll
-        for (int u = 0; u < XPER; u++) {
-            const int e = tid + u * NT;
-            if (doIn && e < GK * I) Xs[st][e / I][e % I] = xreg[u];
-            if (doOut && e < GK * O) Ys[st][e / O][e % O] = yreg[u];
+            for (int u = 0; u < PER; u++) {
+                const int e = tid + u * NT;
+                float* ad = &As[st][e / TILE][e % TILE];
+                *ad = tanhf(*ad);
+            }
         }
     };
     int st = 0;
     if (K > 0) {
-        fetch(0);
-        stash(0);
+        fetch(0, 0);
+        settle(0);
     }
     __syncthreads();
     for (int k0 = 0; k0 < K; k0 += GK) {
         const bool more = k0 + GK < K;
-        if (more) fetch(k0 + GK);
+        if (more) fetch(k0 + GK, st ^ 1);
 #pragma unroll
         for (int kk = 0; kk < GK; kk++) {
             float dv[TPT], av[TPT];
@@ -595,7 +599,7 @@ __device__ __forceinline__ void gradWeights(const float* __restrict__ delta, con
                 if (col < O) accBo += Ys[st][kk][col];
             }
         }
-        if (more) stash(st ^ 1);
+        if (more) settle(st ^ 1);
         __syncthreads();
         st ^= 1;
     }
@@ -686,7 +690,7 @@ __device__ __forceinline__ void gradWeights(const float* __restrict__ delta, con
         int T, int B, int I, int H, int O, int P, int rate
 #define GRAD_ARGS delta, states, x, shared, dy, gamma, grad, T, B, I, H, O, P, rate
 
-extern "C" __global__ void __launch_bounds__(256, 1) rnn_grad_w4_t128(GRAD_PARAMS) {
+extern "C" __global__ void __launch_bounds__(256, 2) rnn_grad_w4_t128(GRAD_PARAMS) {
     gradWeights<128, 8, 4>(GRAD_ARGS);
 }
 extern "C" __global__ void __launch_bounds__(64) rnn_grad_w4_t64(GRAD_PARAMS) {

@@ -82,10 +82,14 @@ type OrthogonalFit struct {
 	Distance float64    // ||A - C B C^T||_F
 	Starts   int        // starts tried
 	Steps    int        // ascent steps taken over all starts
+	angle    float64
 }
 
-// Angle returns arccos(Cosine), the angular distance in radians.
-func (f OrthogonalFit) Angle() float64 { return math.Acos(f.Cosine) }
+// Angle returns arccos(Cosine), the angular distance in radians, computed
+// as 2 asin(e/2) from the distance e = ||A/||A|| - C B C^T/||B|| ||_F of the
+// normalised matrices when that is below 1, where arccos loses precision
+// (arccos(1 - eps) ~ sqrt(2 eps)).
+func (f OrthogonalFit) Angle() float64 { return f.angle }
 
 // AlignOrthogonal returns the orthogonal C that maximises
 // tr(A^T C B C^T), equivalently minimises ||A - C B C^T||_F, over both
@@ -117,8 +121,9 @@ func alignOrthogonal(A, B *mat.Dense, opt OrthogonalOptions) (OrthogonalFit, err
 	if nA == 0 || nB == 0 {
 		// Every C gives the same distance when either matrix is zero.
 		fit.Distance = math.Hypot(nA, nB)
+		fit.angle = math.Pi / 2
 		if nA == 0 && nB == 0 {
-			fit.Cosine = 1
+			fit.Cosine, fit.angle = 1, 0
 		}
 		fit.Starts = 1
 		return fit, nil
@@ -183,6 +188,12 @@ func alignOrthogonal(A, B *mat.Dense, opt OrthogonalOptions) (OrthogonalFit, err
 	D := mat.NewDense(n, n, nil)
 	D.Sub(A, M)
 	fit.Distance = frobenius(D)
+	fit.angle = math.Acos(fit.Cosine)
+	similarity(M, best.C, Bn, ws.tmp)
+	D.Sub(An, M)
+	if e := frobenius(D); e < 1 {
+		fit.angle = 2 * math.Asin(e/2)
+	}
 	return fit, nil
 }
 

@@ -11,8 +11,10 @@
 #   5. e2e train -backend gpu           256 flip-flop networks of H=128 with
 #                                       degen.Train, test losses (compare them
 #                                       with a CPU shard: bench/gpu/e2e)
-#   6. stepbench                        one training step on W1 and W2
-#   7. torch and jax peers              the same workloads (bench/peers)
+#   6. degen-cuda compare               3 steps of 16 networks against the
+#                                       float64 CPU reference, per tensor
+#   7. stepbench                        one training step on W1 and W2
+#   8. torch and jax peers              the same workloads (bench/peers)
 #
 # QUICK=1 skips the peers; E2E_LIMIT (default 80s) bounds the training, 0 skips it.
 #
@@ -66,6 +68,7 @@ step e2e 110 "$BIN/e2e" train -backend gpu -dir /tmp/degen-e2e-gpu -seeds 256 -h
 cp /tmp/degen-e2e-gpu/testloss.json "$OUT/testloss.json" 2>/dev/null
 cp /tmp/degen-e2e-gpu/run.json "$OUT/run.json" 2>/dev/null
 fi
+step compare 60 "$BIN/degen-cuda" compare --steps 3 --hidden 128 --seeds 16 --batch 32
 step stepbench 60 "$BIN/stepbench" -reps 10 -cells both -json "$OUT/stepbench.json"
 if [ -z "${QUICK:-}" ]; then
 	step torch 80 python3 bench/peers/torch_peers.py

@@ -26,7 +26,7 @@ type DSAOptions struct {
 	Delays   int    // n_delays of the delay embedding (interval 1), at least 1
 	Rank     int    // columns of V kept for the HAVOK operator, at least 1
 	Score    string // ScoreAngular (default when empty) or ScoreEuclidean
-	Restarts int    // random starts per component of O(n) (0: default 4)
+	Restarts int    // random starts per component of O(n) (0: DefaultRestarts(Rank); negative: spectral starts only)
 	Seed     uint64 // seed of the random starts and the null's trial splits
 }
 
@@ -328,31 +328,32 @@ func DSANull(trajs [][]float64, K, T, n int, opt DSAOptions, splits int) ([][]fl
 	}
 	half := K / 2
 	null := make([][]float64, len(trajs))
-	err := ParallelFor(len(trajs), func(s int) error {
+	for s := range null {
 		null[s] = make([]float64, splits)
-		for j := 0; j < splits; j++ {
-			seed := pairSeed(opt.Seed, s, -1-j)
-			perm := rand.New(rand.NewPCG(seed, 1)).Perm(K)
-			var ops [2]*Operator
-			for p := 0; p < 2; p++ {
-				sub := make([]float64, 0, half*T*n)
-				for _, k := range perm[p*half : (p+1)*half] {
-					sub = append(sub, trajs[s][k*T*n:(k+1)*T*n]...)
-				}
-				op, err := FitOperator(sub, half, T, n, opt)
-				if err != nil {
-					return fmt.Errorf("network %d, split %d, half %d: %w", s, j, p, err)
-				}
-				ops[p] = op
+	}
+	err := ParallelFor(len(trajs)*splits, func(job int) error {
+		s, j := job/splits, job%splits
+		seed := pairSeed(opt.Seed, s, -1-j)
+		perm := rand.New(rand.NewPCG(seed, 1)).Perm(K)
+		var ops [2]*Operator
+		for p := 0; p < 2; p++ {
+			sub := make([]float64, 0, half*T*n)
+			for _, k := range perm[p*half : (p+1)*half] {
+				sub = append(sub, trajs[s][k*T*n:(k+1)*T*n]...)
 			}
-			o := opt
-			o.Seed = seed
-			d, err := DSADistance(ops[0], ops[1], o)
+			op, err := FitOperator(sub, half, T, n, opt)
 			if err != nil {
-				return fmt.Errorf("network %d, split %d: %w", s, j, err)
+				return fmt.Errorf("network %d, split %d, half %d: %w", s, j, p, err)
 			}
-			null[s][j] = d
+			ops[p] = op
 		}
+		o := opt
+		o.Seed = seed
+		d, err := DSADistance(ops[0], ops[1], o)
+		if err != nil {
+			return fmt.Errorf("network %d, split %d: %w", s, j, err)
+		}
+		null[s][j] = d
 		return nil
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -199,18 +200,8 @@ func denseTopEigen(g []float64, p, r int) ([]float64, *mat.Dense, error) {
 	return vals, vecs, nil
 }
 
-func dot(a, b []float64) float64 {
-	var s float64
-	for i, v := range a {
-		s += v * b[i]
-	}
-	return s
-}
+func dot(a, b []float64) float64 { return floats.Dot(a, b) }
 
-func norm2(a []float64) float64 { return math.Sqrt(dot(a, a)) }
+func norm2(a []float64) float64 { return floats.Norm(a, 2) }
 
-func scal(a []float64, c float64) {
-	for i := range a {
-		a[i] *= c
-	}
-}
+func scal(a []float64, c float64) { floats.Scale(c, a) }

@@ -8,6 +8,7 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/lapack/lapack64"
 	"gonum.org/v1/gonum/mat"
 )
@@ -346,11 +347,8 @@ func (s *ascent) run(iters int, tol float64, ws *ascentWork) {
 	}
 }
 
-func axpy(a float64, x, y []float64) {
-	for i, v := range x {
-		y[i] += a * v
-	}
-}
+// axpy sets y += a x.
+func axpy(a float64, x, y []float64) { floats.AddScaled(y, a, x) }
 
 // trial sets ws.q = Q, the Cayley map Q = (I - t W/2)^{-1} (I + t W/2) of
 // the skew direction W, and ws.mNew = Q M Q^T. The point itself, Q C, is

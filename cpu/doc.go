@@ -23,9 +23,10 @@
 //   - Output slices must be at least as long as needed; only the prefix is
 //     written.
 //   - L1 uses the subgradient sign(w), 0 at w = 0, on W_hh, W_ih and W_out.
-//     The nuclear-norm gradient is U V^T from a thin SVD of W_hh (gonum
-//     mat.SVD, float64); if the SVD fails (NaN or Inf), that network's W_hh
-//     gradient becomes NaN and the training loop sees it diverge.
+//     The nuclear-norm gradient is U V^T from a thin SVD of W_hh in float64
+//     (gonum mat.SVD; LAPACK dgesdd from OpenBLAS under -tags openblas);
+//     if the SVD fails (NaN or Inf), that network's W_hh gradient becomes
+//     NaN and the training loop sees it diverge.
 //   - Clipping scales a network's whole gradient (all its parameters,
 //     regularisers included) by c/||g||_2 when ||g||_2 > c.
 //   - Adam follows torch.optim.Adam (lerp first moment, bias corrections

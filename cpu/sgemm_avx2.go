@@ -82,8 +82,9 @@ func sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []fl
 }
 
 // tiles adds alpha * A B to C (m, n) with the kernels, A(i, p) =
-// a[i*ai + p*ap], B(p, j) = b[p*bp + j]: 4x16 tiles, then single rows,
-// then the last n%16 columns in plain Go.
+// a[i*ai + p*ap], B(p, j) = b[p*bp + j]: 4x16 tiles, then single rows. The
+// last n%16 columns go through the same kernels on a zero-padded copy of
+// B's last columns and a scratch copy of C's.
 func tiles(m, n, k int, a []float32, ai, ap int, b []float32, bp int, c []float32, ldc int, alpha float32) {
 	n16 := n &^ 15
 	for p0 := 0; p0 < k; p0 += kBlock {
@@ -100,13 +101,32 @@ func tiles(m, n, k int, a []float32, ai, ap int, b []float32, bp int, c []float3
 			}
 		}
 	}
-	for i := range m {
-		for j := n16; j < n; j++ {
-			var sum float32
-			for p := range k {
-				sum += a[i*ai+p*ap] * b[p*bp+j]
+	if n16 == n {
+		return
+	}
+	w := n - n16
+	panel := make([]float32, k*16) // B(p, n16+j) for j < w, zero beyond
+	for p := range k {
+		copy(panel[p*16:p*16+w], b[p*bp+n16:p*bp+n])
+	}
+	var tile [4 * 16]float32
+	for i := 0; i < m; i += 4 {
+		rows := min(4, m-i)
+		for r := range rows {
+			copy(tile[r*16:r*16+w], c[(i+r)*ldc+n16:(i+r)*ldc+n])
+		}
+		for p0 := 0; p0 < k; p0 += kBlock {
+			kc := min(kBlock, k-p0)
+			if rows == 4 {
+				kern4x16(kc, &a[i*ai+p0*ap], ai, ap, &panel[p0*16], 16, &tile[0], 16, alpha)
+				continue
 			}
-			c[i*ldc+j] += alpha * sum
+			for r := range rows {
+				kern1x16(kc, &a[(i+r)*ai+p0*ap], ap, &panel[p0*16], 16, &tile[r*16], alpha)
+			}
+		}
+		for r := range rows {
+			copy(c[(i+r)*ldc+n16:(i+r)*ldc+n], tile[r*16:r*16+w])
 		}
 	}
 }

@@ -61,11 +61,13 @@ func BenchmarkFitOperator(b *testing.B) {
 	trajs := randomRNNTrajectories(1, K, T, H, 3, 51)
 	opt := DSAOptions{Delays: 5, Rank: 30}
 	b.ResetTimer()
+	cpu0 := processCPU()
 	for i := 0; i < b.N; i++ {
 		if _, err := FitOperator(trajs[0], K, T, H, opt); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu0)
 }
 
 // BenchmarkAlignOrthogonal times one pair of random (n, n) matrices with the
@@ -76,6 +78,7 @@ func BenchmarkAlignOrthogonal(b *testing.B) {
 			rng := rand.New(rand.NewPCG(uint64(n), 52))
 			a, c := gaussDense(n, n, rng), gaussDense(n, n, rng)
 			var steps int
+			cpu0 := processCPU()
 			for i := 0; i < b.N; i++ {
 				fit, err := AlignOrthogonal(a, c, OrthogonalOptions{Seed: uint64(i)})
 				if err != nil {
@@ -83,6 +86,7 @@ func BenchmarkAlignOrthogonal(b *testing.B) {
 				}
 				steps += fit.Steps
 			}
+			reportCPU(b, cpu0)
 			b.ReportMetric(float64(steps)/float64(b.N), "steps/op")
 		})
 	}

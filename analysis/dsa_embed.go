@@ -19,20 +19,27 @@ import (
 //	     = F_L - sum_k [sum_{u=L}^{D-2-a} + sum_{u=T-a}^{T-1}] x_{k,u} x_{k,u-L}^T,
 //
 // with the full lagged sums F_L = sum_k sum_{u=L}^{T-1} x_{k,u} x_{k,u-L}^T.
-// The D lagged sums cost 2 D K T n^2 flops, a factor (n*D)/(2n) less than
-// H^T H computed directly.
+// The D lagged sums cost 2 D K T n^2 flops, about D/2 times fewer than
+// forming H and its symmetric product H^T H, in D large products.
 func hankelGram(traj []float64, K, T, n, D int) []float64 {
 	p := n * D
 	F := make([][]float64, D) // F[L] (n, n)
 	for L := 0; L < D; L++ {
+		// One product over all K*T rows (u, u-L), which also pairs the
+		// first L steps of a trial with the last of the one before; those
+		// K-1 times L cross-trial terms are then taken out.
 		F[L] = make([]float64, n*n)
 		f := blas64.General{Rows: n, Cols: n, Stride: n, Data: F[L]}
-		for k := 0; k < K; k++ {
-			xs := traj[(k*T+L)*n : (k*T+T)*n] // x_{k,u}, u = L..T-1
-			ys := traj[(k*T)*n : (k*T+T-L)*n] // x_{k,u-L}
-			x := blas64.General{Rows: T - L, Cols: n, Stride: n, Data: xs}
-			y := blas64.General{Rows: T - L, Cols: n, Stride: n, Data: ys}
-			blas64.Gemm(blas.Trans, blas.NoTrans, 1, x, y, 1, f)
+		rows := K*T - L
+		x := blas64.General{Rows: rows, Cols: n, Stride: n, Data: traj[L*n:]}
+		y := blas64.General{Rows: rows, Cols: n, Stride: n, Data: traj[:rows*n]}
+		blas64.Gemm(blas.Trans, blas.NoTrans, 1, x, y, 0, f)
+		for k := 1; k < K; k++ {
+			for u := k * T; u < k*T+L; u++ {
+				xu := blas64.Vector{N: n, Inc: 1, Data: traj[u*n : (u+1)*n]}
+				yu := blas64.Vector{N: n, Inc: 1, Data: traj[(u-L)*n : (u-L+1)*n]}
+				blas64.Ger(-1, xu, yu, f)
+			}
 		}
 	}
 	g := make([]float64, p*p)

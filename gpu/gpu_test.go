@@ -179,3 +179,75 @@ func TestEvaluateShared(t *testing.T) {
 		}
 	}
 }
+
+// TestGradientAccuracyLong logs, for a long sequence (T=100, B=32, H=128,
+// cold parameters), how far the GPU's and the float32 CPU backend's
+// gradients are from the float64 reference, per tensor, as the worst
+// |g - ref| / rms(ref). It fails only when the GPU's error exceeds the
+// conformance tolerance on gradients (1e-4 rms + 1e-3 |ref|) by more than
+// the float32 CPU backend's does, so it tracks accumulation error at
+// lengths the size table does not reach.
+func TestGradientAccuracyLong(t *testing.T) {
+	d := degen.Dims{S: 4, B: 32, T: 100, I: 3, H: 128, O: 3}
+	m := degen.Model{Cell: degen.Vanilla, H: d.H}
+	l := degen.NewLayout(d.H, d.I, d.O)
+	st := degen.NewTrainState(d.S, l)
+	for s := range d.S {
+		degen.InitParams(m, l, 9, uint64(s), st.Params[s*l.P:(s+1)*l.P])
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	bt := tasks.NewBatch(d.S, d.B, d.T, d.I, d.O)
+	for i := range bt.X {
+		if rng.Float64() < 0.1 {
+			bt.X[i] = float32(2*rng.IntN(2) - 1)
+		}
+	}
+	for i := range bt.Y {
+		bt.Y[i] = float32(2*rng.IntN(2) - 1)
+		bt.Mask[i] = 1
+	}
+	h := &degen.Hyper{}
+	grads := make([][]float32, 3)
+	for k, mk := range []func(degen.Dims, degen.Model, []float32) (degen.Backend, error){newGPU,
+		func(d degen.Dims, m degen.Model, g []float32) (degen.Backend, error) { return cpu.New(d, m, g) },
+		func(d degen.Dims, m degen.Model, g []float32) (degen.Backend, error) { return cpu.NewFloat64(d, m, g) }} {
+		be, err := mk(d, m, make([]float32, d.S))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := be.SetState(st); err != nil {
+			t.Fatal(err)
+		}
+		grads[k] = make([]float32, d.S*l.P)
+		if err := be.Gradients(bt, h, grads[k], make([]float32, d.S)); err != nil {
+			t.Fatal(err)
+		}
+		be.Close()
+	}
+	for _, tn := range l.Tensors() {
+		var worst [2]float64
+		var used [2]float64
+		var ss float64
+		n := tn.Size()
+		for s := range d.S {
+			for i := s*l.P + tn.Offset; i < s*l.P+tn.Offset+n; i++ {
+				ss += float64(grads[2][i]) * float64(grads[2][i])
+			}
+		}
+		rms := math.Sqrt(ss / float64(d.S*n))
+		for s := range d.S {
+			for i := s*l.P + tn.Offset; i < s*l.P+tn.Offset+n; i++ {
+				w := float64(grads[2][i])
+				for k := range 2 {
+					e := math.Abs(float64(grads[k][i]) - w)
+					worst[k] = math.Max(worst[k], e/rms)
+					used[k] = math.Max(used[k], e/(1e-4*rms+1e-3*math.Abs(w)))
+				}
+			}
+		}
+		t.Logf("%-5s worst |g-ref|/rms: gpu %.3g, cpu32 %.3g; gradient tolerance used: gpu %.3g, cpu32 %.3g", tn.Name, worst[0], worst[1], used[0], used[1])
+		if used[0] > max(1, used[1]) {
+			t.Errorf("%s: the GPU uses %.3g of the gradient tolerance, the float32 CPU %.3g", tn.Name, used[0], used[1])
+		}
+	}
+}

@@ -45,7 +45,7 @@ type PermOptions struct {
 
 // DefaultPermOptions are the options the command line uses by default.
 func DefaultPermOptions() PermOptions {
-	return PermOptions{Restarts: 0, MaxIter: 5, Kicks: 50, Seed: 1}
+	return PermOptions{Restarts: 0, MaxIter: 3, Kicks: 50, Seed: 1}
 }
 
 // PermResult is the outcome of PermutationDistance.

@@ -40,8 +40,11 @@ type tensorDiff struct {
 	MaxRel  float64 `json:"max_rel_diff"` // over elements with want != 0
 	Atol    float64 `json:"atol"`         // times rms(want)
 	Rtol    float64 `json:"rtol"`
-	TolUsed float64 `json:"tolerance_used"` // worst |diff| / (atol*rms + rtol*|want|); <= 1 passes
-	Pass    bool    `json:"pass"`
+	TolUsed float64 `json:"tolerance_used"` // worst |diff| / (atol*rms + rtol*|want|)
+	// CPU32Used is what the float32 CPU backend uses of the same tolerance
+	// on the same problem (0 when the backend under test is the CPU).
+	CPU32Used float64 `json:"cpu32_tolerance_used"`
+	Pass      bool    `json:"pass"` // TolUsed <= 1, or <= 10 * CPU32Used
 }
 
 type compareReport struct {
@@ -142,13 +145,13 @@ func compareCommand() *cli.Command {
 				fmt.Printf("%s against %s: %s, S=%d B=%d T=%d I=%d H=%d O=%d, %d steps\n", rep.Backend, rep.Reference, rep.Cell,
 					rep.Dims.S, rep.Dims.B, rep.Dims.T, rep.Dims.I, rep.Dims.H, rep.Dims.O, rep.Steps)
 				w := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
-				fmt.Fprintln(w, "TENSOR\tSIZE\tMAX |DIFF|\tMAX REL\tTOL (ATOL*RMS + RTOL*|WANT|)\tUSED\t")
+				fmt.Fprintln(w, "TENSOR\tSIZE\tMAX |DIFF|\tMAX REL\tTOL (ATOL*RMS + RTOL*|WANT|)\tUSED\tCPU32 USED\t")
 				for _, t := range rep.Tensors {
 					verdict := "ok"
 					if !t.Pass {
 						verdict = "FAIL"
 					}
-					fmt.Fprintf(w, "%s\t%d\t%.3g\t%.3g\t%g, %g\t%.3g\t%s\n", t.Tensor, t.Size, t.MaxAbs, t.MaxRel, t.Atol, t.Rtol, t.TolUsed, verdict)
+					fmt.Fprintf(w, "%s\t%d\t%.3g\t%.3g\t%g, %g\t%.3g\t%.3g\t%s\n", t.Tensor, t.Size, t.MaxAbs, t.MaxRel, t.Atol, t.Rtol, t.TolUsed, t.CPU32Used, verdict)
 				}
 				if err := w.Flush(); err != nil {
 					return err
@@ -162,28 +165,103 @@ func compareCommand() *cli.Command {
 	}
 }
 
-// compareRun trains run's ensemble for k steps on the backend and on the
-// float64 CPU reference and compares losses, parameters, Adam moments, and
-// outputs and states on the run's evaluation set.
+// outcome is what one backend produced in a comparison: the training
+// losses of every step (k, S), its state after k steps, and its outputs,
+// states and losses on the evaluation set with the reference's parameters.
+type outcome struct {
+	loss                    []float32
+	state                   *degen.TrainState
+	out, states, evalLosses []float32
+}
+
+// compareRun trains run's ensemble for k steps on the backend, on the
+// float64 CPU reference and, when the backend is not the CPU, on the
+// float32 CPU backend, from the same initial weights and batches. It
+// compares training losses, parameters and Adam moments with the
+// reference's, then outputs and states on the run's evaluation set with the
+// reference's trained parameters (so these rows measure the forward pass
+// alone). A tensor passes when it uses at most its tolerance, or at most ten
+// times what the float32 CPU backend uses on the same problem: over long
+// sequences and after training from a cold Adam state (first updates about
+// lr*sign(g)) float32 rounding grows beyond the size-table tolerances on
+// every float32 backend, and the GPU sums in another order (its gradient
+// errors were up to 6x the CPU's at T=100, see bench/RESULTS.md).
 func compareRun(run *degen.Run, factory degen.BackendFactory, backend string, k int) (*compareReport, error) {
 	d, l, cfg := run.Dims, run.Layout, run.Config
-	m := cfg.Model()
-	got, err := factory(d, m, run.Gamma())
+	cpu64 := func(d degen.Dims, m degen.Model, g []float32) (degen.Backend, error) { return cpu.NewFloat64(d, m, g) }
+	cpu32 := func(d degen.Dims, m degen.Model, g []float32) (degen.Backend, error) { return cpu.New(d, m, g) }
+	ref, err := trainFor(run, cpu64, k, nil)
 	if err != nil {
 		return nil, err
 	}
-	defer got.Close()
-	want, err := cpu.NewFloat64(d, m, run.Gamma())
+	got, err := trainFor(run, factory, k, ref.state)
 	if err != nil {
 		return nil, err
 	}
-	defer want.Close()
-	st := degen.NewTrainState(d.S, l)
-	copy(st.Params, run.InitialParams())
-	for _, b := range []degen.Backend{got, want} {
-		if err := b.SetState(st); err != nil {
+	var base *outcome
+	if backend != "cpu" {
+		if base, err = trainFor(run, cpu32, k, ref.state); err != nil {
 			return nil, err
 		}
+	}
+	if _, err := evalWith(run, cpu64, ref, ref.state); err != nil {
+		return nil, err
+	}
+	rep := &compareReport{Backend: backend, Reference: "cpu float64", Dims: d, Cell: cfg.Cell, Steps: k, Pass: true}
+	add := func(name string, pick func(o *outcome) []float32, tol compareTol, off, n int) {
+		sel := func(o *outcome) []float32 {
+			v := pick(o)
+			if n == 0 {
+				return v
+			}
+			out := make([]float32, 0, d.S*n)
+			for s := range d.S {
+				out = append(out, v[s*l.P+off:s*l.P+off+n]...)
+			}
+			return out
+		}
+		t := diff(name, sel(got), sel(ref), tol)
+		if base != nil {
+			t.CPU32Used = diff(name, sel(base), sel(ref), tol).TolUsed
+			t.Pass = t.TolUsed <= 1 || t.TolUsed <= 10*t.CPU32Used
+		}
+		rep.Tensors = append(rep.Tensors, t)
+		rep.Pass = rep.Pass && t.Pass
+	}
+	if k > 0 {
+		add("training loss (k, S)", func(o *outcome) []float32 { return o.loss }, tolLoss, 0, 0)
+	}
+	for _, f := range []struct {
+		name string
+		pick func(o *outcome) []float32
+		tol  compareTol
+	}{{"", func(o *outcome) []float32 { return o.state.Params }, tolParams},
+		{"Adam m ", func(o *outcome) []float32 { return o.state.AdamM }, tolMoments},
+		{"Adam v ", func(o *outcome) []float32 { return o.state.AdamV }, tolMoments}} {
+		for _, tn := range l.Tensors() {
+			add(f.name+tn.Name, f.pick, f.tol, tn.Offset, tn.Size())
+		}
+	}
+	add("eval outputs (S, T, K, O)", func(o *outcome) []float32 { return o.out }, tolOutputs, 0, 0)
+	add("eval states (S, T, K, H)", func(o *outcome) []float32 { return o.states }, tolStates, 0, 0)
+	add("eval loss (S)", func(o *outcome) []float32 { return o.evalLosses }, tolLoss, 0, 0)
+	return rep, nil
+}
+
+// trainFor trains run's ensemble for k steps on a backend made by f from the
+// run's initial weights and, when ref is not nil, evaluates it on the
+// evaluation set with ref's parameters.
+func trainFor(run *degen.Run, f degen.BackendFactory, k int, ref *degen.TrainState) (*outcome, error) {
+	d, l, cfg := run.Dims, run.Layout, run.Config
+	be, err := f(d, cfg.Model(), run.Gamma())
+	if err != nil {
+		return nil, err
+	}
+	defer be.Close()
+	st := degen.NewTrainState(d.S, l)
+	copy(st.Params, run.InitialParams())
+	if err := be.SetState(st); err != nil {
+		return nil, err
 	}
 	h := &degen.Hyper{LR: make([]float32, d.S), L1: make([]float32, d.S), Nuclear: make([]float32, d.S), ClipNorm: float32(cfg.ClipNorm)}
 	for s, spec := range run.Specs {
@@ -198,15 +276,10 @@ func compareRun(run *degen.Run, factory degen.BackendFactory, backend string, k 
 	for s := range active {
 		active[s] = true
 	}
-	rep := &compareReport{Backend: backend, Reference: "cpu float64", Dims: d, Cell: cfg.Cell, Steps: k, Pass: true}
-	add := func(t tensorDiff) {
-		rep.Tensors = append(rep.Tensors, t)
-		rep.Pass = rep.Pass && t.Pass
-	}
+	o := &outcome{state: degen.NewTrainState(d.S, l)}
 	bt := tasks.NewBatchFor(run.Task, d.S, d.B, false)
 	keys := make([]tasks.Key, d.S)
-	gl, wl := make([]float32, d.S), make([]float32, d.S)
-	var gLoss, wLoss []float32
+	loss := make([]float32, d.S)
 	for step := range k {
 		for s := range keys {
 			keys[s] = tasks.Key{Seed: cfg.Seed, Network: run.Specs[s].SeedIndex, Step: uint64(step)}
@@ -214,76 +287,44 @@ func compareRun(run *degen.Run, factory degen.BackendFactory, backend string, k 
 		if err := tasks.Generate(run.Task, bt, keys, false); err != nil {
 			return nil, err
 		}
-		if err := got.Step(bt, h, active, gl); err != nil {
+		if err := be.Step(bt, h, active, loss); err != nil {
 			return nil, err
 		}
-		if err := want.Step(bt, h, active, wl); err != nil {
+		o.loss = append(o.loss, loss...)
+	}
+	if err := be.State(o.state); err != nil {
+		return nil, err
+	}
+	if ref != nil {
+		if _, err := evalWith(run, f, o, ref); err != nil {
 			return nil, err
 		}
-		gLoss, wLoss = append(gLoss, gl...), append(wLoss, wl...)
 	}
-	if k > 0 {
-		add(diff("training loss (k, S)", gLoss, wLoss, tolLoss))
-	}
-	gs, ws := degen.NewTrainState(d.S, l), degen.NewTrainState(d.S, l)
-	if err := got.State(gs); err != nil {
-		return nil, err
-	}
-	if err := want.State(ws); err != nil {
-		return nil, err
-	}
-	for _, f := range []struct {
-		name      string
-		got, want []float32
-		tol       compareTol
-	}{{"", gs.Params, ws.Params, tolParams}, {"Adam m ", gs.AdamM, ws.AdamM, tolMoments}, {"Adam v ", gs.AdamV, ws.AdamV, tolMoments}} {
-		for _, tn := range l.Tensors() {
-			n := tn.Size()
-			g, w := make([]float32, 0, d.S*n), make([]float32, 0, d.S*n)
-			for s := range d.S {
-				g = append(g, f.got[s*l.P+tn.Offset:s*l.P+tn.Offset+n]...)
-				w = append(w, f.want[s*l.P+tn.Offset:s*l.P+tn.Offset+n]...)
-			}
-			add(diff(f.name+tn.Name, g, w, f.tol))
-		}
-	}
+	return o, nil
+}
+
+// evalWith evaluates parameters st on the run's evaluation set with a
+// backend made by f and stores the results in o.
+func evalWith(run *degen.Run, f degen.BackendFactory, o *outcome, st *degen.TrainState) (*outcome, error) {
 	id, _, err := run.EvalSets()
 	if err != nil {
 		return nil, err
 	}
-	// The evaluation set has its own trial count: evaluate on fresh
-	// backends of that size holding the trained parameters.
-	ed := d
-	ed.B, ed.T = id.B, id.T
-	outs := make([][]float32, 2)
-	states := make([][]float32, 2)
-	losses := make([][]float32, 2)
-	for i, mk := range []degen.BackendFactory{factory, func(d degen.Dims, m degen.Model, g []float32) (degen.Backend, error) {
-		return cpu.NewFloat64(d, m, g)
-	}} {
-		be, err := mk(ed, m, run.Gamma())
-		if err != nil {
-			return nil, err
-		}
-		src := gs
-		if i == 1 {
-			src = ws
-		}
-		if err := be.SetState(src); err != nil {
-			be.Close()
-			return nil, err
-		}
-		outs[i] = make([]float32, d.S*id.T*id.B*d.O)
-		states[i] = make([]float32, d.S*id.T*id.B*d.H)
-		losses[i] = make([]float32, d.S)
-		err = be.Evaluate(id, outs[i], states[i], losses[i])
-		be.Close()
-		if err != nil {
-			return nil, err
-		}
+	d := run.Dims
+	d.B, d.T = id.B, id.T
+	be, err := f(d, run.Config.Model(), run.Gamma())
+	if err != nil {
+		return nil, err
 	}
-	add(diff("eval outputs (S, T, K, O)", outs[0], outs[1], tolOutputs))
-	add(diff("eval states (S, T, K, H)", states[0], states[1], tolStates))
-	add(diff("eval loss (S)", losses[0], losses[1], tolLoss))
-	return rep, nil
+	defer be.Close()
+	if err := be.SetState(st); err != nil {
+		return nil, err
+	}
+	o.out = make([]float32, d.S*d.T*d.B*d.O)
+	o.states = make([]float32, d.S*d.T*d.B*d.H)
+	o.evalLosses = make([]float32, d.S)
+	if err := be.Evaluate(id, o.out, o.states, o.evalLosses); err != nil {
+		return nil, err
+	}
+	return o, nil
 }

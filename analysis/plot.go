@@ -48,29 +48,37 @@ func SaveFigure(f Figure, base string) error {
 	return nil
 }
 
-// matrixGrid is a plotter.GridXYZ over a symmetric matrix: cell (c, r)
-// is d[r, c], centred at (c, r).
+// matrixGrid is a plotter.GridXYZ over a symmetric (N, N) matrix drawn
+// with row 0 at the top: cell (c, r), centred at (c, r), is d[N-1-r, c].
 type matrixGrid struct{ d mat.Symmetric }
 
 func (g matrixGrid) Dims() (c, r int)   { n := g.d.SymmetricDim(); return n, n }
-func (g matrixGrid) Z(c, r int) float64 { return g.d.At(r, c) }
+func (g matrixGrid) Z(c, r int) float64 { return g.d.At(g.d.SymmetricDim()-1-r, c) }
 func (g matrixGrid) X(c int) float64    { return float64(c) }
 func (g matrixGrid) Y(r int) float64    { return float64(r) }
 
 // indexTicks labels at most about ten evenly spaced cells with their
-// network indices.
-type indexTicks struct{ labels []int }
+// network indices (flip: the axis runs from the last row at 0 to the
+// first at N-1); up to 60 cells every cell also gets a minor tick.
+type indexTicks struct {
+	labels []int
+	flip   bool
+}
 
 func (t indexTicks) Ticks(lo, hi float64) []plot.Tick {
 	n := len(t.labels)
 	step := max(1, int(math.Ceil(float64(n)/10)))
 	var ticks []plot.Tick
-	for c := 0; c < n; c++ {
-		tk := plot.Tick{Value: float64(c)}
-		if c%step == 0 {
-			tk.Label = strconv.Itoa(t.labels[c])
+	for k := 0; k < n; k++ {
+		pos := k
+		if t.flip {
+			pos = n - 1 - k
 		}
-		ticks = append(ticks, tk)
+		if k%step == 0 {
+			ticks = append(ticks, plot.Tick{Value: float64(pos), Label: strconv.Itoa(t.labels[k])})
+		} else if n <= 60 {
+			ticks = append(ticks, plot.Tick{Value: float64(pos)})
+		}
 	}
 	return ticks
 }
@@ -110,12 +118,14 @@ func HeatmapFigure(d mat.Symmetric, title string, labels []int) (Figure, error) 
 	p.Title.Text = title
 	hm := plotter.NewHeatMap(matrixGrid{d}, cm.Palette(255))
 	hm.Min, hm.Max = lo, hi
+	// Beyond 64 networks, one image instead of N^2 rectangles keeps the SVG
+	// small and quick to draw.
+	hm.Rasterized = n > 64
 	p.Add(hm)
 	p.X.Label.Text = "network"
 	p.Y.Label.Text = "network"
-	p.X.Tick.Marker = indexTicks{labels}
-	p.Y.Tick.Marker = indexTicks{labels}
-	p.Y.Scale = plot.InvertedScale{Normalizer: plot.LinearScale{}}
+	p.X.Tick.Marker = indexTicks{labels: labels}
+	p.Y.Tick.Marker = indexTicks{labels: labels, flip: true}
 	p.X.Padding, p.Y.Padding = 0, 0
 
 	bar := plot.New()

@@ -226,18 +226,18 @@ func loadAnalysisInputs(dir string) (*analysisInputs, error) {
 
 	S := len(info.Networks)
 	in.statesNPZ = filepath.Join(dir, degen.StatesFile)
-	states, err := readRunArray(in.statesNPZ, "states", 4, S)
+	states, err := readRunArray(in.statesNPZ, "states", 4, S, in.slots)
 	if err != nil {
 		return nil, err
 	}
 	in.states = &degen.Array{Name: "states", Shape: slices.Clone(states.Shape), Data: pick(states, in.slots)}
 	in.states.Shape[0] = len(in.slots)
-	oodOut, err := readRunArray(in.statesNPZ, "ood_outputs", 4, S)
+	oodOut, err := readRunArray(in.statesNPZ, "ood_outputs", 4, S, in.slots)
 	if err != nil {
 		return nil, err
 	}
 	in.oodOut = pick(oodOut, in.slots)
-	mask, err := readRunArray(in.statesNPZ, "ood_mask", 3, -1)
+	mask, err := readRunArray(in.statesNPZ, "ood_mask", 3, -1, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -247,15 +247,15 @@ func loadAnalysisInputs(dir string) (*analysisInputs, error) {
 	in.oodMask = mask.Data
 
 	wpath := filepath.Join(dir, degen.WeightsFile)
-	whh, err := readRunArray(wpath, "W_hh", 3, S)
+	whh, err := readRunArray(wpath, "W_hh", 3, S, in.slots)
 	if err != nil {
 		return nil, err
 	}
-	wih, err := readRunArray(wpath, "W_ih", 3, S)
+	wih, err := readRunArray(wpath, "W_ih", 3, S, in.slots)
 	if err != nil {
 		return nil, err
 	}
-	wout, err := readRunArray(wpath, "W_out", 3, S)
+	wout, err := readRunArray(wpath, "W_out", 3, S, in.slots)
 	if err != nil {
 		return nil, err
 	}
@@ -275,8 +275,10 @@ func loadAnalysisInputs(dir string) (*analysisInputs, error) {
 }
 
 // readRunArray reads name from path and checks its number of axes, that
-// its first axis is s (when s >= 0) and that its values are finite.
-func readRunArray(path, name string, axes, s int) (*degen.Array, error) {
+// its first axis is s (when s >= 0) and that the values of the given slots
+// (all values when slots is nil) are finite: networks left out of the
+// analysis, diverged ones among them, may hold NaN.
+func readRunArray(path, name string, axes, s int, slots []int) (*degen.Array, error) {
 	a, err := degen.ReadNPZArray(path, name)
 	if err != nil {
 		return nil, usageError{err}
@@ -288,8 +290,16 @@ func readRunArray(path, name string, axes, s int) (*degen.Array, error) {
 		}
 		return nil, usagef("%s: array %q has shape %v, want %s", path, name, a.Shape, want)
 	}
-	if err := analysis.CheckFinite(fmt.Sprintf("%s: array %q", path, name), a.Data); err != nil {
-		return nil, usageError{err}
+	if slots == nil {
+		if err := analysis.CheckFinite(fmt.Sprintf("%s: array %q", path, name), a.Data); err != nil {
+			return nil, usageError{err}
+		}
+		return a, nil
+	}
+	for _, slot := range slots {
+		if err := analysis.CheckFinite(fmt.Sprintf("%s: array %q, network slot %d", path, name, slot), sliceOf(a, slot)); err != nil {
+			return nil, usageError{err}
+		}
 	}
 	return a, nil
 }

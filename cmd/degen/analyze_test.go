@@ -134,26 +134,29 @@ func TestAnalyzeBadInput(t *testing.T) {
 		info.Networks[i].Converged = false
 	}
 	degen.WriteRunInfo(lonely, info)
+	// A run whose network 3 diverged: NaN in its weights and states, left
+	// out of the analysis, which must still succeed on the other three.
+	diverged := filepath.Join(tmp, "diverged")
+	os.CopyFS(diverged, os.DirFS(dir))
+	info, _ = degen.ReadRunInfo(diverged)
+	info.Networks[3].Converged, info.Networks[3].Diverged = false, true
+	degen.WriteRunInfo(diverged, info)
+	for _, f := range []struct{ file, array string }{{degen.StatesFile, "states"}, {degen.WeightsFile, "W_hh"}} {
+		poisonNPZ(t, filepath.Join(diverged, f.file), f.array, func(a *degen.Array) {
+			a.Data[len(a.Data)-1] = math.NaN() // the last network's last value
+		})
+	}
+	if code, out := runCapture(t, "analyze", diverged, "--delays", "2", "--rank", "4", "--json", "-q"); code != 0 || !strings.Contains(out, `"converged": 3`) {
+		t.Errorf("diverged network: exit %d:\n%s", code, out)
+	}
 	// A run not yet evaluated.
 	noEval := filepath.Join(tmp, "noeval")
 	os.CopyFS(noEval, os.DirFS(dir))
 	os.Remove(filepath.Join(noEval, degen.StatesFile))
-	// A run whose states hold a NaN.
+	// A run whose states hold a NaN in a converged network.
 	nan := filepath.Join(tmp, "nan")
 	os.CopyFS(nan, os.DirFS(dir))
-	var arrays []degen.NamedArray
-	keys, _ := degen.NPZKeys(filepath.Join(dir, degen.StatesFile))
-	for _, k := range keys {
-		k = strings.TrimSuffix(k, ".npy")
-		a, _ := degen.ReadNPZArray(filepath.Join(dir, degen.StatesFile), k)
-		if k == "states" {
-			a.Data[17] = math.NaN()
-		}
-		arrays = append(arrays, degen.NamedArray{Name: k, Shape: a.Shape, Data: a.Data})
-	}
-	if err := degen.WriteNPZ(filepath.Join(nan, degen.StatesFile), arrays...); err != nil {
-		t.Fatal(err)
-	}
+	poisonNPZ(t, filepath.Join(nan, degen.StatesFile), "states", func(a *degen.Array) { a.Data[17] = math.NaN() })
 	cases := []struct {
 		name string
 		args []string
@@ -179,6 +182,30 @@ func TestAnalyzeBadInput(t *testing.T) {
 		if !strings.Contains(stderr, c.msg) {
 			t.Errorf("%s: error %q does not mention %q", c.name, stderr, c.msg)
 		}
+	}
+}
+
+// poisonNPZ rewrites the NPZ file at path with change applied to array name.
+func poisonNPZ(t *testing.T, path, name string, change func(a *degen.Array)) {
+	t.Helper()
+	keys, err := degen.NPZKeys(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var arrays []degen.NamedArray
+	for _, k := range keys {
+		k = strings.TrimSuffix(k, ".npy")
+		a, err := degen.ReadNPZArray(path, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k == name {
+			change(a)
+		}
+		arrays = append(arrays, degen.NamedArray{Name: k, Shape: a.Shape, Data: a.Data})
+	}
+	if err := degen.WriteNPZ(path, arrays...); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -207,6 +207,18 @@ func MDSFigure(coords *mat.Dense, title string, labels []int, groups []string) (
 		}
 		p.Add(l)
 	}
+	// Equal spans on both axes of a square figure: MDS distances read true.
+	xlo, xhi, ylo, yhi := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	for i := 0; i < n; i++ {
+		x, y := coords.At(i, 0), coords.At(i, 1)
+		if math.IsNaN(x) || math.IsNaN(y) || math.IsInf(x, 0) || math.IsInf(y, 0) {
+			return Figure{}, fmt.Errorf("mds figure %q: point %d is (%v, %v)", title, i, x, y)
+		}
+		xlo, xhi, ylo, yhi = min(xlo, x), max(xhi, x), min(ylo, y), max(yhi, y)
+	}
+	half := 0.55 * max(xhi-xlo, yhi-ylo, 1e-12)
+	p.X.Min, p.X.Max = (xlo+xhi)/2-half, (xlo+xhi)/2+half
+	p.Y.Min, p.Y.Max = (ylo+yhi)/2-half, (ylo+yhi)/2+half
 	p.Legend.Top = true
 	return Figure{Width: 5 * vg.Inch, Height: 5 * vg.Inch, Draw: p.Draw}, nil
 }

@@ -88,4 +88,7 @@ func TestFigureErrors(t *testing.T) {
 	if _, err := MDSFigure(mat.NewDense(3, 2, nil), "groups", nil, []string{"a"}); err == nil {
 		t.Error("group count: want an error")
 	}
+	if _, err := MDSFigure(mat.NewDense(2, 2, []float64{0, 1, math.NaN(), 2}), "nan", nil, nil); err == nil {
+		t.Error("NaN coordinate: want an error")
+	}
 }

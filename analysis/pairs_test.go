@@ -3,6 +3,7 @@ package analysis
 import (
 	"errors"
 	"math"
+	"sync/atomic"
 	"testing"
 )
 
@@ -26,6 +27,34 @@ func TestPairwise(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+func TestPairwiseProgress(t *testing.T) {
+	var calls atomic.Int64
+	if _, err := PairwiseWorkers(9, 2, func(i, j int) (float64, error) { return 1, nil }, func() { calls.Add(1) }); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 36 {
+		t.Errorf("progress called %d times, want 36 (one per pair)", calls.Load())
+	}
+	var seen [5]atomic.Int64
+	if err := ParallelFor(5, func(k int) error { seen[k].Add(1); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for k := range seen {
+		if seen[k].Load() != 1 {
+			t.Errorf("ParallelFor visited item %d %d times", k, seen[k].Load())
+		}
+	}
+	boom := errors.New("boom")
+	if err := ParallelFor(5, func(k int) error {
+		if k == 3 {
+			return boom
+		}
+		return nil
+	}); !errors.Is(err, boom) {
+		t.Errorf("ParallelFor: want the item's error, got %v", err)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"strings"
 
 	"degen"
@@ -47,7 +48,7 @@ type Backend struct {
 	mod  *cuda.Module
 	fwd  *cuda.Kernel // rnn_forward_r8 or _r4
 	bwd  *cuda.Kernel // rnn_backward_r8 or _r4
-	whh  *cuda.Kernel // rnn_grad_w4_t128, rnn_grad_w4_t64 or rnn_grad_w16: all weight gradients
+	whh  *cuda.Kernel // rnn_grad_*: all weight gradients (see gradKernel)
 	adam *cuda.Kernel
 
 	fwdShape, bwdShape, whhShape, adamShape cuda.Shape
@@ -132,7 +133,7 @@ func (g *Backend) init(gamma []float32) error {
 		return err
 	}
 	g.bc = int32(bc)
-	gradName, gradTile, gradThreads := gradKernel(d)
+	gradName, gradTile, gradThreads := gradKernel(d, os.Getenv("DEGEN_GPU_SIMT") == "1")
 	r, nt := tileFor(d.H, bc)
 	if g.mod, err = cuda.LoadModule(kernels.PTX); err != nil {
 		return err

@@ -37,7 +37,7 @@ type PermOptions struct {
 	// candidate at H = 64. A round costs about O(H^2), so smaller networks
 	// get Kicks * (64/H)^2 rounds (at most 20 * Kicks: the same time per
 	// pair, and the exact optimum at H <= 8 in our tests), larger ones
-	// Kicks * 64/H, keeping a pair of H = 128 near 50 ms.
+	// Kicks * 64/H (a pair of H = 128 takes about 40 ms).
 	Kicks int
 	// Seed seeds the random starts and kicks.
 	Seed uint64
@@ -45,7 +45,7 @@ type PermOptions struct {
 
 // DefaultPermOptions are the options the command line uses by default.
 func DefaultPermOptions() PermOptions {
-	return PermOptions{Restarts: 0, MaxIter: 3, Kicks: 50, Seed: 1}
+	return PermOptions{Restarts: 0, MaxIter: 3, Kicks: 100, Seed: 1}
 }
 
 // PermResult is the outcome of PermutationDistance.
@@ -75,13 +75,15 @@ type PermResult struct {
 // from Restarts seeded random doubly stochastic matrices, and rounds each
 // result to the nearest permutation. A "signature" start matches units by
 // the sorted values of their rows and columns (invariant under relabelling
-// of the other units), which recovers planted permutations directly. Every
-// candidate is then polished by 2-opt local search (swap two units while
-// that lowers the objective; each swap's change costs O(1) from maintained
-// products W1 B^T, W1^T B, updated in O(H^2) per accepted swap), and the
-// best candidate by iterated local search (Kicks rounds). It is a
-// heuristic: the value is an upper bound of the true minimum. Both networks
-// must have the same H; a negative Restarts or Kicks is an error.
+// of the other units), which recovers planted permutations directly. The
+// candidate with the lowest objective is then polished by 2-opt local
+// search (swap two units while that lowers the objective; each swap's
+// change costs O(1) from maintained products W1 B^T, W1^T B, updated in
+// O(H^2) per accepted swap) and by iterated local search (Kicks rounds).
+// Polishing every candidate instead cost 40% more time at H=128 for a worse
+// result than spending that time on more rounds. It is a heuristic: the
+// value is an upper bound of the true minimum. Both networks must have the
+// same H; a negative Restarts or Kicks is an error.
 func PermutationDistance(w1, w2 NetWeights, opts PermOptions) (PermResult, error) {
 	q, err := newQAP(w1, w2, opts.TieIO)
 	if err != nil {
@@ -276,14 +278,14 @@ func (q *qap) solve(opts PermOptions) ([]int, float64) {
 	for r := 0; r < opts.Restarts; r++ {
 		cands = append(cands, q.frankWolfe(randomDoublyStochastic(h, rng), nil, opts.MaxIter))
 	}
-	var best *swapState
+	var bestPi []int
 	bestCost := math.Inf(1)
 	for _, pi := range cands {
-		st := q.twoOpt(pi)
 		if c := q.cost(pi); c < bestCost {
-			best, bestCost = st, c
+			bestPi, bestCost = pi, c
 		}
 	}
+	best := q.twoOpt(bestPi)
 	kicks := opts.Kicks
 	switch {
 	case h < 64:

@@ -16,11 +16,6 @@
 // mask). Task batches are uploaded from the host each step (see
 // bench/RESULTS.md for what that costs).
 //
-// For H > 64 (and I, O <= 4) the dW_hh products run on the tensor cores in
-// 3xTF32 (each float32 operand split into two TF32 parts, three products),
-// which keeps float32 accuracy; DEGEN_GPU_SIMT=1 in the environment selects
-// the plain FP32 kernel instead (for comparisons).
-//
 // The nuclear-norm gradient of W_hh is U V^T from W_hh = U Sigma V^T. It is
 // computed on the host in float64 (gonum SVD) for the networks whose lambda
 // is positive, only in steps where some lambda is positive, and uploaded:

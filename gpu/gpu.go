@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"strings"
 
 	"degen"
@@ -133,7 +132,7 @@ func (g *Backend) init(gamma []float32) error {
 		return err
 	}
 	g.bc = int32(bc)
-	gradName, gradTile, gradThreads := gradKernel(d, os.Getenv("DEGEN_GPU_SIMT") == "1")
+	gradName, gradTile, gradThreads := gradKernel(d)
 	r, nt := tileFor(d.H, bc)
 	if g.mod, err = cuda.LoadModule(kernels.PTX); err != nil {
 		return err

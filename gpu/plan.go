@@ -64,13 +64,9 @@ func planChunk(d degen.Dims, rate bool, limit int) (int, error) {
 
 // gradKernel names the weight-gradient kernel for the sizes, with its W_hh
 // tile side and threads per block (see rnn.cu): four small-gradient
-// accumulators per thread when I and O allow it; 128x128 tiles for H > 64,
-// with dW_hh on the tensor cores in 3xTF32 unless simt is set
-// (DEGEN_GPU_SIMT=1).
-func gradKernel(d degen.Dims, simt bool) (name string, tile, threads int) {
+// accumulators per thread when I and O allow it, 128x128 tiles for H > 64.
+func gradKernel(d degen.Dims) (name string, tile, threads int) {
 	switch {
-	case d.I <= 4 && d.O <= 4 && d.H > 64 && !simt:
-		return "rnn_grad_w4_tc128", 128, 256
 	case d.I <= 4 && d.O <= 4 && d.H > 64:
 		return "rnn_grad_w4_t128", 128, 256
 	case d.I <= 4 && d.O <= 4:

@@ -58,12 +58,10 @@ func TestGradKernel(t *testing.T) {
 	for _, c := range []struct {
 		i, h, o int
 		name    string
-		simt    bool
-	}{{3, 128, 3, "rnn_grad_w4_tc128", false}, {3, 128, 3, "rnn_grad_w4_t128", true}, {4, 65, 4, "rnn_grad_w4_tc128", false},
-		{3, 64, 3, "rnn_grad_w4_t64", false}, {5, 128, 3, "rnn_grad_w16", false}, {3, 32, 16, "rnn_grad_w16", true}} {
-		name, _, _ := gradKernel(degen.Dims{I: c.i, H: c.h, O: c.o}, c.simt)
+	}{{3, 128, 3, "rnn_grad_w4_t128"}, {4, 65, 4, "rnn_grad_w4_t128"}, {3, 64, 3, "rnn_grad_w4_t64"}, {5, 128, 3, "rnn_grad_w16"}, {3, 32, 16, "rnn_grad_w16"}} {
+		name, _, _ := gradKernel(degen.Dims{I: c.i, H: c.h, O: c.o})
 		if name != c.name {
-			t.Errorf("I=%d H=%d O=%d simt=%v: %s, want %s", c.i, c.h, c.o, c.simt, name, c.name)
+			t.Errorf("I=%d H=%d O=%d: %s, want %s", c.i, c.h, c.o, name, c.name)
 		}
 	}
 }

@@ -49,10 +49,9 @@ var Signatures = map[string][]Param{
 	"rnn_backward_r8": backwardParams,
 	"rnn_backward_r4": backwardParams,
 	// delta, states, x, shared, dy, gamma, grad, T, B, I, H, O, P, rate
-	"rnn_grad_w4_t128":  {Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, I32, I32, I32, I32, I32, I32, I32},
-	"rnn_grad_w4_tc128": {Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, I32, I32, I32, I32, I32, I32, I32},
-	"rnn_grad_w4_t64":   {Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, I32, I32, I32, I32, I32, I32, I32},
-	"rnn_grad_w16":      {Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, I32, I32, I32, I32, I32, I32, I32},
+	"rnn_grad_w4_t128": {Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, I32, I32, I32, I32, I32, I32, I32},
+	"rnn_grad_w4_t64":  {Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, I32, I32, I32, I32, I32, I32, I32},
+	"rnn_grad_w16":     {Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, I32, I32, I32, I32, I32, I32, I32},
 	// params, grad, m, v, steps, lr, l1, nuc, polar, active,
 	// clip, update, H, I, O, P, beta1, beta2, eps
 	"rnn_adam": {Ptr, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr,

@@ -453,27 +453,6 @@ extern "C" __global__ void __launch_bounds__(NT_MAX, 1) rnn_backward_r8(BWD_PARA
 extern "C" __global__ void __launch_bounds__(NT_MAX) rnn_backward_r4(BWD_PARAMS) { backward<4>(BWD_ARGS); }
 
 #define GK 16   // rows per shared stage of the weight-gradient kernels
-#define GP 8    // padding of the staged rows: rows of lanes 4 apart start 8 banks apart
-
-// splitTF32 writes x = big + small with both parts rounded to TF32, so that
-// three TF32 products (big*big + big*small + small*big) carry about float32
-// accuracy ("3xTF32").
-__device__ __forceinline__ void splitTF32(float x, unsigned& big, unsigned& small) {
-    asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(big) : "f"(x));
-    const float r = x - __uint_as_float(big);
-    asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(small) : "f"(r));
-}
-
-// mmaTF32 is c += a b for one m16n8k8 tile on the tensor cores (TF32 in,
-// float32 accumulate); fragments as in the PTX ISA: a (gid + 8(r%2),
-// tig + 4(r/2)), b (k = tig + 4r, n = gid), c (gid + 8(r/2), 2 tig + r%2),
-// with gid = lane/4, tig = lane%4.
-__device__ __forceinline__ void mmaTF32(float c[4], const unsigned a[4], const unsigned b[2]) {
-    asm volatile(
-        "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-}
 
 // gradWeights writes (=) the weight gradients of network blockIdx.y from
 // the saved states and deltas, for the TILE x TILE tile blockIdx.x of W_hh:
@@ -496,7 +475,7 @@ __device__ __forceinline__ void mmaTF32(float c[4], const unsigned a[4], const u
 // from the rows already staged plus one boundary step each (t = 0 for
 // dW_ih, t = T-1 for dW_out), spread over all threads (unit tid % TILE,
 // rows tid / TILE modulo NT / TILE) and summed at the end. I, O <= MX.
-template <int TILE, int TPT, int MX, bool TC>
+template <int TILE, int TPT, int MX>
 __device__ __forceinline__ void gradWeights(const float* __restrict__ delta, const float* __restrict__ states,
                                             const float* __restrict__ x, int shared, const float* __restrict__ dy,
                                             const float* __restrict__ gamma, float* __restrict__ grad,
@@ -505,8 +484,8 @@ __device__ __forceinline__ void gradWeights(const float* __restrict__ delta, con
     constexpr int NRG = NT / TILE;                    // row groups of the small gradients
     constexpr int PER = GK * TILE / NT;               // staged elements per thread and operand
     constexpr int XPER = (GK * MX + NT - 1) / NT;     // staged x or dy elements per thread
-    __shared__ __align__(16) float Ds[2][GK][TILE + GP];
-    __shared__ __align__(16) float As[2][GK][TILE + GP];
+    __shared__ __align__(16) float Ds[2][GK][TILE];
+    __shared__ __align__(16) float As[2][GK][TILE];
     __shared__ float Xs[2][GK][MX];
     __shared__ float Ys[2][GK][MX];
     __shared__ float Red[NRG][TILE][2 * MX + 2];
@@ -525,19 +504,11 @@ __device__ __forceinline__ void gradWeights(const float* __restrict__ delta, con
     constexpr int TW = TILE / TPT;                    // threads along a tile side
     const int ti = tid / TW, tj = tid % TW;
     const int col = tid % TILE, rg = tid / TILE;
-    float acc[TC ? 1 : TPT][TC ? 1 : TPT];
+    float acc[TPT][TPT];
 #pragma unroll
-    for (int r = 0; r < (TC ? 1 : TPT); r++)
+    for (int r = 0; r < TPT; r++)
 #pragma unroll
-        for (int q = 0; q < (TC ? 1 : TPT); q++) acc[r][q] = 0.f;
-    const int lane = tid & 31, gid = lane >> 2, tig = lane & 3, wm = (tid >> 5) & 3, wn = tid >> 7;
-    float cf[TC ? 2 : 1][TC ? 8 : 1][4];
-#pragma unroll
-    for (int mt = 0; mt < (TC ? 2 : 1); mt++)
-#pragma unroll
-        for (int nt = 0; nt < (TC ? 8 : 1); nt++)
-#pragma unroll
-            for (int e = 0; e < 4; e++) cf[mt][nt][e] = 0.f;
+        for (int q = 0; q < TPT; q++) acc[r][q] = 0.f;
     float accX[MX], accY[MX], accB = 0.f, accBo = 0.f;
 #pragma unroll
     for (int k = 0; k < MX; k++) {
@@ -593,35 +564,6 @@ __device__ __forceinline__ void gradWeights(const float* __restrict__ delta, con
     for (int k0 = 0; k0 < K; k0 += GK) {
         const bool more = k0 + GK < K;
         if (more) fetch(k0 + GK, st ^ 1);
-        if (TC) {
-            // 3xTF32 on the tensor cores: warp w owns rows 32 (w%4).. and
-            // columns 64 (w/4).. of the tile, 2 x 8 tiles of 16 x 8.
-#pragma unroll
-            for (int kk0 = 0; kk0 < GK; kk0 += 8) {
-                unsigned ab[2][4], as[2][4];
-#pragma unroll
-                for (int mt = 0; mt < 2; mt++) {
-                    const int m = 32 * wm + 16 * mt + gid;
-                    splitTF32(Ds[st][kk0 + tig][m], ab[mt][0], as[mt][0]);
-                    splitTF32(Ds[st][kk0 + tig][m + 8], ab[mt][1], as[mt][1]);
-                    splitTF32(Ds[st][kk0 + tig + 4][m], ab[mt][2], as[mt][2]);
-                    splitTF32(Ds[st][kk0 + tig + 4][m + 8], ab[mt][3], as[mt][3]);
-                }
-#pragma unroll
-                for (int nt = 0; nt < 8; nt++) {
-                    const int n = 64 * wn + 8 * nt + gid;
-                    unsigned bb[2], bs[2];
-                    splitTF32(As[st][kk0 + tig][n], bb[0], bs[0]);
-                    splitTF32(As[st][kk0 + tig + 4][n], bb[1], bs[1]);
-#pragma unroll
-                    for (int mt = 0; mt < 2; mt++) {
-                        mmaTF32(cf[mt][nt], as[mt], bb);
-                        mmaTF32(cf[mt][nt], ab[mt], bs);
-                        mmaTF32(cf[mt][nt], ab[mt], bb);
-                    }
-                }
-            }
-        } else
 #pragma unroll
         for (int kk = 0; kk < GK; kk++) {
             float dv[TPT], av[TPT];
@@ -662,18 +604,6 @@ __device__ __forceinline__ void gradWeights(const float* __restrict__ delta, con
         st ^= 1;
     }
     float* g = grad + (size_t)s * P;
-    if (TC) {
-#pragma unroll
-        for (int mt = 0; mt < 2; mt++)
-#pragma unroll
-            for (int nt = 0; nt < 8; nt++)
-#pragma unroll
-                for (int e = 0; e < 4; e++) {
-                    const int i = i0 + 32 * wm + 16 * mt + gid + 8 * (e >> 1);
-                    const int j = j0 + 64 * wn + 8 * nt + 2 * tig + (e & 1);
-                    if (i < H && j < H) g[i * H + j] = kappa * cf[mt][nt][e];
-                }
-    } else
 #pragma unroll
     for (int r = 0; r < TPT; r++) {
         int i = i0 + (r < 4 ? 4 * ti + r : (r - 4) + TILE / 2 + 4 * ti);
@@ -753,9 +683,7 @@ __device__ __forceinline__ void gradWeights(const float* __restrict__ delta, con
 
 // The weight-gradient kernels: rnn_grad_w4_t128 (I, O <= 4, 128x128 tiles,
 // 256 threads of 8x8), rnn_grad_w4_t64 (I, O <= 4, 64x64 tiles, 64 threads
-// of 8x8), rnn_grad_w16 (I, O <= 16, 64x64 tiles, 64 threads of 8x8), and
-// rnn_grad_w4_tc128: rnn_grad_w4_t128 with the dW_hh products on the tensor
-// cores in 3xTF32 (float32 accuracy, see splitTF32).
+// of 8x8), rnn_grad_w16 (I, O <= 16, 64x64 tiles, 64 threads of 8x8).
 #define GRAD_PARAMS                                                                                        \
     const float *__restrict__ delta, const float *__restrict__ states, const float *__restrict__ x,           \
         int shared, const float *__restrict__ dy, const float *__restrict__ gamma, float *__restrict__ grad, \
@@ -763,16 +691,13 @@ __device__ __forceinline__ void gradWeights(const float* __restrict__ delta, con
 #define GRAD_ARGS delta, states, x, shared, dy, gamma, grad, T, B, I, H, O, P, rate
 
 extern "C" __global__ void __launch_bounds__(256, 2) rnn_grad_w4_t128(GRAD_PARAMS) {
-    gradWeights<128, 8, 4, false>(GRAD_ARGS);
-}
-extern "C" __global__ void __launch_bounds__(256, 1) rnn_grad_w4_tc128(GRAD_PARAMS) {
-    gradWeights<128, 8, 4, true>(GRAD_ARGS);
+    gradWeights<128, 8, 4>(GRAD_ARGS);
 }
 extern "C" __global__ void __launch_bounds__(64) rnn_grad_w4_t64(GRAD_PARAMS) {
-    gradWeights<64, 8, 4, false>(GRAD_ARGS);
+    gradWeights<64, 8, 4>(GRAD_ARGS);
 }
 extern "C" __global__ void __launch_bounds__(64) rnn_grad_w16(GRAD_PARAMS) {
-    gradWeights<64, 8, 16, false>(GRAD_ARGS);
+    gradWeights<64, 8, 16>(GRAD_ARGS);
 }
 
 // rnn_adam finishes the step of network blockIdx.x. First the regularisers are

@@ -147,9 +147,15 @@ func analyzeRun(c *cli.Context) error {
 	if opts.DSANull < 0 || opts.PermRestarts < 0 || opts.PermKicks < 0 || opts.SVCCADims < 0 {
 		return usagef("--null, --perm-restarts, --perm-kicks and --svcca-dims must not be negative")
 	}
+	if !(opts.SVCCAVariance > 0 && opts.SVCCAVariance <= 1) {
+		return usagef("--svcca-variance must be in (0, 1], got %g", opts.SVCCAVariance)
+	}
 	in, err := loadAnalysisInputs(dir)
 	if err != nil {
 		return err
+	}
+	if H := in.states.Shape[3]; opts.SVCCADims > H {
+		return usagef("--svcca-dims %d exceeds the %d hidden units of the networks", opts.SVCCADims, H)
 	}
 	sum, mats, err := analyzeInputs(in, opts, quiet)
 	if err != nil {

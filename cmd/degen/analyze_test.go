@@ -171,6 +171,8 @@ func TestAnalyzeBadInput(t *testing.T) {
 		{"rank too large", []string{"analyze", dir, "--delays", "2", "--rank", "13"}, 2, "rank"},
 		{"delays too long", []string{"analyze", dir, "--delays", "12", "--rank", "2"}, 2, "delays"},
 		{"unknown skip", []string{"analyze", dir, "--skip", "weights"}, 2, "skip"},
+		{"svcca dims", []string{"analyze", dir, "--svcca-dims", "7"}, 2, "svcca-dims"},
+		{"svcca variance", []string{"analyze", dir, "--svcca-variance", "1.5"}, 2, "svcca-variance"},
 	}
 	for _, c := range cases {
 		stderr := captureStderr(t, func() {

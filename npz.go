@@ -1,12 +1,15 @@
 package degen
 
 import (
+	"archive/zip"
 	"bufio"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 
 	"github.com/sbinet/npyio/npy"
 	"github.com/sbinet/npyio/npz"
@@ -57,7 +60,21 @@ func NPZKeys(path string) ([]string, error) {
 	return append([]string(nil), r.Keys()...), nil
 }
 
-func readNPZArray(r *npz.Reader, path, name string) (*Array, error) {
+func readNPZArray(r *npz.Reader, path, name string) (out *Array, err error) {
+	// npyio panics on some malformed headers (found by FuzzReadNPZ): a
+	// corrupted file must be an error, never a crash.
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("%s: array %q is corrupted (%v)", path, name, p)
+		}
+	}()
+	dataBytes := entrySize(path, name)
+	if dataBytes < 0 {
+		if !slices.Contains(r.Keys(), name) {
+			return nil, fmt.Errorf("%s: no array %q (it has %v)", path, name, r.Keys())
+		}
+		return nil, fmt.Errorf("%s: array %q is corrupted (bad .npy header)", path, name)
+	}
 	hdr := r.Header(name)
 	if hdr == nil {
 		return nil, fmt.Errorf("%s: no array %q (it has %v)", path, name, r.Keys())
@@ -66,8 +83,19 @@ func readNPZArray(r *npz.Reader, path, name string) (*Array, error) {
 		return nil, fmt.Errorf("%s: array %q is stored in Fortran order; save it with numpy.ascontiguousarray", path, name)
 	}
 	shape := append([]int(nil), hdr.Descr.Shape...)
-	n := shapeSize(shape)
-	out := &Array{Name: name, Shape: shape, Data: make([]float64, n)}
+	n, ok := checkedSize(shape, maxElements)
+	if npy.TypeFrom(hdr.Descr.Type) == nil {
+		return nil, fmt.Errorf("%s: array %q has unsupported dtype %q", path, name, hdr.Descr.Type)
+	}
+	if ok {
+		// The entry must hold the data its header promises; npyio would
+		// otherwise loop over missing elements of a truncated entry.
+		ok = int64(n)*int64(npy.TypeFrom(hdr.Descr.Type).Size()) <= dataBytes
+	}
+	if !ok {
+		return nil, fmt.Errorf("%s: array %q has an impossible shape %v (corrupted file?)", path, name, shape)
+	}
+	out = &Array{Name: name, Shape: shape, Data: make([]float64, n)}
 	readInto := func(ptr any, convert func(i int)) error {
 		// npyio v0.6.0 reads arrays element by element with single Read
 		// calls, which a deflate stream may answer short (every ~32 KB):
@@ -92,7 +120,6 @@ func readNPZArray(r *npz.Reader, path, name string) (*Array, error) {
 		}
 		return nil
 	}
-	var err error
 	switch npy.TypeFrom(hdr.Descr.Type) {
 	case reflect.TypeOf(float32(0)):
 		v := make([]float32, n)
@@ -160,6 +187,64 @@ func nested(a NamedArray) (any, error) {
 		t = reflect.ArrayOf(a.Shape[i], t)
 	}
 	return reflect.NewAt(t, rv.Index(0).Addr().UnsafePointer()).Interface(), nil
+}
+
+// entrySize checks the fixed prefix of the .npy entry holding name (magic,
+// version, header length) against the entry's size and returns that size,
+// or -1 when the entry is missing or its header cannot fit. npyio trusts the
+// header length (up to 4 GiB), so a corrupted one must be caught first.
+func entrySize(path, name string) int64 {
+	z, err := zip.OpenReader(path)
+	if err != nil {
+		return -1
+	}
+	defer z.Close()
+	for _, f := range z.File {
+		if f.Name != name+".npy" && f.Name != name {
+			continue
+		}
+		size := int64(f.UncompressedSize64)
+		rc, err := f.Open()
+		if err != nil {
+			return -1
+		}
+		defer rc.Close()
+		var prefix [12]byte
+		if _, err := io.ReadFull(rc, prefix[:]); err != nil || string(prefix[1:6]) != "NUMPY" {
+			return -1
+		}
+		var headerLen int64
+		switch prefix[6] {
+		case 1:
+			headerLen = 10 + int64(binary.LittleEndian.Uint16(prefix[8:10]))
+		case 2, 3:
+			headerLen = 12 + int64(binary.LittleEndian.Uint32(prefix[8:12]))
+		default:
+			return -1
+		}
+		if headerLen > size {
+			return -1
+		}
+		return size - headerLen
+	}
+	return -1
+}
+
+// maxElements bounds the arrays degen reads (2^34 elements, 64 GiB of
+// float32), so a corrupted header cannot make it allocate without limit.
+const maxElements = 1 << 34
+
+// checkedSize returns the number of elements of shape, and false if a
+// dimension is negative or the product exceeds limit.
+func checkedSize(shape []int, limit int) (int, bool) {
+	n := 1
+	for _, d := range shape {
+		if d < 0 || (d > 0 && n > limit/d) {
+			return 0, false
+		}
+		n *= d
+	}
+	return n, true
 }
 
 func shapeSize(shape []int) int {

@@ -316,8 +316,12 @@ func sliceOf(a *degen.Array, s int) []float64 {
 	return a.Data[s*per : (s+1)*per]
 }
 
-// pick returns the blocks of the given slots of a (S, ...) array, in order.
+// pick returns the blocks of the given slots of a (S, ...) array, in order
+// (a.Data itself when the slots are all of them, 0..S-1).
 func pick(a *degen.Array, slots []int) []float64 {
+	if len(slots) == a.Shape[0] && slices.IsSorted(slots) && slots[0] == 0 && slots[len(slots)-1] == len(slots)-1 {
+		return a.Data
+	}
 	per := len(a.Data) / a.Shape[0]
 	out := make([]float64, 0, per*len(slots))
 	for _, s := range slots {

@@ -34,6 +34,15 @@ import (
 // ascent steps, the better half of them Probe more, and so on until Keep
 // remain, which run until the Riemannian gradient norm is below GradTol
 // (relative to ||A|| ||B||) or MaxIters steps each.
+//
+// Why this and not the reference's Adam on a Cayley parametrisation (1500
+// steps from the identity, and once more from a row swap): the objective is
+// a smooth function on a compact manifold whose difficulty is its many
+// local optima, not its conditioning. A quasi-Newton method on the manifold
+// itself reaches a local optimum in a few hundred cheap steps, every
+// iterate exactly orthogonal, so the budget goes into many starts; spectral
+// starts solve exact twins at once; random starts on both components, and
+// halving that drops poor starts early, cover the rest.
 type OrthogonalOptions struct {
 	Restarts int     // random starts per component (0: DefaultRestarts(n); negative: none)
 	Probe    int     // steps per halving round (default 20)

@@ -6,15 +6,20 @@
 // when no GPU or driver is present, so the default build links an untagged
 // stub whose New and Devices return ErrNoCUDA.
 //
-// One training step is four launches whatever S and T are: rnn_forward and
-// rnn_backward (one block per network for the whole sequence, W_hh staged in
-// shared memory, trials tiled through registers, one tile GEMM per time
-// step that also carries the input drive and biases, or the readout's
-// gradient), rnn_grad_w4/w16 (every weight gradient: dW_hh as a batched GEMM
-// over the saved states and deltas, the small ones alongside) and rnn_adam
-// (regularisers, clipping, Adam with per-network step counts and freeze
-// mask). Task batches are uploaded from the host each step (see
-// bench/RESULTS.md for what that costs).
+// One training step is four launches whatever S and T are:
+//   - rnn_forward_r8/_r4 and rnn_backward_r8/_r4: one block per network for
+//     the whole sequence, W_hh staged in shared memory, trials tiled through
+//     registers (8x8 or, for small H*B, 4x4 per thread), one tile GEMM per
+//     time step that also carries the input drive and biases (forward) or
+//     the readout's gradient (backward);
+//   - rnn_grad_w4_t128, _w4_t64 or _w16: every weight gradient, dW_hh as a
+//     batched GEMM over the saved states and deltas, the small ones alongside;
+//   - rnn_adam: regularisers, clipping, Adam with per-network step counts and
+//     the freeze mask.
+//
+// Launch planning (shared-memory chunks of trials, tile sizes, kernel
+// choice) is in plan.go. Task batches are uploaded from the host each step
+// (see bench/RESULTS.md, GPU, for what that costs).
 //
 // The nuclear-norm gradient of W_hh is U V^T from W_hh = U Sigma V^T. It is
 // computed on the host in float64 (gonum SVD) for the networks whose lambda

@@ -203,7 +203,9 @@ func entrySize(path, name string) int64 {
 		if f.Name != name+".npy" && f.Name != name {
 			continue
 		}
-		size := int64(f.UncompressedSize64)
+		// Deflate expands at most about 1032:1, so a larger claimed size is
+		// a corrupted header, whatever it says.
+		size := min(int64(f.UncompressedSize64), 1100*int64(f.CompressedSize64)+4096)
 		rc, err := f.Open()
 		if err != nil {
 			return -1

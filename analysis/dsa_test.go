@@ -181,10 +181,11 @@ func TestFitOperatorLinear(t *testing.T) {
 
 // TestDSAInvariances checks that DSA ignores an orthogonal change of basis
 // of the units and a rescaling of the data: both give score 0 (up to
-// optimiser tolerance), at delays and ranks that use both Gram branches.
+// optimiser tolerance), at delays and ranks that use both Gram branches
+// (H^T H and H H^T) and both eigensolvers (dense, and Lanczos from n*D > 160).
 func TestDSAInvariances(t *testing.T) {
 	for _, tc := range []struct{ K, T, n, D, r int }{
-		{8, 60, 16, 4, 12}, {2, 15, 24, 3, 20}, {5, 40, 9, 1, 9}, {3, 50, 20, 10, 33},
+		{8, 60, 16, 4, 12}, {2, 15, 24, 3, 20}, {5, 40, 9, 1, 9}, {3, 50, 20, 10, 33}, {4, 60, 48, 4, 20},
 	} {
 		trajs := randomRNNTrajectories(1, tc.K, tc.T, tc.n, 2, uint64(tc.n))
 		rng := rand.New(rand.NewPCG(uint64(tc.n), 22))

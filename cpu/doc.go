@@ -33,8 +33,10 @@
 //     from each network's own step count); frozen networks (active false)
 //     skip backpropagation and keep parameters, moments and step count bit
 //     for bit.
-//   - float32 tanh is a rational approximation good to a few ulp (tanh32);
-//     float64 uses math.Tanh. Losses and column sums accumulate in float64.
+//   - float32 tanh is a rational approximation within 5e-7 relative
+//     (tanh32); float64 uses math.Tanh. Losses accumulate in float64; bias
+//     gradients are column sums done as GEMMs (db = 1^T E).
+//   - A Backend is not safe for concurrent use.
 //
 // The float32 GEMM (BLAS names the one in use):
 //   - default on amd64: Go-assembly AVX2/FMA kernels (4x16 and 1x16 tiles,

@@ -6,10 +6,11 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
+	"strings"
 
 	"github.com/sbinet/npyio/npy"
 	"github.com/sbinet/npyio/npz"
@@ -25,12 +26,6 @@ type Array struct {
 // Size is the number of elements implied by the shape.
 func (a *Array) Size() int { return shapeSize(a.Shape) }
 
-// fullReader turns every Read into io.ReadFull, so a reader that reads a few
-// bytes at a time never sees a short read in the middle of an element.
-type fullReader struct{ r io.Reader }
-
-func (f fullReader) Read(p []byte) (int, error) { return io.ReadFull(f.r, p) }
-
 // NamedArray is one array to write: Data is a flat row-major []float64,
 // []float32, []int32 or []int64 whose length matches Shape.
 type NamedArray struct {
@@ -41,110 +36,122 @@ type NamedArray struct {
 
 // ReadNPZArray reads the array name from the NPZ file at path. Float and
 // integer arrays of any width are converted to float64.
+//
+// npyio parses the .npy header; the data are then read in bulk and checked
+// against the entry's size first, so a corrupted or truncated file is an
+// error, never a crash or an unbounded allocation.
 func ReadNPZArray(path, name string) (*Array, error) {
-	r, err := npz.Open(path)
+	z, err := zip.OpenReader(path)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	defer r.Close()
-	return readNPZArray(r, path, name)
+	defer z.Close()
+	var names []string
+	for _, f := range z.File {
+		key := strings.TrimSuffix(f.Name, ".npy")
+		names = append(names, key)
+		if key == name {
+			a, err := readNPY(f, name)
+			if err != nil {
+				return nil, fmt.Errorf("%s: array %q: %w", path, name, err)
+			}
+			return a, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: no array %q (it has %v)", path, name, names)
 }
 
 // NPZKeys lists the array names in the NPZ file at path.
 func NPZKeys(path string) ([]string, error) {
-	r, err := npz.Open(path)
+	z, err := zip.OpenReader(path)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	defer r.Close()
-	return append([]string(nil), r.Keys()...), nil
+	defer z.Close()
+	var names []string
+	for _, f := range z.File {
+		names = append(names, strings.TrimSuffix(f.Name, ".npy"))
+	}
+	return names, nil
 }
 
-func readNPZArray(r *npz.Reader, path, name string) (out *Array, err error) {
-	// npyio panics on some malformed headers (found by FuzzReadNPZ): a
-	// corrupted file must be an error, never a crash.
+// readNPY reads one .npy entry of an NPZ archive.
+func readNPY(f *zip.File, name string) (out *Array, err error) {
+	// npyio panics on some malformed headers (found by FuzzReadNPZ).
 	defer func() {
 		if p := recover(); p != nil {
-			out, err = nil, fmt.Errorf("%s: array %q is corrupted (%v)", path, name, p)
+			out, err = nil, fmt.Errorf("corrupted header (%v)", p)
 		}
 	}()
-	dataBytes := entrySize(path, name)
-	if dataBytes < 0 {
-		if !slices.Contains(r.Keys(), name) {
-			return nil, fmt.Errorf("%s: no array %q (it has %v)", path, name, r.Keys())
-		}
-		return nil, fmt.Errorf("%s: array %q is corrupted (bad .npy header)", path, name)
+	// Deflate expands at most about 1032:1, so a larger claimed size is a
+	// corrupted directory entry.
+	size := min(int64(f.UncompressedSize64), 1100*int64(f.CompressedSize64)+4096)
+	rc, err := f.Open()
+	if err != nil {
+		return nil, err
 	}
-	hdr := r.Header(name)
-	if hdr == nil {
-		return nil, fmt.Errorf("%s: no array %q (it has %v)", path, name, r.Keys())
+	defer rc.Close()
+	rd := bufio.NewReaderSize(rc, 1<<16)
+	// npyio trusts the header length (up to 4 GiB): check it fits first.
+	prefix, err := rd.Peek(12)
+	if err != nil || string(prefix[1:6]) != "NUMPY" {
+		return nil, fmt.Errorf("not a .npy array")
 	}
+	headerLen := int64(-1)
+	switch prefix[6] {
+	case 1:
+		headerLen = 10 + int64(binary.LittleEndian.Uint16(prefix[8:10]))
+	case 2, 3:
+		headerLen = 12 + int64(binary.LittleEndian.Uint32(prefix[8:12]))
+	}
+	if headerLen < 0 || headerLen > size {
+		return nil, fmt.Errorf("corrupted header")
+	}
+	nr, err := npy.NewReader(rd)
+	if err != nil {
+		return nil, err
+	}
+	hdr := nr.Header
 	if hdr.Descr.Fortran {
-		return nil, fmt.Errorf("%s: array %q is stored in Fortran order; save it with numpy.ascontiguousarray", path, name)
+		return nil, fmt.Errorf("stored in Fortran order; save it with numpy.ascontiguousarray")
+	}
+	dtype := hdr.Descr.Type
+	var order binary.ByteOrder = binary.LittleEndian
+	if strings.HasPrefix(dtype, ">") {
+		order = binary.BigEndian
+	}
+	var width int
+	var decode func(b []byte) float64
+	switch strings.TrimLeft(dtype, "<>|=") {
+	case "f4":
+		width, decode = 4, func(b []byte) float64 { return float64(math.Float32frombits(order.Uint32(b))) }
+	case "f8":
+		width, decode = 8, func(b []byte) float64 { return math.Float64frombits(order.Uint64(b)) }
+	case "i4":
+		width, decode = 4, func(b []byte) float64 { return float64(int32(order.Uint32(b))) }
+	case "i8":
+		width, decode = 8, func(b []byte) float64 { return float64(int64(order.Uint64(b))) }
+	case "b1", "u1":
+		width, decode = 1, func(b []byte) float64 { return float64(b[0]) }
+	default:
+		return nil, fmt.Errorf("unsupported dtype %s (want float32, float64, int32, int64 or bool)", dtype)
 	}
 	shape := append([]int(nil), hdr.Descr.Shape...)
 	n, ok := checkedSize(shape, maxElements)
-	if npy.TypeFrom(hdr.Descr.Type) == nil {
-		return nil, fmt.Errorf("%s: array %q has unsupported dtype %q", path, name, hdr.Descr.Type)
-	}
-	if ok {
-		// The entry must hold the data its header promises; npyio would
-		// otherwise loop over missing elements of a truncated entry.
-		ok = int64(n)*int64(npy.TypeFrom(hdr.Descr.Type).Size()) <= dataBytes
-	}
-	if !ok {
-		return nil, fmt.Errorf("%s: array %q has an impossible shape %v (corrupted file?)", path, name, shape)
+	if !ok || int64(n)*int64(width) > size-headerLen {
+		return nil, fmt.Errorf("impossible shape %v for its %d bytes (corrupted file?)", shape, size-headerLen)
 	}
 	out = &Array{Name: name, Shape: shape, Data: make([]float64, n)}
-	readInto := func(ptr any, convert func(i int)) error {
-		// npyio v0.6.0 reads arrays element by element with single Read
-		// calls, which a deflate stream may answer short (every ~32 KB):
-		// the data would shift. fullReader makes every read complete.
-		rc, err := r.Open(name)
-		if err != nil {
-			return fmt.Errorf("%s: array %q: %w", path, name, err)
+	buf := make([]byte, 1<<16-(1<<16)%width)
+	for i := 0; i < n; {
+		chunk := buf[:min(len(buf), (n-i)*width)]
+		if _, err := io.ReadFull(rd, chunk); err != nil {
+			return nil, fmt.Errorf("truncated after %d of %d elements", i, n)
 		}
-		defer rc.Close()
-		nr, err := npy.NewReader(fullReader{bufio.NewReaderSize(rc, 1<<16)})
-		if err == nil {
-			err = nr.Read(ptr)
+		for k := 0; k < len(chunk); k += width {
+			out.Data[i] = decode(chunk[k : k+width])
+			i++
 		}
-		if err != nil {
-			return fmt.Errorf("%s: array %q: %w", path, name, err)
-		}
-		if reflect.ValueOf(ptr).Elem().Len() != n {
-			return fmt.Errorf("%s: array %q is truncated", path, name)
-		}
-		for i := 0; i < n; i++ {
-			convert(i)
-		}
-		return nil
-	}
-	switch npy.TypeFrom(hdr.Descr.Type) {
-	case reflect.TypeOf(float32(0)):
-		v := make([]float32, n)
-		err = readInto(&v, func(i int) { out.Data[i] = float64(v[i]) })
-	case reflect.TypeOf(float64(0)):
-		v := make([]float64, n)
-		err = readInto(&v, func(i int) { out.Data[i] = v[i] })
-	case reflect.TypeOf(int32(0)):
-		v := make([]int32, n)
-		err = readInto(&v, func(i int) { out.Data[i] = float64(v[i]) })
-	case reflect.TypeOf(int64(0)):
-		v := make([]int64, n)
-		err = readInto(&v, func(i int) { out.Data[i] = float64(v[i]) })
-	case reflect.TypeOf(false):
-		v := make([]bool, n)
-		err = readInto(&v, func(i int) {
-			if v[i] {
-				out.Data[i] = 1
-			}
-		})
-	default:
-		return nil, fmt.Errorf("%s: array %q has unsupported dtype %s (want float32, float64, int32, int64 or bool)", path, name, hdr.Descr.Type)
-	}
-	if err != nil {
-		return nil, err
 	}
 	return out, nil
 }
@@ -187,49 +194,6 @@ func nested(a NamedArray) (any, error) {
 		t = reflect.ArrayOf(a.Shape[i], t)
 	}
 	return reflect.NewAt(t, rv.Index(0).Addr().UnsafePointer()).Interface(), nil
-}
-
-// entrySize checks the fixed prefix of the .npy entry holding name (magic,
-// version, header length) against the entry's size and returns that size,
-// or -1 when the entry is missing or its header cannot fit. npyio trusts the
-// header length (up to 4 GiB), so a corrupted one must be caught first.
-func entrySize(path, name string) int64 {
-	z, err := zip.OpenReader(path)
-	if err != nil {
-		return -1
-	}
-	defer z.Close()
-	for _, f := range z.File {
-		if f.Name != name+".npy" && f.Name != name {
-			continue
-		}
-		// Deflate expands at most about 1032:1, so a larger claimed size is
-		// a corrupted header, whatever it says.
-		size := min(int64(f.UncompressedSize64), 1100*int64(f.CompressedSize64)+4096)
-		rc, err := f.Open()
-		if err != nil {
-			return -1
-		}
-		defer rc.Close()
-		var prefix [12]byte
-		if _, err := io.ReadFull(rc, prefix[:]); err != nil || string(prefix[1:6]) != "NUMPY" {
-			return -1
-		}
-		var headerLen int64
-		switch prefix[6] {
-		case 1:
-			headerLen = 10 + int64(binary.LittleEndian.Uint16(prefix[8:10]))
-		case 2, 3:
-			headerLen = 12 + int64(binary.LittleEndian.Uint32(prefix[8:12]))
-		default:
-			return -1
-		}
-		if headerLen > size {
-			return -1
-		}
-		return size - headerLen
-	}
-	return -1
 }
 
 // maxElements bounds the arrays degen reads (2^34 elements, 64 GiB of

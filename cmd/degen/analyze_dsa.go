@@ -49,7 +49,7 @@ func analyzeDSACommand() *cli.Command {
 			&cli.IntFlag{Name: "rank", Usage: "rank of the HAVOK operator"},
 			&cli.StringFlag{Name: "score", Value: analysis.ScoreAngular, Usage: "angular (radians) or euclidean"},
 			&cli.StringFlag{Name: "output", Usage: "NPZ file to write"},
-			&cli.IntFlag{Name: "restarts", Usage: "random starts per component of O(n) (0: 27000/rank^3, between 1 and 16; negative: the 6 spectral starts only)"},
+			&cli.IntFlag{Name: "restarts", Usage: "random starts per component of O(n) (0: (24/rank)^3, at most 16, none from rank 25; negative: none, only the 10 spectral and Schur starts)"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the random starts and of the null's trial splits"},
 			&cli.IntFlag{Name: "null", Usage: "also compute this many split-half null scores per network"},
 			jsonFlag, quietFlag,

@@ -78,7 +78,7 @@ func (b *Backend) Dims() degen.Dims { return b.dims }
 // SetState copies parameters and Adam state from st, whose slices must have
 // exactly the lengths degen.NewTrainState gives.
 func (b *Backend) SetState(st *degen.TrainState) error {
-	if err := b.checkState(st); err != nil {
+	if err := b.dims.CheckState(st); err != nil {
 		return fmt.Errorf("cpu: set state: %w", err)
 	}
 	b.impl.setState(st)
@@ -87,7 +87,7 @@ func (b *Backend) SetState(st *degen.TrainState) error {
 
 // State copies parameters and Adam state into st.
 func (b *Backend) State(st *degen.TrainState) error {
-	if err := b.checkState(st); err != nil {
+	if err := b.dims.CheckState(st); err != nil {
 		return fmt.Errorf("cpu: state: %w", err)
 	}
 	b.impl.state(st)
@@ -100,18 +100,18 @@ func (b *Backend) State(st *degen.TrainState) error {
 // states (optional) S*T*B*H, loss S; only those prefixes are written.
 func (b *Backend) Evaluate(bt *tasks.Batch, out, states, loss []float32) error {
 	d := b.dims
-	if err := b.checkBatch(bt); err != nil {
+	if err := b.dims.CheckBatch(bt); err != nil {
 		return fmt.Errorf("cpu: evaluate: %w", err)
 	}
-	if err := atLeast("out", out, d.S*bt.T*d.B*d.O); err != nil {
+	if err := degen.CheckLen("out", out, d.S*bt.T*d.B*d.O); err != nil {
 		return fmt.Errorf("cpu: evaluate: %w", err)
 	}
 	if states != nil {
-		if err := atLeast("states", states, d.S*bt.T*d.B*d.H); err != nil {
+		if err := degen.CheckLen("states", states, d.S*bt.T*d.B*d.H); err != nil {
 			return fmt.Errorf("cpu: evaluate: %w", err)
 		}
 	}
-	if err := atLeast("loss", loss, d.S); err != nil {
+	if err := degen.CheckLen("loss", loss, d.S); err != nil {
 		return fmt.Errorf("cpu: evaluate: %w", err)
 	}
 	b.impl.evaluate(bt, out, states, loss)
@@ -122,16 +122,16 @@ func (b *Backend) Evaluate(bt *tasks.Batch, out, states, loss []float32) error {
 // MSE plus its regularisers (before clipping) and into loss (S) its masked
 // MSE, updating nothing. hp.LR is not used; nil hp.L1 or hp.Nuclear mean 0.
 func (b *Backend) Gradients(bt *tasks.Batch, hp *degen.Hyper, grad, loss []float32) error {
-	if err := b.checkBatch(bt); err != nil {
+	if err := b.dims.CheckBatch(bt); err != nil {
 		return fmt.Errorf("cpu: gradients: %w", err)
 	}
-	if err := b.checkHyper(hp, false); err != nil {
+	if err := b.dims.CheckHyper(hp, false); err != nil {
 		return fmt.Errorf("cpu: gradients: %w", err)
 	}
-	if err := atLeast("grad", grad, b.dims.S*degen.NewLayout(b.dims.H, b.dims.I, b.dims.O).P); err != nil {
+	if err := degen.CheckLen("grad", grad, b.dims.S*degen.NewLayout(b.dims.H, b.dims.I, b.dims.O).P); err != nil {
 		return fmt.Errorf("cpu: gradients: %w", err)
 	}
-	if err := atLeast("loss", loss, b.dims.S); err != nil {
+	if err := degen.CheckLen("loss", loss, b.dims.S); err != nil {
 		return fmt.Errorf("cpu: gradients: %w", err)
 	}
 	b.impl.gradients(bt, hp, grad, loss)
@@ -143,16 +143,16 @@ func (b *Backend) Gradients(bt *tasks.Batch, hp *degen.Hyper, grad, loss []float
 // whose active[s] is false skip backpropagation and keep their parameters,
 // moments and step count bit for bit. nil hp.L1 or hp.Nuclear mean 0.
 func (b *Backend) Step(bt *tasks.Batch, hp *degen.Hyper, active []bool, loss []float32) error {
-	if err := b.checkBatch(bt); err != nil {
+	if err := b.dims.CheckBatch(bt); err != nil {
 		return fmt.Errorf("cpu: step: %w", err)
 	}
-	if err := b.checkHyper(hp, true); err != nil {
+	if err := b.dims.CheckHyper(hp, true); err != nil {
 		return fmt.Errorf("cpu: step: %w", err)
 	}
 	if len(active) != b.dims.S {
 		return fmt.Errorf("cpu: step: active has %d values, want S=%d", len(active), b.dims.S)
 	}
-	if err := atLeast("loss", loss, b.dims.S); err != nil {
+	if err := degen.CheckLen("loss", loss, b.dims.S); err != nil {
 		return fmt.Errorf("cpu: step: %w", err)
 	}
 	b.impl.step(bt, hp, active, loss)
@@ -161,62 +161,6 @@ func (b *Backend) Step(bt *tasks.Batch, hp *degen.Hyper, active []bool, loss []f
 
 // Close releases nothing: the backend's memory belongs to the Go heap.
 func (b *Backend) Close() error { return nil }
-
-func (b *Backend) checkState(st *degen.TrainState) error {
-	if st == nil {
-		return fmt.Errorf("nil train state")
-	}
-	n := b.dims.S * degen.NewLayout(b.dims.H, b.dims.I, b.dims.O).P
-	if len(st.Params) != n || len(st.AdamM) != n || len(st.AdamV) != n || len(st.AdamStep) != b.dims.S {
-		return fmt.Errorf("train state has lengths params=%d m=%d v=%d steps=%d, want %d, %d, %d, %d",
-			len(st.Params), len(st.AdamM), len(st.AdamV), len(st.AdamStep), n, n, n, b.dims.S)
-	}
-	return nil
-}
-
-func (b *Backend) checkBatch(bt *tasks.Batch) error {
-	d := b.dims
-	if bt == nil {
-		return fmt.Errorf("nil batch")
-	}
-	if err := bt.Check(); err != nil {
-		return err
-	}
-	if bt.N != d.S && bt.N != 1 {
-		return fmt.Errorf("batch has N=%d slots, want S=%d or 1", bt.N, d.S)
-	}
-	if bt.B != d.B || bt.I != d.I || bt.O != d.O {
-		return fmt.Errorf("batch has B=%d I=%d O=%d, want B=%d I=%d O=%d", bt.B, bt.I, bt.O, d.B, d.I, d.O)
-	}
-	return nil
-}
-
-func (b *Backend) checkHyper(hp *degen.Hyper, needLR bool) error {
-	s := b.dims.S
-	if hp == nil {
-		return fmt.Errorf("nil hyperparameters")
-	}
-	if needLR && len(hp.LR) != s {
-		return fmt.Errorf("LR has %d values, want S=%d", len(hp.LR), s)
-	}
-	if hp.L1 != nil && len(hp.L1) != s {
-		return fmt.Errorf("L1 has %d values, want S=%d (or nil)", len(hp.L1), s)
-	}
-	if hp.Nuclear != nil && len(hp.Nuclear) != s {
-		return fmt.Errorf("Nuclear has %d values, want S=%d (or nil)", len(hp.Nuclear), s)
-	}
-	if !(hp.ClipNorm >= 0) || math.IsInf(float64(hp.ClipNorm), 0) {
-		return fmt.Errorf("ClipNorm = %g, want a finite value >= 0", hp.ClipNorm)
-	}
-	return nil
-}
-
-func atLeast(name string, v []float32, n int) error {
-	if len(v) < n {
-		return fmt.Errorf("%s has %d elements, need %d", name, len(v), n)
-	}
-	return nil
-}
 
 // setState converts st into the ensemble's element type.
 func (e *ensemble[T]) setState(st *degen.TrainState) {

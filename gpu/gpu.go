@@ -218,21 +218,9 @@ func (g *Backend) ensure(t, n int) error {
 // Dims returns the sizes the backend was built for.
 func (g *Backend) Dims() degen.Dims { return g.dims }
 
-func (g *Backend) checkState(st *degen.TrainState) error {
-	if st == nil {
-		return fmt.Errorf("nil train state")
-	}
-	n := g.dims.S * g.lay.P
-	if len(st.Params) < n || len(st.AdamM) < n || len(st.AdamV) < n || len(st.AdamStep) < g.dims.S {
-		return fmt.Errorf("train state has lengths params=%d m=%d v=%d steps=%d, want %d, %d, %d, %d",
-			len(st.Params), len(st.AdamM), len(st.AdamV), len(st.AdamStep), n, n, n, g.dims.S)
-	}
-	return nil
-}
-
 // SetState uploads parameters and Adam state.
 func (g *Backend) SetState(st *degen.TrainState) error {
-	if err := g.checkState(st); err != nil {
+	if err := g.dims.CheckState(st); err != nil {
 		return fmt.Errorf("gpu: set state: %w", err)
 	}
 	n := g.dims.S * g.lay.P
@@ -255,7 +243,7 @@ func (g *Backend) SetState(st *degen.TrainState) error {
 
 // State downloads parameters and Adam state into st.
 func (g *Backend) State(st *degen.TrainState) error {
-	if err := g.checkState(st); err != nil {
+	if err := g.dims.CheckState(st); err != nil {
 		return fmt.Errorf("gpu: state: %w", err)
 	}
 	n := g.dims.S * g.lay.P
@@ -272,50 +260,6 @@ func (g *Backend) State(st *degen.TrainState) error {
 	})
 	if err != nil {
 		return fmt.Errorf("gpu: state: %w", err)
-	}
-	return nil
-}
-
-func (g *Backend) checkBatch(bt *tasks.Batch) error {
-	d := g.dims
-	if bt == nil {
-		return fmt.Errorf("nil batch")
-	}
-	if err := bt.Check(); err != nil {
-		return err
-	}
-	if bt.N != d.S && bt.N != 1 {
-		return fmt.Errorf("batch has N=%d slots, want S=%d or 1", bt.N, d.S)
-	}
-	if bt.B != d.B || bt.I != d.I || bt.O != d.O {
-		return fmt.Errorf("batch has B=%d I=%d O=%d, want B=%d I=%d O=%d", bt.B, bt.I, bt.O, d.B, d.I, d.O)
-	}
-	return nil
-}
-
-func (g *Backend) checkHyper(h *degen.Hyper, needLR bool) error {
-	s := g.dims.S
-	if h == nil {
-		return fmt.Errorf("nil hyperparameters")
-	}
-	if needLR && len(h.LR) != s {
-		return fmt.Errorf("LR has %d values, want S=%d", len(h.LR), s)
-	}
-	if h.L1 != nil && len(h.L1) != s {
-		return fmt.Errorf("L1 has %d values, want S=%d (or nil)", len(h.L1), s)
-	}
-	if h.Nuclear != nil && len(h.Nuclear) != s {
-		return fmt.Errorf("Nuclear has %d values, want S=%d (or nil)", len(h.Nuclear), s)
-	}
-	if !(h.ClipNorm >= 0) || math.IsInf(float64(h.ClipNorm), 0) {
-		return fmt.Errorf("ClipNorm = %g, want a finite value >= 0", h.ClipNorm)
-	}
-	return nil
-}
-
-func atLeast(name string, v []float32, n int) error {
-	if len(v) < n {
-		return fmt.Errorf("%s has %d elements, need %d", name, len(v), n)
 	}
 	return nil
 }
@@ -474,16 +418,16 @@ func (g *Backend) gradient(bt *tasks.Batch, h *degen.Hyper, active []bool, updat
 
 // Step runs one training step of every network (see degen.Backend).
 func (g *Backend) Step(bt *tasks.Batch, h *degen.Hyper, active []bool, loss []float32) error {
-	if err := g.checkBatch(bt); err != nil {
+	if err := g.dims.CheckBatch(bt); err != nil {
 		return fmt.Errorf("gpu: step: %w", err)
 	}
-	if err := g.checkHyper(h, true); err != nil {
+	if err := g.dims.CheckHyper(h, true); err != nil {
 		return fmt.Errorf("gpu: step: %w", err)
 	}
 	if len(active) != g.dims.S {
 		return fmt.Errorf("gpu: step: active has %d values, want S=%d", len(active), g.dims.S)
 	}
-	if err := atLeast("loss", loss, g.dims.S); err != nil {
+	if err := degen.CheckLen("loss", loss, g.dims.S); err != nil {
 		return fmt.Errorf("gpu: step: %w", err)
 	}
 	err := g.ctx.Do(func() error {
@@ -505,16 +449,16 @@ func (g *Backend) Step(bt *tasks.Batch, h *degen.Hyper, active []bool, loss []fl
 // (before clipping) and each network's masked MSE, updating nothing.
 func (g *Backend) Gradients(bt *tasks.Batch, h *degen.Hyper, grad []float32, loss []float32) error {
 	d := g.dims
-	if err := g.checkBatch(bt); err != nil {
+	if err := g.dims.CheckBatch(bt); err != nil {
 		return fmt.Errorf("gpu: gradients: %w", err)
 	}
-	if err := g.checkHyper(h, false); err != nil {
+	if err := g.dims.CheckHyper(h, false); err != nil {
 		return fmt.Errorf("gpu: gradients: %w", err)
 	}
-	if err := atLeast("grad", grad, d.S*g.lay.P); err != nil {
+	if err := degen.CheckLen("grad", grad, d.S*g.lay.P); err != nil {
 		return fmt.Errorf("gpu: gradients: %w", err)
 	}
-	if err := atLeast("loss", loss, d.S); err != nil {
+	if err := degen.CheckLen("loss", loss, d.S); err != nil {
 		return fmt.Errorf("gpu: gradients: %w", err)
 	}
 	err := g.ctx.Do(func() error {
@@ -539,19 +483,19 @@ func (g *Backend) Gradients(bt *tasks.Batch, h *degen.Hyper, grad []float32, los
 // (optional) and loss (S). Batches longer than Dims().T grow the buffers.
 func (g *Backend) Evaluate(bt *tasks.Batch, out, states []float32, loss []float32) error {
 	d := g.dims
-	if err := g.checkBatch(bt); err != nil {
+	if err := g.dims.CheckBatch(bt); err != nil {
 		return fmt.Errorf("gpu: evaluate: %w", err)
 	}
 	nOut, nStates := d.S*bt.T*d.B*d.O, d.S*bt.T*d.B*d.H
-	if err := atLeast("out", out, nOut); err != nil {
+	if err := degen.CheckLen("out", out, nOut); err != nil {
 		return fmt.Errorf("gpu: evaluate: %w", err)
 	}
 	if states != nil {
-		if err := atLeast("states", states, nStates); err != nil {
+		if err := degen.CheckLen("states", states, nStates); err != nil {
 			return fmt.Errorf("gpu: evaluate: %w", err)
 		}
 	}
-	if err := atLeast("loss", loss, d.S); err != nil {
+	if err := degen.CheckLen("loss", loss, d.S); err != nil {
 		return fmt.Errorf("gpu: evaluate: %w", err)
 	}
 	err := g.ctx.Do(func() error {

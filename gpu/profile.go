@@ -19,10 +19,10 @@ import (
 // clock: upload, launches, loss download). Parameters change as in training.
 func (g *Backend) Profile(bt *tasks.Batch, h *degen.Hyper, reps int) (Timing, error) {
 	var tm Timing
-	if err := g.checkBatch(bt); err != nil {
+	if err := g.dims.CheckBatch(bt); err != nil {
 		return tm, fmt.Errorf("gpu: profile: %w", err)
 	}
-	if err := g.checkHyper(h, true); err != nil {
+	if err := g.dims.CheckHyper(h, true); err != nil {
 		return tm, fmt.Errorf("gpu: profile: %w", err)
 	}
 	active := make([]bool, g.dims.S)

@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -11,47 +9,14 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/urfave/cli/v2"
-
 	"degen"
 )
 
-// runDSA runs `degen analyze dsa ARGS` in-process, through the real
-// `analyze` command when it is registered, and returns the exit code (as
-// run maps errors to codes) and stdout.
+// runDSA runs `degen analyze dsa ARGS` in-process and returns the exit code
+// and stdout.
 func runDSA(t *testing.T, args ...string) (int, string) {
 	t.Helper()
-	app := newApp()
-	if findCommand(app.Commands, "analyze") == nil {
-		app.Commands = append(app.Commands, &cli.Command{Name: "analyze", Subcommands: []*cli.Command{analyzeDSACommand()}})
-		markUsageErrors(app.Commands)
-	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout := os.Stdout
-	os.Stdout = w
-	done := make(chan string)
-	go func() {
-		b, _ := io.ReadAll(r)
-		done <- string(b)
-	}()
-	full := append([]string{"degen", "analyze", "dsa"}, args...)
-	err = app.Run(flagsFirst(app.Commands, full))
-	w.Close()
-	os.Stdout = stdout
-	out := <-done
-	var u usageError
-	switch {
-	case err == nil:
-		return 0, out
-	case errors.As(err, &u):
-		t.Logf("usage error: %v", err)
-		return 2, out
-	}
-	t.Logf("error: %v", err)
-	return 1, out
+	return runCapture(t, append([]string{"analyze", "dsa"}, args...)...)
 }
 
 // writeTrajectories writes an (N, K, T, n) float32 array "x" of random

@@ -212,32 +212,7 @@ func poisonNPZ(t *testing.T, path, name string, change func(a *degen.Array)) {
 }
 
 // captureStderr returns what f writes to os.Stderr.
-func captureStderr(t *testing.T, f func()) string {
-	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := os.Stderr
-	os.Stderr = w
-	done := make(chan string)
-	go func() {
-		var b strings.Builder
-		buf := make([]byte, 4096)
-		for {
-			n, err := r.Read(buf)
-			b.Write(buf[:n])
-			if err != nil {
-				break
-			}
-		}
-		done <- b.String()
-	}()
-	f()
-	w.Close()
-	os.Stderr = old
-	return <-done
-}
+func captureStderr(t *testing.T, f func()) string { return capture(t, &os.Stderr, f) }
 
 func TestAnalyzePermdist(t *testing.T) {
 	tmp := t.TempDir()

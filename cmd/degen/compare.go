@@ -116,22 +116,9 @@ func compareCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			cfg := degen.DefaultConfig()
-			if c.IsSet("config") {
-				if cfg, err = degen.LoadConfig(c.String("config")); err != nil {
-					return usageError{err}
-				}
-			}
-			for _, f := range cflags {
-				if c.IsSet(f.flag.Names()[0]) {
-					if err := f.apply(c, &cfg); err != nil {
-						return err
-					}
-				}
-			}
-			run, err := degen.NewRun(cfg, c.String("backend"))
+			run, err := runFromFlags(c, cflags)
 			if err != nil {
-				return usageError{err}
+				return err
 			}
 			rep, err := compareRun(run, factory, c.String("backend"), c.Int("steps"))
 			if err != nil {

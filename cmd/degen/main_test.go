@@ -15,21 +15,29 @@ import (
 // runCapture runs the CLI in-process and returns its exit code and stdout.
 func runCapture(t *testing.T, args ...string) (int, string) {
 	t.Helper()
+	var code int
+	out := capture(t, &os.Stdout, func() { code = run(append([]string{"degen"}, args...)) })
+	return code, out
+}
+
+// capture returns what f writes to *file (os.Stdout or os.Stderr).
+func capture(t *testing.T, file **os.File, f func()) string {
+	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	stdout := os.Stdout
-	os.Stdout = w
+	old := *file
+	*file = w
 	done := make(chan string)
 	go func() {
 		b, _ := io.ReadAll(r)
 		done <- string(b)
 	}()
-	code := run(append([]string{"degen"}, args...))
+	f()
 	w.Close()
-	os.Stdout = stdout
-	return code, <-done
+	*file = old
+	return <-done
 }
 
 // tiny makes a run small enough for a test.

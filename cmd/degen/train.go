@@ -145,25 +145,12 @@ func trainCommand() *cli.Command {
 					return err
 				}
 			} else {
-				cfg := degen.DefaultConfig()
-				if c.IsSet("config") {
-					if cfg, err = degen.LoadConfig(c.String("config")); err != nil {
-						return usageError{err}
-					}
-				}
-				for _, f := range cflags {
-					if c.IsSet(f.flag.Names()[0]) {
-						if err := f.apply(c, &cfg); err != nil {
-							return err
-						}
-					}
-				}
-				if run, err = degen.NewRun(cfg, c.String("backend")); err != nil {
-					return usageError{err}
+				if run, err = runFromFlags(c, cflags); err != nil {
+					return err
 				}
 				dir = c.String("out")
 				if dir == "" {
-					dir = filepath.Join("runs", fmt.Sprintf("%s-%s", cfg.Task, time.Now().Format("20060102-150405")))
+					dir = filepath.Join("runs", fmt.Sprintf("%s-%s", run.Config.Task, time.Now().Format("20060102-150405")))
 				}
 				if err := degen.PrepareDir(dir, c.Bool("force")); err != nil {
 					return usageError{err}
@@ -172,6 +159,30 @@ func trainCommand() *cli.Command {
 			return train(c, run, dir, factory, resume)
 		},
 	}
+}
+
+// runFromFlags builds a run from the defaults, then --config, then the
+// flags that are set.
+func runFromFlags(c *cli.Context, cflags []configFlag) (*degen.Run, error) {
+	cfg := degen.DefaultConfig()
+	if c.IsSet("config") {
+		var err error
+		if cfg, err = degen.LoadConfig(c.String("config")); err != nil {
+			return nil, usageError{err}
+		}
+	}
+	for _, f := range cflags {
+		if c.IsSet(f.flag.Names()[0]) {
+			if err := f.apply(c, &cfg); err != nil {
+				return nil, err
+			}
+		}
+	}
+	run, err := degen.NewRun(cfg, c.String("backend"))
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return run, nil
 }
 
 func train(c *cli.Context, run *degen.Run, dir string, factory degen.BackendFactory, resume bool) error {

@@ -157,3 +157,51 @@ func TestAlignOrthogonalErrors(t *testing.T) {
 		t.Errorf("zero A: distance %g cosine %g angle %g err %v, want 5, 0, pi/2, nil", fit.Distance, fit.Cosine, fit.Angle(), err)
 	}
 }
+
+// TestSchurStartsNormal checks that a Schur start alone aligns an exact
+// twin of a normal matrix (rotation-scaling blocks and real eigenvalues of
+// distinct moduli in a random orthogonal basis): the best start has
+// tr(A^T C B C^T) = ||A||^2 before any ascent step.
+func TestSchurStartsNormal(t *testing.T) {
+	for _, n := range []int{1, 2, 7, 12, 13} {
+		rng := rand.New(rand.NewPCG(uint64(n), 14))
+		blocks := mat.NewDense(n, n, nil)
+		for i := 0; i < n; {
+			r := 0.3 + 0.05*float64(i) // distinct moduli
+			if i+1 < n && i%3 != 2 {
+				th := 0.2 + 0.4*rng.Float64()
+				c, s := r*math.Cos(th), r*math.Sin(th)
+				blocks.Set(i, i, c)
+				blocks.Set(i, i+1, -s)
+				blocks.Set(i+1, i, s)
+				blocks.Set(i+1, i+1, c)
+				i += 2
+			} else {
+				blocks.Set(i, i, -r)
+				i++
+			}
+		}
+		q := haarOrthogonal(n, rng)
+		var a, b, tmp mat.Dense
+		tmp.Mul(q, blocks)
+		a.Mul(&tmp, q.T()) // A = Q blocks Q^T, normal
+		c0 := haarOrthogonal(n, rng)
+		tmp.Mul(c0.T(), &a)
+		b.Mul(&tmp, c0) // B = C0^T A C0
+		starts := schurStarts(&a, &b)
+		if len(starts) == 0 {
+			t.Fatalf("n=%d: no Schur starts", n)
+		}
+		best := math.Inf(-1)
+		for _, c := range starts {
+			checkOrthogonal(t, "schur start", c)
+			var m mat.Dense
+			similarity(&m, c, &b, &tmp)
+			best = math.Max(best, inner(&a, &m))
+		}
+		na := frobenius(&a)
+		if gap := na*na - best; gap > 1e-10*na*na {
+			t.Errorf("n=%d: best Schur start leaves ||A||^2 - <A, C B C^T> = %.3g", n, gap)
+		}
+	}
+}

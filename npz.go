@@ -167,7 +167,8 @@ func WriteNPZ(path string, arrays ...NamedArray) error {
 			if err != nil {
 				return err
 			}
-			if err := w.Write(a.Name, v); err != nil {
+			// numpy.savez's convention: one NAME.npy entry per array.
+			if err := w.Write(a.Name+".npy", v); err != nil {
 				return err
 			}
 		}

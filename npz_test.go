@@ -2,6 +2,7 @@ package degen
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -121,4 +122,58 @@ func FuzzReadNPZ(f *testing.F) {
 			t.Fatalf("read %d elements for shape %v", len(a.Data), a.Shape)
 		}
 	})
+}
+
+// numpyPython returns a Python with numpy, or skips the test.
+func numpyPython(t *testing.T) string {
+	for _, py := range []string{"/usr/bin/python3", "python3"} {
+		if exec.Command(py, "-c", "import numpy").Run() == nil {
+			return py
+		}
+	}
+	t.Skip("no python3 with numpy (Debian: apt-get install python3-numpy)")
+	return ""
+}
+
+// TestNPZNumpyInterop checks that numpy loads what degen writes and that
+// degen reads what numpy writes (savez and savez_compressed).
+func TestNPZNumpyInterop(t *testing.T) {
+	py := numpyPython(t)
+	dir := t.TempDir()
+	ours := filepath.Join(dir, "ours.npz")
+	data := make([]float32, 2*3*4)
+	for i := range data {
+		data[i] = float32(i) / 8
+	}
+	if err := WriteNPZ(ours, NamedArray{"W_hh", []int{2, 3, 4}, data}, NamedArray{"networks", []int{2}, []int32{5, 9}}); err != nil {
+		t.Fatal(err)
+	}
+	theirs := filepath.Join(dir, "theirs.npz")
+	compressed := filepath.Join(dir, "theirs_c.npz")
+	script := `
+import sys, numpy as np
+a = np.load(sys.argv[1])
+w = a["W_hh"]
+assert w.shape == (2, 3, 4) and w.dtype == np.float32, (w.shape, w.dtype)
+assert np.array_equal(w.ravel(), np.arange(24, dtype=np.float32) / 8)
+assert list(a["networks"]) == [5, 9] and a["networks"].dtype == np.int32
+x = np.arange(30, dtype=np.float64).reshape(5, 6) * 0.25
+np.savez(sys.argv[2], x=x, n=np.array([1, 2, 3], dtype=np.int64), f=np.asfortranarray(x))
+np.savez_compressed(sys.argv[3], x=x)
+`
+	if out, err := exec.Command(py, "-c", script, ours, theirs, compressed).CombinedOutput(); err != nil {
+		t.Fatalf("numpy could not load degen's file: %v\n%s", err, out)
+	}
+	for _, path := range []string{theirs, compressed} {
+		x, err := ReadNPZArray(path, "x")
+		if err != nil || !slices.Equal(x.Shape, []int{5, 6}) || x.Data[29] != 29*0.25 {
+			t.Fatalf("%s: %v %v", path, x, err)
+		}
+	}
+	if n, err := ReadNPZArray(theirs, "n"); err != nil || n.Data[2] != 3 {
+		t.Fatalf("int64 array: %v %v", n, err)
+	}
+	if _, err := ReadNPZArray(theirs, "f"); err == nil || !strings.Contains(err.Error(), "Fortran") {
+		t.Fatalf("a Fortran-order array must be refused with a clear error, got %v", err)
+	}
 }

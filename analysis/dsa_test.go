@@ -37,16 +37,9 @@ func metricCasesPath() string {
 	return ""
 }
 
-// readCaseArray reads name from the NPZ at path, also under the key
-// name+".npy" that numpy.savez stores.
+// readCaseArray reads name from the NPZ at path.
 func readCaseArray(path, name string) (*degen.Array, error) {
-	a, err := degen.ReadNPZArray(path, name)
-	if err != nil {
-		if b, err2 := degen.ReadNPZArray(path, name+".npy"); err2 == nil {
-			return b, nil
-		}
-	}
-	return a, err
+	return degen.ReadNPZArray(path, name)
 }
 
 func loadDSACases(t testing.TB) *dsaCases {

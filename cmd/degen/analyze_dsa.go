@@ -140,22 +140,17 @@ func analyzeDSACommand() *cli.Command {
 	}
 }
 
-// readDSAArray reads name from the NPZ at path, also under the key
-// name+".npy" that numpy.savez uses; a missing file or array is a usage
-// error.
+// readDSAArray reads name from the NPZ at path; a missing file or array is
+// a usage error.
 func readDSAArray(path, name string) (*degen.Array, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, usagef("--input: %v", err)
 	}
 	a, err := degen.ReadNPZArray(path, name)
-	if err == nil {
-		return a, nil
+	if err != nil {
+		return nil, usageError{err}
 	}
-	if b, err2 := degen.ReadNPZArray(path, name+".npy"); err2 == nil {
-		b.Name = name
-		return b, nil
-	}
-	return nil, usageError{err}
+	return a, nil
 }
 
 // checkDSAInput returns a usage error naming the array and the problem

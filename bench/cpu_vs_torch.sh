@@ -6,14 +6,15 @@
 #
 #   C1 = S=32 B=64 T=100 H=64 I=3 O=3,  C2 = S=8 B=32 T=50 H=128 I=3 O=3
 #
-# Environment: REPS (default 5); TAGS, the Go build tags (default openblas,
-# which needs Debian's libopenblas-dev; TAGS= times the pure-Go build);
+# Environment: REPS (default 5); TAGS, the Go build tags (default none: the
+# default build; TAGS=openblas times the cgo OpenBLAS build,
+# which needs Debian's libopenblas-dev; TAGS=purego gonum alone);
 # PYTHON (default /usr/bin/python3 with Debian's python3-torch:
 # apt-get install -y python3-torch python3-numpy).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPS=${REPS:-5}
-TAGS=${TAGS-openblas}
+TAGS=${TAGS-}
 PYTHON=${PYTHON:-/usr/bin/python3}
 
 if ! "$PYTHON" -c 'import torch' 2>/dev/null; then

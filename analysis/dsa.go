@@ -283,8 +283,9 @@ func FitOperators(trajs [][]float64, K, T, n int, opt DSAOptions) ([]*Operator, 
 // DSAMatrix returns the (N, N) DSA score matrix of N networks, trajs[s]
 // being network s's trajectories (K, T, n). Operators are fitted once per
 // network; pairs run in parallel, each with its own seed derived from
-// opt.Seed, so the result does not depend on scheduling.
-func DSAMatrix(trajs [][]float64, K, T, n int, opt DSAOptions) (*mat.SymDense, error) {
+// opt.Seed, so the result does not depend on scheduling. progress, if not
+// nil, is called once per finished pair.
+func DSAMatrix(trajs [][]float64, K, T, n int, opt DSAOptions, progress ...func()) (*mat.SymDense, error) {
 	if err := opt.check(); err != nil {
 		return nil, err
 	}
@@ -295,16 +296,17 @@ func DSAMatrix(trajs [][]float64, K, T, n int, opt DSAOptions) (*mat.SymDense, e
 	if err != nil {
 		return nil, err
 	}
-	return DSAOperatorMatrix(ops, opt)
+	return DSAOperatorMatrix(ops, opt, progress...)
 }
 
 // DSAOperatorMatrix returns the (N, N) DSA score matrix of fitted operators.
-func DSAOperatorMatrix(ops []*Operator, opt DSAOptions) (*mat.SymDense, error) {
+// progress, if not nil, is called once per finished pair.
+func DSAOperatorMatrix(ops []*Operator, opt DSAOptions, progress ...func()) (*mat.SymDense, error) {
 	return Pairwise(len(ops), func(i, j int) (float64, error) {
 		o := opt
 		o.Seed = pairSeed(opt.Seed, i, j)
 		return DSADistance(ops[i], ops[j], o)
-	})
+	}, progress...)
 }
 
 // DSANull returns the null distribution of DSA scores: for each network s

@@ -14,8 +14,9 @@ import (
 // over runtime.GOMAXPROCS(0) goroutines, so dist must be safe for concurrent
 // use. The first error stops the work and is returned with the pair that
 // caused it; a NaN or infinite distance is an error too.
-func Pairwise(n int, dist func(i, j int) (float64, error)) (*mat.SymDense, error) {
-	return PairwiseWorkers(n, runtime.GOMAXPROCS(0), dist)
+// progress, if not nil, is called once per finished pair.
+func Pairwise(n int, dist func(i, j int) (float64, error), progress ...func()) (*mat.SymDense, error) {
+	return PairwiseWorkers(n, runtime.GOMAXPROCS(0), dist, progress...)
 }
 
 // PairwiseWorkers is Pairwise on a given number of goroutines (at least 1).

@@ -410,7 +410,9 @@ func analyzeInputs(in *analysisInputs, opts analyzeOptions, quiet bool) (*degene
 		}
 		logLine(quiet, "dsa: %d networks, %d pairs, rank %d, %d delays", N, N*(N-1)/2, dopt.Rank, dopt.Delays)
 		t0 := time.Now()
-		d, err := analysis.DSAMatrix(trajs, K, T, H, dopt)
+		bar := newProgress(int64(N*(N-1)/2), "dsa", quiet)
+		d, err := analysis.DSAMatrix(trajs, K, T, H, dopt, func() { bar.Add(1) })
+		bar.Finish()
 		if err != nil {
 			return nil, nil, fmt.Errorf("dsa: %w", err)
 		}

@@ -86,7 +86,9 @@ func analyzeDSACommand() *cli.Command {
 			}
 			logLine(c.Bool("quiet"), "dsa: %d networks, %d pairs, rank %d, %d delays", N, N*(N-1)/2, opt.Rank, opt.Delays)
 			t0 := time.Now()
-			d, err := analysis.DSAMatrix(trajs, K, T, n, opt)
+			bar := newProgress(int64(N*(N-1)/2), "dsa", c.Bool("quiet"))
+			d, err := analysis.DSAMatrix(trajs, K, T, n, opt, func() { bar.Add(1) })
+			bar.Finish()
 			if err != nil {
 				return fmt.Errorf("%s: array %q: %w", input, name, err)
 			}

@@ -17,6 +17,11 @@ const (
 	CheckpointFile = "checkpoint.npz" // parameters, Adam and loop state for --resume
 	EvalFile       = "eval.json"      // in-distribution and OOD losses (degen eval)
 	StatesFile     = "states.npz"     // hidden states and outputs on the evaluation sets
+
+	DegeneracyJSON = "degeneracy.json" // degen analyze: summary per level
+	DegeneracyCSV  = "degeneracy.csv"  // degen analyze: the same as a table
+	DistancesFile  = "distances.npz"   // degen analyze: one (N, N) matrix per measure
+	FiguresDir     = "figures"         // degen analyze: heatmaps and MDS scatters
 )
 
 // Version is degen's version, recorded in every run.

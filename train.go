@@ -88,17 +88,26 @@ func (r *Run) InitialParams() []float32 {
 
 // PrepareDir makes dir ready for a new run: it creates it, and refuses an
 // existing run directory unless force is set, in which case degen's own
-// files in it are removed (nothing else is touched).
+// files in it (the run's, and the analysis outputs and figures made from
+// it) are removed, so nothing stale is left beside the new run; nothing
+// else is touched.
 func PrepareDir(dir string, force bool) error {
 	if _, err := os.Stat(filepath.Join(dir, RunFile)); err == nil {
 		if !force {
 			return fmt.Errorf("%s already holds a run; use --resume to continue it or --force to replace it", dir)
 		}
-		for _, name := range []string{RunFile, WeightsFile, MetricsFile, CheckpointFile, EvalFile, StatesFile} {
+		for _, name := range []string{RunFile, WeightsFile, MetricsFile, CheckpointFile, EvalFile, StatesFile, DegeneracyJSON, DegeneracyCSV, DistancesFile} {
 			if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return err
 			}
 		}
+		figures, _ := filepath.Glob(filepath.Join(dir, FiguresDir, "*_*.[ps][nv]g"))
+		for _, f := range figures {
+			if err := os.Remove(f); err != nil {
+				return err
+			}
+		}
+		os.Remove(filepath.Join(dir, FiguresDir)) // only if now empty
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("cannot create run directory: %w", err)

@@ -22,10 +22,10 @@ import (
 
 // Files `degen analyze RUN_DIR` writes into the run directory (a contract).
 const (
-	degeneracyJSON = "degeneracy.json"
-	degeneracyCSV  = "degeneracy.csv"
-	distancesNPZ   = "distances.npz"
-	figuresDir     = "figures"
+	degeneracyJSON = degen.DegeneracyJSON
+	degeneracyCSV  = degen.DegeneracyCSV
+	distancesNPZ   = degen.DistancesFile
+	figuresDir     = degen.FiguresDir
 )
 
 // The measures of `degen analyze RUN_DIR`, in output order, with their level.

@@ -20,4 +20,19 @@ for f in kernels/*.ptx; do
 		exit 1
 	fi
 done
+# Without a GPU, degen-cuda must stop with our one-line message and status 1
+# (cuda/driverinit), not gorgonia.org/cu's.
+if ! command -v nvidia-smi >/dev/null 2>&1; then
+	go build -tags cuda -o "$tmp.bin" ./cmd/degen
+	set +e
+	msg=$("$tmp.bin" version 2>&1)
+	rc=$?
+	set -e
+	rm -f "$tmp.bin"
+	if [ "$rc" != 1 ] || ! grep -q "^degen: no usable NVIDIA GPU or driver" <<<"$msg"; then
+		echo "cuda-check: degen-cuda without a GPU exited $rc with: $msg" >&2
+		exit 1
+	fi
+	echo "cuda-check: without a GPU degen-cuda says: $msg"
+fi
 echo "cuda-check: CUDA build vets and the committed PTX matches the sources"

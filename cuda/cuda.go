@@ -28,6 +28,7 @@ import (
 	"runtime"
 	"unsafe"
 
+	_ "degen/cuda/driverinit" // must initialise before gorgonia.org/cu: see its doc
 	"degen/kernels"
 
 	"gorgonia.org/cu"

@@ -6,7 +6,9 @@
 // The package builds only with the cuda tag (`make cuda`): gorgonia.org/cu's
 // init() calls cuInit and exits the process when no GPU or driver is
 // present, so the CUDA build is a separate binary, degen-cuda, and the
-// default build (degen) never links it.
+// default build (degen) never links it. Package driverinit runs cuInit
+// first, so that a machine without a GPU gets degen's one-line message
+// (checked by .ci/cuda-check.sh) instead of cu's.
 //
 // Threading: a CUDA context is bound to an OS thread. Context.Do locks the
 // calling goroutine to its thread, makes the context current and runs f;

@@ -56,7 +56,6 @@ func (w *lapWork) resize(n int) {
 	w.via = make([]int, n+1)
 	w.used = make([]bool, n+1)
 	w.assigned = make([]bool, n)
-	w.assigned = make([]bool, n)
 }
 
 // solve writes the minimising assignment of cost (n, n) into sigma (n); the

@@ -355,7 +355,8 @@ func compareLayout(t testing.TB, what string, got, want []float32, s int, l dege
 
 // compare checks got against want element by element and, on failure,
 // reports the worst element: its index, both values and the fraction of the
-// tolerance it uses (NaN where got is NaN).
+// tolerance it uses (Inf where only one of them is NaN or infinite; NaN,
+// also a failure, where both are NaN or infinities of opposite signs).
 func compare(t testing.TB, what string, got, want []float32, shape []int, tol Tol) {
 	t.Helper()
 	var ss float64
@@ -376,7 +377,13 @@ func compare(t testing.TB, what string, got, want []float32, shape []int, tol To
 		if math.IsNaN(g) != math.IsNaN(w) || math.IsInf(g, 0) != math.IsInf(w, 0) {
 			frac = math.Inf(1)
 		}
-		if !(frac <= worst) {
+		if math.IsNaN(frac) {
+			// Both NaN, or infinities of opposite signs: a failure that
+			// no later element may replace, as nothing compares above NaN.
+			worst, at = frac, i
+			break
+		}
+		if frac > worst {
 			worst, at = frac, i
 		}
 	}

@@ -2,6 +2,7 @@ package cputest
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"testing"
 
@@ -96,5 +97,26 @@ func TestSuiteCatchesFaults(t *testing.T) {
 				t.Logf("%d failures, first: %q", len(r.msgs), append(r.msgs, "")[0])
 			}
 		})
+	}
+}
+
+// TestCompareNaNDoesNotMaskFailure checks that an element where both got
+// and want are NaN neither hides an earlier failing element nor passes.
+func TestCompareNaNDoesNotMaskFailure(t *testing.T) {
+	nan := float32(math.NaN())
+	tol := Tol{Atol: 1e-6, Rtol: 1e-5}
+	for _, c := range []struct {
+		name      string
+		got, want []float32
+	}{
+		{"failure then NaN", []float32{2, nan, 1}, []float32{1, nan, 1}},
+		{"NaN last", []float32{1, 1, nan}, []float32{1, 1, nan}},
+		{"NaN first", []float32{nan, 1, 1}, []float32{nan, 1, 1}},
+	} {
+		r := &recorder{TB: t}
+		compare(r, c.name, c.got, c.want, []int{len(c.want)}, tol)
+		if len(r.msgs) == 0 {
+			t.Errorf("%s: compare(%v, %v) passed", c.name, c.got, c.want)
+		}
 	}
 }

@@ -25,12 +25,49 @@ func PairwiseWorkers(n, workers int, dist func(i, j int) (float64, error), progr
 	if n < 1 {
 		return nil, fmt.Errorf("pairwise: need at least one item, got %d", n)
 	}
-	if workers < 1 {
-		workers = 1
+	pairs := make([][2]int, 0, n*(n-1)/2)
+	for i := 0; i < n; i++ {
+		for j := i + 1; j < n; j++ {
+			pairs = append(pairs, [2]int{i, j})
+		}
 	}
 	d := mat.NewSymDense(n, nil)
-	type pair struct{ i, j int }
-	jobs := make(chan pair)
+	err := parallelFor(len(pairs), workers, func(k int) error {
+		i, j := pairs[k][0], pairs[k][1]
+		v, err := dist(i, j)
+		if err == nil && (math.IsNaN(v) || math.IsInf(v, 0)) {
+			err = fmt.Errorf("distance is %v", v)
+		}
+		if err == nil {
+			// Each pair writes its own element of the upper triangle.
+			d.SetSym(i, j, v)
+		}
+		for _, f := range progress {
+			if f != nil {
+				f()
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("pair (%d, %d): %w", i, j, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// ParallelFor calls f(k) for k = 0..n-1 on runtime.GOMAXPROCS(0)
+// goroutines. After the first error it starts no further item and returns
+// that error as f returned it, so f's errors should name their item.
+func ParallelFor(n int, f func(k int) error) error {
+	return parallelFor(n, runtime.GOMAXPROCS(0), f)
+}
+
+// parallelFor is ParallelFor on a given number of goroutines (at least 1).
+func parallelFor(n, workers int, f func(k int) error) error {
+	jobs := make(chan int)
 	var (
 		mu       sync.Mutex
 		firstErr error
@@ -41,83 +78,25 @@ func PairwiseWorkers(n, workers int, dist func(i, j int) (float64, error), progr
 		defer mu.Unlock()
 		return firstErr != nil
 	}
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for p := range jobs {
-				if failed() {
-					continue
-				}
-				v, err := dist(p.i, p.j)
-				if err == nil && (math.IsNaN(v) || math.IsInf(v, 0)) {
-					err = fmt.Errorf("distance is %v", v)
-				}
-				mu.Lock()
-				if err != nil {
-					if firstErr == nil {
-						firstErr = fmt.Errorf("pair (%d, %d): %w", p.i, p.j, err)
-					}
-				} else {
-					d.SetSym(p.i, p.j, v)
-				}
-				mu.Unlock()
-				for _, f := range progress {
-					if f != nil {
-						f()
-					}
-				}
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		for j := i + 1; j < n; j++ {
-			if failed() {
-				break
-			}
-			jobs <- pair{i, j}
-		}
-	}
-	close(jobs)
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	return d, nil
-}
-
-// ParallelFor calls f(k) for k = 0..n-1 on runtime.GOMAXPROCS(0)
-// goroutines and returns the first error, naming the item.
-func ParallelFor(n int, f func(k int) error) error {
-	workers := runtime.GOMAXPROCS(0)
-	jobs := make(chan int)
-	var (
-		mu       sync.Mutex
-		firstErr error
-		wg       sync.WaitGroup
-	)
-	for w := 0; w < workers; w++ {
+	for w := 0; w < max(workers, 1); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for k := range jobs {
-				mu.Lock()
-				stop := firstErr != nil
-				mu.Unlock()
-				if stop {
+				if failed() {
 					continue
 				}
 				if err := f(k); err != nil {
 					mu.Lock()
 					if firstErr == nil {
-						firstErr = fmt.Errorf("item %d: %w", k, err)
+						firstErr = err
 					}
 					mu.Unlock()
 				}
 			}
 		}()
 	}
-	for k := 0; k < n; k++ {
+	for k := 0; k < n && !failed(); k++ {
 		jobs <- k
 	}
 	close(jobs)
@@ -194,6 +173,3 @@ func SymData(d mat.Symmetric) []float64 {
 	}
 	return out
 }
-
-// defaultWorkers is the number of goroutines pairwise work uses.
-func defaultWorkers() int { return runtime.GOMAXPROCS(0) }

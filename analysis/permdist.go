@@ -109,7 +109,7 @@ func PermutationDistances(nets []NetWeights, opts PermOptions, progress ...func(
 	if len(nets) < 2 {
 		return nil, fmt.Errorf("permutation distances: need at least two networks, got %d", len(nets))
 	}
-	return PairwiseWorkers(len(nets), defaultWorkers(), func(i, j int) (float64, error) {
+	return Pairwise(len(nets), func(i, j int) (float64, error) {
 		r, err := PermutationDistance(nets[i], nets[j], opts)
 		return r.Distance, err
 	}, progress...)

@@ -222,30 +222,33 @@ func RepresentationDistances(states [][]float64, n, h int, opts RepOptions, prog
 	reps := make([]*Representation, len(states))
 	if err := ParallelFor(len(states), func(s int) error {
 		r, err := NewRepresentation(states[s], n, h, opts)
+		if err != nil {
+			return fmt.Errorf("network %d: %w", s, err)
+		}
 		reps[s] = r
-		return err
+		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("representation distances: network %w", err)
+		return nil, fmt.Errorf("representation distances: %w", err)
 	}
 	scores := make([]RepScores, len(states)*len(states))
-	if _, err := PairwiseWorkers(len(states), defaultWorkers(), func(i, j int) (float64, error) {
+	procrustes, err := Pairwise(len(states), func(i, j int) (float64, error) {
 		sc, err := CompareRepresentations(reps[i], reps[j])
 		scores[i*len(states)+j] = sc
 		return sc.Procrustes, err
-	}, progress...); err != nil {
+	}, progress...)
+	if err != nil {
 		return nil, fmt.Errorf("representation distances: %w", err)
 	}
 	out := &RepresentationMatrices{
 		CKA:        mat.NewSymDense(len(states), nil),
 		SVCCA:      mat.NewSymDense(len(states), nil),
-		Procrustes: mat.NewSymDense(len(states), nil),
+		Procrustes: procrustes,
 	}
 	for i := range states {
 		for j := i + 1; j < len(states); j++ {
 			sc := scores[i*len(states)+j]
 			out.CKA.SetSym(i, j, 1-sc.CKA)
 			out.SVCCA.SetSym(i, j, 1-sc.SVCCA)
-			out.Procrustes.SetSym(i, j, sc.Procrustes)
 		}
 	}
 	return out, nil

@@ -77,6 +77,55 @@ func (r *Run) Gamma() []float32 {
 	return g
 }
 
+// LearningRates returns each network's initial Adam learning rate (S): its
+// eta0, times its gamma for the rate cell (eta = gamma * eta0).
+func (r *Run) LearningRates() []float64 {
+	lr := make([]float64, len(r.Specs))
+	for s, spec := range r.Specs {
+		lr[s] = spec.Condition.LR
+		if r.Config.Cell == Rate {
+			lr[s] *= spec.Condition.Gamma
+		}
+	}
+	return lr
+}
+
+// Hyper returns the hyperparameters of the run's first training step: the
+// LearningRates, each network's L1 and nuclear strengths, and the clip norm.
+func (r *Run) Hyper() *Hyper {
+	s := len(r.Specs)
+	h := &Hyper{LR: make([]float32, s), L1: make([]float32, s), Nuclear: make([]float32, s), ClipNorm: float32(r.Config.ClipNorm)}
+	for i, lr := range r.LearningRates() {
+		h.LR[i] = float32(lr)
+		h.L1[i] = float32(r.Specs[i].Condition.L1)
+		h.Nuclear[i] = float32(r.Specs[i].Condition.Nuclear)
+	}
+	return h
+}
+
+// NewTrainBatch allocates a batch for the run's training steps: S slots,
+// one per network, or a single slot that every network shares when
+// Config.SharedData is set.
+func (r *Run) NewTrainBatch() *tasks.Batch {
+	n := r.Dims.S
+	if r.Config.SharedData {
+		n = 1
+	}
+	return tasks.NewBatchFor(r.Task, n, r.Config.Batch, false)
+}
+
+// TrainKeys sets keys, one per slot of a NewTrainBatch batch, to the keys of
+// training step `step`: slot k trains network k on (Seed, its seed index,
+// step), or every network on (Seed, 0, step) when the data are shared.
+func (r *Run) TrainKeys(keys []tasks.Key, step uint64) {
+	for k := range keys {
+		keys[k] = tasks.Key{Seed: r.Config.Seed, Step: step}
+		if !r.Config.SharedData {
+			keys[k].Network = r.Specs[k].SeedIndex
+		}
+	}
+}
+
 // InitialParams returns the ensemble's initial parameters (S, P).
 func (r *Run) InitialParams() []float32 {
 	p := make([]float32, r.Dims.S*r.Layout.P)
@@ -183,11 +232,8 @@ func newTrainer(run *Run, dir string, be Backend) *trainer {
 		lr: make([]float64, s), best: make([]float64, s), bad: make([]int, s), below: make([]int, s),
 		status: make([]Status, s), epochs: make([]int, s), steps: make([]int, s), finalLoss: make([]float64, s),
 		epochSum: make([]float64, s), epochCount: make([]int, s)}
-	for i, spec := range run.Specs {
-		t.lr[i] = spec.Condition.LR
-		if run.Config.Cell == Rate {
-			t.lr[i] *= spec.Condition.Gamma // eta = gamma * eta0
-		}
+	copy(t.lr, run.LearningRates())
+	for i := range run.Specs {
 		t.best[i] = math.Inf(1)
 		t.status[i] = Training
 		t.finalLoss[i] = math.NaN()
@@ -198,16 +244,8 @@ func newTrainer(run *Run, dir string, be Backend) *trainer {
 func (t *trainer) loop(ctx context.Context, progress func(Progress)) error {
 	cfg := t.run.Config
 	d := t.run.Dims
-	n := d.S
-	if cfg.SharedData {
-		n = 1
-	}
-	data := newPrefetcher(t.run, n)
-	hyper := &Hyper{LR: make([]float32, d.S), L1: make([]float32, d.S), Nuclear: make([]float32, d.S), ClipNorm: float32(cfg.ClipNorm)}
-	for s, spec := range t.run.Specs {
-		hyper.L1[s] = float32(spec.Condition.L1)
-		hyper.Nuclear[s] = float32(spec.Condition.Nuclear)
-	}
+	data := newPrefetcher(t.run)
+	hyper := t.run.Hyper() // LR follows t.lr below
 	active := make([]bool, d.S)
 	loss := make([]float32, d.S)
 	threshold := t.run.Threshold()
@@ -288,22 +326,17 @@ type prefetcher struct {
 	ready   chan error // receives when bufs[1-cur] is filled
 }
 
-func newPrefetcher(run *Run, n int) *prefetcher {
+func newPrefetcher(run *Run) *prefetcher {
 	p := &prefetcher{run: run, ready: make(chan error, 1), pending: ^uint64(0)}
 	for i := range p.bufs {
-		p.bufs[i] = tasks.NewBatchFor(run.Task, n, run.Config.Batch, false)
-		p.keys[i] = make([]tasks.Key, n)
+		p.bufs[i] = run.NewTrainBatch()
+		p.keys[i] = make([]tasks.Key, p.bufs[i].N)
 	}
 	return p
 }
 
 func (p *prefetcher) fill(i int, step uint64) error {
-	for k := range p.keys[i] {
-		p.keys[i][k] = tasks.Key{Seed: p.run.Config.Seed, Network: p.run.Specs[k].SeedIndex, Step: step}
-		if p.run.Config.SharedData {
-			p.keys[i][k].Network = 0
-		}
-	}
+	p.run.TrainKeys(p.keys[i], step)
 	return tasks.Generate(p.run.Task, p.bufs[i], p.keys[i], false)
 }
 

@@ -236,8 +236,10 @@ func compareRun(run *degen.Run, factory degen.BackendFactory, backend string, k 
 }
 
 // trainFor trains run's ensemble for k steps on a backend made by f from the
-// run's initial weights and, when ref is not nil, evaluates it on the
-// evaluation set with ref's parameters.
+// run's initial weights, with the batches and hyperparameters of the run's
+// first k training steps (one shared batch with shared data, as degen train
+// does), and, when ref is not nil, evaluates it on the evaluation set with
+// ref's parameters.
 func trainFor(run *degen.Run, f degen.BackendFactory, k int, ref *degen.TrainState) (*outcome, error) {
 	d, l, cfg := run.Dims, run.Layout, run.Config
 	be, err := f(d, cfg.Model(), run.Gamma())
@@ -250,27 +252,17 @@ func trainFor(run *degen.Run, f degen.BackendFactory, k int, ref *degen.TrainSta
 	if err := be.SetState(st); err != nil {
 		return nil, err
 	}
-	h := &degen.Hyper{LR: make([]float32, d.S), L1: make([]float32, d.S), Nuclear: make([]float32, d.S), ClipNorm: float32(cfg.ClipNorm)}
-	for s, spec := range run.Specs {
-		h.LR[s] = float32(spec.Condition.LR)
-		if cfg.Cell == degen.Rate {
-			h.LR[s] *= float32(spec.Condition.Gamma)
-		}
-		h.L1[s] = float32(spec.Condition.L1)
-		h.Nuclear[s] = float32(spec.Condition.Nuclear)
-	}
+	h := run.Hyper()
 	active := make([]bool, d.S)
 	for s := range active {
 		active[s] = true
 	}
 	o := &outcome{state: degen.NewTrainState(d.S, l)}
-	bt := tasks.NewBatchFor(run.Task, d.S, d.B, false)
-	keys := make([]tasks.Key, d.S)
+	bt := run.NewTrainBatch()
+	keys := make([]tasks.Key, bt.N)
 	loss := make([]float32, d.S)
 	for step := range k {
-		for s := range keys {
-			keys[s] = tasks.Key{Seed: cfg.Seed, Network: run.Specs[s].SeedIndex, Step: uint64(step)}
-		}
+		run.TrainKeys(keys, uint64(step))
 		if err := tasks.Generate(run.Task, bt, keys, false); err != nil {
 			return nil, err
 		}

@@ -234,37 +234,6 @@ func (e *ensemble[T]) network(s int, bt *tasks.Batch, ws *workspace[T], g []T) f
 	return loss
 }
 
-// regularize adds the gradient of l1 * sum|w| over W_hh, W_ih and W_out
-// (subgradient sign(w), 0 at w = 0) and of nuclear * sum_i sigma_i(W_hh)
-// (U V^T from a thin SVD W_hh = U Sigma V^T) to g (P), for parameters p (P).
-// A W_hh whose SVD fails (NaN or Inf) makes the nuclear gradient NaN, which
-// marks only this network as diverged.
-func regularize[T float](l degen.Layout, p, g []T, l1, nuclear float64) {
-	if l1 != 0 {
-		lam := T(l1)
-		for _, rg := range [][2]int{{l.Whh, l.Wih}, {l.Wih, l.Bh}, {l.Wout, l.Bout}} {
-			for i := rg[0]; i < rg[1]; i++ {
-				switch {
-				case p[i] > 0:
-					g[i] += lam
-				case p[i] < 0:
-					g[i] -= lam
-				}
-			}
-		}
-	}
-	if nuclear != 0 {
-		uvt, ok := polarFactor(l.H, p[l.Whh:l.Wih])
-		for i := range l.H * l.H {
-			if ok {
-				g[l.Whh+i] += T(nuclear * uvt[i])
-			} else {
-				g[l.Whh+i] = T(math.NaN())
-			}
-		}
-	}
-}
-
 // adam applies one Adam step with PyTorch's semantics (torch.optim.Adam,
 // no weight decay, no amsgrad) to parameters p with moments m, v and
 // gradient g, all (P), where step is the step count after this update:

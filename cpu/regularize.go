@@ -8,6 +8,42 @@ import (
 	"degen"
 )
 
+// regularize adds to g (P), for parameters p (P), the gradient of
+//
+//	l1 * sum|w| over the layout's Weight tensors (W_hh, W_ih, W_out): sign(w), 0 at w = 0
+//	nuclear * sum_i sigma_i(W_hh): U V^T from a thin SVD W_hh = U Sigma V^T
+//
+// A W_hh whose SVD fails (NaN or Inf) makes the nuclear gradient NaN, which
+// marks only this network as diverged.
+func regularize[T float](l degen.Layout, p, g []T, l1, nuclear float64) {
+	if l1 != 0 {
+		lam := T(l1)
+		for _, tn := range l.Tensors() {
+			if !tn.Weight {
+				continue
+			}
+			for i := tn.Offset; i < tn.Offset+tn.Size(); i++ {
+				switch {
+				case p[i] > 0:
+					g[i] += lam
+				case p[i] < 0:
+					g[i] -= lam
+				}
+			}
+		}
+	}
+	if nuclear != 0 {
+		uvt, ok := polarFactor(l.H, p[l.Whh:l.Wih])
+		for i := range l.H * l.H {
+			if ok {
+				g[l.Whh+i] += T(nuclear * uvt[i])
+			} else {
+				g[l.Whh+i] = T(math.NaN())
+			}
+		}
+	}
+}
+
 // polarFactor returns U V^T (n, n), row-major, from the thin SVD
 // W = U Sigma V^T of the row-major (n, n) matrix w, computed in float64 by
 // polar. U V^T is the gradient of the nuclear norm sum_i sigma_i(W)
@@ -46,14 +82,18 @@ func polarGonum(n int, a []float64) (uvt []float64, ok bool) {
 //
 //	l1 * (sum|W_hh| + sum|W_ih| + sum|W_out|) + nuclear * sum_i sigma_i(W_hh)
 //
-// for its parameters params (P) in layout l; biases are not penalised. It is
-// NaN when the singular values of W_hh cannot be computed.
+// for its parameters params (P) in layout l (the L1 sum is over the layout's
+// Weight tensors; biases are not penalised). It is NaN when the singular
+// values of W_hh cannot be computed.
 func Regularization(l degen.Layout, params []float64, l1, nuclear float64) float64 {
 	var r float64
 	if l1 != 0 {
 		var sum float64
-		for _, rg := range [][2]int{{l.Whh, l.Wih}, {l.Wih, l.Bh}, {l.Wout, l.Bout}} {
-			for _, v := range params[rg[0]:rg[1]] {
+		for _, tn := range l.Tensors() {
+			if !tn.Weight {
+				continue
+			}
+			for _, v := range params[tn.Offset : tn.Offset+tn.Size()] {
 				sum += math.Abs(v)
 			}
 		}

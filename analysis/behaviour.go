@@ -108,17 +108,7 @@ func MaskedMSE(outputs []float64, n int, targets, mask []float64) ([]float64, er
 	}
 	loss := make([]float64, n)
 	for s := 0; s < n; s++ {
-		y := outputs[s*m : (s+1)*m]
-		var sum float64
-		for i, v := range y {
-			d := v - targets[i]
-			w := 1.0
-			if mask != nil {
-				w = mask[i]
-			}
-			sum += w * d * d
-		}
-		loss[s] = sum / weight
+		loss[s] = maskedSquaredDiff(outputs[s*m:(s+1)*m], targets, mask) / weight
 	}
 	return loss, nil
 }
@@ -140,16 +130,21 @@ func OutputDistances(outputs []float64, n int, mask []float64) (*mat.SymDense, e
 		return nil, fmt.Errorf("output distances: need at least two networks, got %d", n)
 	}
 	return Pairwise(n, func(i, j int) (float64, error) {
-		yi, yj := outputs[i*m:(i+1)*m], outputs[j*m:(j+1)*m]
-		var sum float64
-		for k := range yi {
-			d := yi[k] - yj[k]
-			w := 1.0
-			if mask != nil {
-				w = mask[k]
-			}
-			sum += w * d * d
-		}
-		return math.Sqrt(sum / weight), nil
+		return math.Sqrt(maskedSquaredDiff(outputs[i*m:(i+1)*m], outputs[j*m:(j+1)*m], mask) / weight), nil
 	})
+}
+
+// maskedSquaredDiff returns sum_m mask_m (x_m - y_m)^2 over x and y of one
+// length, with mask_m = 1 when mask is nil.
+func maskedSquaredDiff(x, y, mask []float64) float64 {
+	var sum float64
+	for m, v := range x {
+		d := v - y[m]
+		w := 1.0
+		if mask != nil {
+			w = mask[m]
+		}
+		sum += w * d * d
+	}
+	return sum
 }

@@ -191,7 +191,7 @@ func compareRun(run *degen.Run, factory degen.BackendFactory, backend string, k 
 			return nil, err
 		}
 	}
-	if _, err := evalWith(run, cpu64, ref, ref.state); err != nil {
+	if err := evalWith(run, cpu64, ref, ref.state); err != nil {
 		return nil, err
 	}
 	rep := &compareReport{Backend: backend, Reference: "cpu float64", Dims: d, Cell: cfg.Cell, Steps: k, Pass: true}
@@ -275,7 +275,7 @@ func trainFor(run *degen.Run, f degen.BackendFactory, k int, ref *degen.TrainSta
 		return nil, err
 	}
 	if ref != nil {
-		if _, err := evalWith(run, f, o, ref); err != nil {
+		if err := evalWith(run, f, o, ref); err != nil {
 			return nil, err
 		}
 	}
@@ -284,26 +284,23 @@ func trainFor(run *degen.Run, f degen.BackendFactory, k int, ref *degen.TrainSta
 
 // evalWith evaluates parameters st on the run's evaluation set with a
 // backend made by f and stores the results in o.
-func evalWith(run *degen.Run, f degen.BackendFactory, o *outcome, st *degen.TrainState) (*outcome, error) {
+func evalWith(run *degen.Run, f degen.BackendFactory, o *outcome, st *degen.TrainState) error {
 	id, _, err := run.EvalSets()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	d := run.Dims
 	d.B, d.T = id.B, id.T
 	be, err := f(d, run.Config.Model(), run.Gamma())
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer be.Close()
 	if err := be.SetState(st); err != nil {
-		return nil, err
+		return err
 	}
 	o.out = make([]float32, d.S*d.T*d.B*d.O)
 	o.states = make([]float32, d.S*d.T*d.B*d.H)
 	o.evalLosses = make([]float32, d.S)
-	if err := be.Evaluate(id, o.out, o.states, o.evalLosses); err != nil {
-		return nil, err
-	}
-	return o, nil
+	return be.Evaluate(id, o.out, o.states, o.evalLosses)
 }

@@ -171,15 +171,7 @@ func ritz(alpha, beta []float64, r int) ([]float64, *mat.Dense, bool) {
 	if !es.Factorize(t, true) {
 		return nil, nil, false
 	}
-	all := es.Values(nil)
-	var v mat.Dense
-	es.VectorsTo(&v)
-	vals := make([]float64, r)
-	vecs := mat.NewDense(m, r, nil)
-	for i := 0; i < r; i++ {
-		vals[i] = all[m-1-i]
-		vecs.SetCol(i, mat.Col(nil, m-1-i, &v))
-	}
+	vals, vecs := largestEigen(&es, r)
 	return vals, vecs, true
 }
 
@@ -195,16 +187,25 @@ func denseTopEigen(g []float64, p, r int) ([]float64, *mat.Dense, error) {
 	if !es.Factorize(s, true) {
 		return nil, nil, fmt.Errorf("dsa: eigendecomposition of the %dx%d Gram matrix of the delay embedding did not converge", p, p)
 	}
+	vals, vecs := largestEigen(&es, r)
+	return vals, vecs, nil
+}
+
+// largestEigen returns the r largest eigenvalues (descending) of the
+// factorised (m, m) es, which holds its vectors, and their eigenvectors as
+// columns (m, r). EigenSym orders eigenvalues ascending.
+func largestEigen(es *mat.EigenSym, r int) ([]float64, *mat.Dense) {
 	all := es.Values(nil)
+	m := len(all)
 	var v mat.Dense
 	es.VectorsTo(&v)
 	vals := make([]float64, r)
-	vecs := mat.NewDense(p, r, nil)
+	vecs := mat.NewDense(m, r, nil)
 	for i := 0; i < r; i++ {
-		vals[i] = all[p-1-i]
-		vecs.SetCol(i, mat.Col(nil, p-1-i, &v))
+		vals[i] = all[m-1-i]
+		vecs.SetCol(i, mat.Col(nil, m-1-i, &v))
 	}
-	return vals, vecs, nil
+	return vals, vecs
 }
 
 func dot(a, b []float64) float64 { return floats.Dot(a, b) }

@@ -316,6 +316,15 @@ func sliceOf(a *degen.Array, s int) []float64 {
 	return a.Data[s*per : (s+1)*per]
 }
 
+// blocks returns every network's block of a (S, ...) array, views into a.Data.
+func blocks(a *degen.Array) [][]float64 {
+	out := make([][]float64, a.Shape[0])
+	for s := range out {
+		out[s] = sliceOf(a, s)
+	}
+	return out
+}
+
 // pick returns the blocks of the given slots of a (S, ...) array, in order
 // (a.Data itself when the slots are all of them, 0..S-1).
 func pick(a *degen.Array, slots []int) []float64 {
@@ -374,6 +383,7 @@ func analyzeInputs(in *analysisInputs, opts analyzeOptions, quiet bool) (*degene
 	mats := map[string]*mat.SymDense{}
 	skip := func(s string) bool { return slices.Contains(opts.Skip, s) }
 	K, T, H := in.states.Shape[1], in.states.Shape[2], in.states.Shape[3]
+	states := blocks(in.states) // (N) of (K, T, H)
 	record := func(name string, d *mat.SymDense, t0 time.Time) {
 		mats[name] = d
 		for _, m := range analyzeMeasures {
@@ -403,22 +413,17 @@ func analyzeInputs(in *analysisInputs, opts analyzeOptions, quiet bool) (*degene
 		if err := checkDSAInput(in.states, dopt, opts.DSANull); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", in.statesNPZ, err)
 		}
-		trajs := make([][]float64, N)
-		per := K * T * H
-		for s := range trajs {
-			trajs[s] = in.states.Data[s*per : (s+1)*per]
-		}
 		logLine(quiet, "dsa: %d networks, %d pairs, rank %d, %d delays", N, N*(N-1)/2, dopt.Rank, dopt.Delays)
 		t0 := time.Now()
 		bar := newProgress(int64(N*(N-1)/2), "dsa", quiet)
-		d, err := analysis.DSAMatrix(trajs, K, T, H, dopt, func() { bar.Add(1) })
+		d, err := analysis.DSAMatrix(states, K, T, H, dopt, func() { bar.Add(1) })
 		bar.Finish()
 		if err != nil {
 			return nil, nil, fmt.Errorf("dsa: %w", err)
 		}
 		record("dsa", d, t0)
 		if opts.DSANull > 0 {
-			null, err := analysis.DSANull(trajs, K, T, H, dopt, opts.DSANull)
+			null, err := analysis.DSANull(states, K, T, H, dopt, opts.DSANull)
 			if err != nil {
 				return nil, nil, fmt.Errorf("dsa null: %w", err)
 			}
@@ -443,11 +448,6 @@ func analyzeInputs(in *analysisInputs, opts analyzeOptions, quiet bool) (*degene
 	}
 
 	if !skip("representation") {
-		states := make([][]float64, N)
-		per := K * T * H
-		for s := range states {
-			states[s] = in.states.Data[s*per : (s+1)*per]
-		}
 		ropt := analysis.RepOptions{SVCCAVariance: opts.SVCCAVariance, SVCCADims: opts.SVCCADims}
 		bar := newProgress(int64(N*(N-1)/2), "representation", quiet)
 		logLine(quiet, "representation: %d networks, %d pairs, %d samples of %d units", N, N*(N-1)/2, K*T, H)

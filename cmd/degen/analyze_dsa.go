@@ -79,11 +79,7 @@ func analyzeDSACommand() *cli.Command {
 				return err
 			}
 			N, K, T, n := arr.Shape[0], arr.Shape[1], arr.Shape[2], arr.Shape[3]
-			per := K * T * n
-			trajs := make([][]float64, N)
-			for s := range trajs {
-				trajs[s] = arr.Data[s*per : (s+1)*per]
-			}
+			trajs := blocks(arr) // (N) of (K, T, n)
 			logLine(c.Bool("quiet"), "dsa: %d networks, %d pairs, rank %d, %d delays", N, N*(N-1)/2, opt.Rank, opt.Delays)
 			t0 := time.Now()
 			bar := newProgress(int64(N*(N-1)/2), "dsa", c.Bool("quiet"))

@@ -145,8 +145,7 @@ func topEigen(g []float64, p, r int) ([]float64, *mat.Dense, error) {
 			next = m + 1 + max(10, r/2)
 		}
 		beta = append(beta, b)
-		q = make([]float64, p)
-		copy(q, w)
+		copy(q, w) // Q holds its own copy of the previous q
 		scal(q, 1/b)
 	}
 	return denseTopEigen(g, p, r)

@@ -22,12 +22,14 @@ func regularize[T float](l degen.Layout, p, g []T, l1, nuclear float64) {
 			if !tn.Weight {
 				continue
 			}
-			for i := tn.Offset; i < tn.Offset+tn.Size(); i++ {
+			end := tn.Offset + tn.Size()
+			gw := g[tn.Offset:end]
+			for i, v := range p[tn.Offset:end] {
 				switch {
-				case p[i] > 0:
-					g[i] += lam
-				case p[i] < 0:
-					g[i] -= lam
+				case v > 0:
+					gw[i] += lam
+				case v < 0:
+					gw[i] -= lam
 				}
 			}
 		}

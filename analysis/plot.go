@@ -203,8 +203,8 @@ func MDSFigure(coords *mat.Dense, title string, labels []int, groups []string) (
 		}
 		for i := range l.TextStyle {
 			l.TextStyle[i].Font.Size = vg.Points(7)
-			l.Offset = vg.Point{X: vg.Points(4), Y: vg.Points(2)}
 		}
+		l.Offset = vg.Point{X: vg.Points(4), Y: vg.Points(2)}
 		p.Add(l)
 	}
 	// Equal spans on both axes of a square figure: MDS distances read true.

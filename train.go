@@ -260,7 +260,10 @@ func (t *trainer) loop(ctx context.Context, progress func(Progress)) error {
 				hyper.LR[s] = float32(t.lr[s])
 			}
 			if nActive == 0 {
-				return nil
+				// The last networks diverged within this epoch: close it
+				// for them as for any other diverged network (epoch counted,
+				// NaN row, final loss NaN).
+				return t.endEpoch(threshold)
 			}
 			if ctx.Err() != nil {
 				return ErrInterrupted

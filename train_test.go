@@ -127,3 +127,47 @@ func TestTrainLoopBookkeeping(t *testing.T) {
 		t.Fatalf("run.json: %+v, %v", back, err)
 	}
 }
+
+// TestLastNetworksDivergeMidEpoch checks that networks diverging within an
+// epoch in which no other network trains on get the same records as
+// diverging beside training ones: the epoch counted, a NaN metrics row and
+// a NaN final loss.
+func TestLastNetworksDivergeMidEpoch(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Seeds = 2
+	cfg.Hidden = 4
+	cfg.Batch = 2
+	cfg.StepsPerEpoch = 5
+	cfg.MaxEpochs = 4
+	cfg.Threshold = 0.1
+	run, err := NewRun(cfg, "scripted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := func(s, k int) float32 {
+		if k == 6 { // in epoch 1
+			return float32(math.Inf(1))
+		}
+		return 1
+	}
+	fake := &scriptedBackend{script: script, taken: make([]int, 2), lrSeen: make([][]float32, 2)}
+	factory := func(d Dims, m Model, gamma []float32) (Backend, error) { fake.d = d; return fake, nil }
+	dir := t.TempDir()
+	info, err := Train(context.Background(), run, dir, factory, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s, n := range info.Networks {
+		if n.Status != Diverged || n.Epochs != 2 || n.Steps != 7 || !math.IsNaN(float64(n.FinalLoss)) {
+			t.Errorf("network %d: %s after %d epochs, %d steps, final loss %g; want diverged after 2, 7, NaN", s, n.Status, n.Epochs, n.Steps, n.FinalLoss)
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(dir, MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(rows) != 1+2+2 || !strings.HasSuffix(rows[len(rows)-1], ",NaN,0.01,diverged") {
+		t.Errorf("metrics.csv:\n%s", data)
+	}
+}

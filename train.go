@@ -25,7 +25,7 @@ type Progress struct {
 	Active           int     // networks still training
 	Converged        int     // networks that converged
 	Diverged         int     // networks that diverged
-	MeanLoss         float64 // mean loss over active networks at this step
+	MeanLoss         float64 // mean loss at this step over the networks that trained and did not diverge
 	EpochDone        bool    // true on the last step of an epoch
 }
 
@@ -275,26 +275,26 @@ func (t *trainer) loop(ctx context.Context, progress func(Progress)) error {
 			if err := t.be.Step(batch, hyper, active, loss); err != nil {
 				return err
 			}
-			sum := 0.0
+			sum, finite := 0.0, 0
 			for s := range active {
 				if !active[s] {
 					continue
 				}
 				t.steps[s]++
+				t.epochCount[s]++
 				l := float64(loss[s])
 				if math.IsNaN(l) || math.IsInf(l, 0) {
 					t.status[s] = Diverged // its epoch row then shows NaN
 					t.epochSum[s] = math.NaN()
-					t.epochCount[s]++
 					continue
 				}
 				t.epochSum[s] += l
-				t.epochCount[s]++
 				sum += l
+				finite++
 			}
 			if progress != nil {
 				p := t.progress()
-				p.Step, p.MeanLoss = t.step, sum/float64(max(nActive, 1))
+				p.Step, p.MeanLoss = t.step, sum/float64(max(finite, 1))
 				p.EpochDone = t.step == cfg.StepsPerEpoch-1
 				progress(p)
 			}

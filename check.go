@@ -10,7 +10,8 @@ import (
 // The argument checks every Backend makes, so that all backends refuse the
 // same inputs with the same messages.
 
-// CheckState returns an error unless st holds at least S networks of layout l.
+// CheckState returns an error unless st holds at least S networks of the
+// ensemble's layout, NewLayout(H, I, O).
 func (d Dims) CheckState(st *TrainState) error {
 	if st == nil {
 		return fmt.Errorf("nil train state")

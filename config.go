@@ -136,7 +136,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("patience must not be negative")
 	}
 	if !(c.Threshold >= 0) || math.IsInf(c.Threshold, 0) {
-		return fmt.Errorf("threshold must be positive, got %g", c.Threshold)
+		return fmt.Errorf("threshold must be >= 0 (0: the task's default), got %g", c.Threshold)
 	}
 	if !(c.PlateauFactor > 0 && c.PlateauFactor <= 1) {
 		return fmt.Errorf("plateau-factor must be in (0, 1], got %g", c.PlateauFactor)

@@ -20,14 +20,6 @@ import (
 	"degen/analysis"
 )
 
-// Files `degen analyze RUN_DIR` writes into the run directory (a contract).
-const (
-	degeneracyJSON = degen.DegeneracyJSON
-	degeneracyCSV  = degen.DegeneracyCSV
-	distancesNPZ   = degen.DistancesFile
-	figuresDir     = degen.FiguresDir
-)
-
 // The measures of `degen analyze RUN_DIR`, in output order, with their level.
 var analyzeMeasures = []struct{ name, level, title string }{
 	{"behaviour", "behaviour", "OOD output distance (RMS)"},
@@ -170,7 +162,7 @@ func analyzeRun(c *cli.Context) error {
 	}
 	printDegeneracy(sum)
 	if !quiet {
-		fmt.Fprintf(os.Stderr, "wrote %s, %s, %s and %s/ in %s\n", degeneracyJSON, degeneracyCSV, distancesNPZ, figuresDir, dir)
+		fmt.Fprintf(os.Stderr, "wrote %s, %s, %s and %s/ in %s\n", degen.DegeneracyJSON, degen.DegeneracyCSV, degen.DistancesFile, degen.FiguresDir, dir)
 	}
 	return nil
 }
@@ -522,19 +514,19 @@ func writeAnalysis(dir string, in *analysisInputs, sum *degeneracySummary, mats 
 			arrays = append(arrays, degen.NamedArray{Name: m.name, Shape: []int{N, N}, Data: analysis.SymData(d)})
 		}
 	}
-	if err := degen.WriteNPZ(filepath.Join(dir, distancesNPZ), arrays...); err != nil {
+	if err := degen.WriteNPZ(filepath.Join(dir, degen.DistancesFile), arrays...); err != nil {
 		return err
 	}
-	if err := degen.WriteAtomic(filepath.Join(dir, degeneracyJSON), func(f *os.File) error { return printJSON(f, sum) }); err != nil {
+	if err := degen.WriteAtomic(filepath.Join(dir, degen.DegeneracyJSON), func(f *os.File) error { return printJSON(f, sum) }); err != nil {
 		return err
 	}
-	if err := degen.WriteAtomic(filepath.Join(dir, degeneracyCSV), func(f *os.File) error { return writeDegeneracyCSV(f, sum) }); err != nil {
+	if err := degen.WriteAtomic(filepath.Join(dir, degen.DegeneracyCSV), func(f *os.File) error { return writeDegeneracyCSV(f, sum) }); err != nil {
 		return err
 	}
 	if !figures {
 		return nil
 	}
-	figDir := filepath.Join(dir, figuresDir)
+	figDir := filepath.Join(dir, degen.FiguresDir)
 	if err := os.MkdirAll(figDir, 0o755); err != nil {
 		return err
 	}

@@ -60,7 +60,7 @@ func TestAnalyzeRun(t *testing.T) {
 	}
 	// distances.npz: one symmetric (4, 4) matrix per measure with a zero
 	// diagonal, and the network indices.
-	npz := filepath.Join(dir, distancesNPZ)
+	npz := filepath.Join(dir, degen.DistancesFile)
 	idx, err := degen.ReadNPZArray(npz, "networks")
 	if err != nil || !slices.Equal(idx.Data, []float64{0, 1, 2, 3}) {
 		t.Errorf("networks: %v %v", idx, err)
@@ -81,7 +81,7 @@ func TestAnalyzeRun(t *testing.T) {
 			}
 		}
 	}
-	f, err := os.Open(filepath.Join(dir, degeneracyCSV))
+	f, err := os.Open(filepath.Join(dir, degen.DegeneracyCSV))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestAnalyzeRun(t *testing.T) {
 	for _, m := range analyzeMeasures {
 		for _, kind := range []string{"heatmap", "mds"} {
 			for _, ext := range []string{".png", ".svg"} {
-				if st, err := os.Stat(filepath.Join(dir, figuresDir, m.name+"_"+kind+ext)); err != nil || st.Size() == 0 {
+				if st, err := os.Stat(filepath.Join(dir, degen.FiguresDir, m.name+"_"+kind+ext)); err != nil || st.Size() == 0 {
 					t.Errorf("figure %s_%s%s: %v", m.name, kind, ext, err)
 				}
 			}

@@ -232,15 +232,13 @@ func WriteAtomic(path string, write func(f *os.File) error) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	tmp := f.Name()
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
+	fail := func(err error) error {
+		f.Close() // a no-op error once closed
 		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
+	if err := f.Chmod(0o644); err != nil {
+		return fail(err)
 	}
 	if err := write(f); err != nil {
 		return fail(err)
@@ -249,12 +247,10 @@ func WriteAtomic(path string, write func(f *os.File) error) error {
 		return fail(err)
 	}
 	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
+		return fail(err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
+		return fail(err)
 	}
 	return nil
 }

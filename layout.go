@@ -71,10 +71,4 @@ func (l Layout) Tensors() []Tensor {
 }
 
 // Size returns the number of elements of a tensor in one network.
-func (t Tensor) Size() int {
-	n := 1
-	for _, d := range t.Shape {
-		n *= d
-	}
-	return n
-}
+func (t Tensor) Size() int { return shapeSize(t.Shape) }

@@ -19,11 +19,7 @@ func (t *trainer) writeCheckpoint() error {
 	s, p := t.run.Dims.S, t.run.Layout.P
 	codes := make([]int32, s)
 	for i, st := range t.status {
-		for c, sc := range statusCodes {
-			if st == sc {
-				codes[i] = int32(c)
-			}
-		}
+		codes[i] = int32(slices.Index(statusCodes, st))
 	}
 	ints := func(v []int) []int64 {
 		out := make([]int64, len(v))

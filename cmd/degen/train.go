@@ -48,8 +48,9 @@ func listFlag(name, usage string, field func(*degen.Config) *[]float64) configFl
 func ptr[T any](v T) *T { return &v }
 
 func configFlags() []configFlag {
+	def := degen.DefaultConfig()
 	return []configFlag{
-		{&cli.StringFlag{Name: "task", Usage: "task: flipflop, sine, delayed or pathint (see: degen tasks)", DefaultText: "flipflop"},
+		{&cli.StringFlag{Name: "task", Usage: "task: flipflop, sine, delayed or pathint (see: degen tasks)", DefaultText: def.Task},
 			func(c *cli.Context, cfg *degen.Config) error { cfg.Task = c.String("task"); return nil }},
 		{&cli.StringSliceFlag{Name: "knob", Usage: "task knob as name=value, repeatable (see: degen tasks)"},
 			func(c *cli.Context, cfg *degen.Config) error {
@@ -66,11 +67,11 @@ func configFlags() []configFlag {
 				}
 				return nil
 			}},
-		{&cli.StringFlag{Name: "cell", Usage: "recurrent cell: vanilla (tanh RNN) or rate (µP rate network)", DefaultText: "vanilla"},
+		{&cli.StringFlag{Name: "cell", Usage: "recurrent cell: vanilla (tanh RNN) or rate (µP rate network)", DefaultText: string(def.Cell)},
 			func(c *cli.Context, cfg *degen.Config) error { cfg.Cell = degen.Cell(c.String("cell")); return nil }},
 		intFlag("hidden", "hidden units H", func(c *degen.Config) *int { return &c.Hidden }),
 		floatFlag("tau", "rate-cell time constant", func(c *degen.Config) *float64 { return &c.Tau }),
-		{&cli.Uint64Flag{Name: "seed", Usage: "experiment seed (keys initial weights and data)", DefaultText: "1"},
+		{&cli.Uint64Flag{Name: "seed", Usage: "experiment seed (keys initial weights and data)", DefaultText: fmt.Sprint(def.Seed)},
 			func(c *cli.Context, cfg *degen.Config) error { cfg.Seed = c.Uint64("seed"); return nil }},
 		intFlag("seeds", "networks per condition", func(c *degen.Config) *int { return &c.Seeds }),
 		listFlag("lr", "Adam learning rate eta0", func(c *degen.Config) *[]float64 { return &c.LR }),
@@ -88,7 +89,7 @@ func configFlags() []configFlag {
 		{&cli.BoolFlag{Name: "shared-data", Usage: "every network trains on the same batches"},
 			func(c *cli.Context, cfg *degen.Config) error { cfg.SharedData = c.Bool("shared-data"); return nil }},
 		intFlag("eval-trials", "trials in the fixed evaluation sets", func(c *degen.Config) *int { return &c.EvalTrials }),
-		{&cli.StringFlag{Name: "shard", Usage: "train only shard i of n (`i/n`): networks s with s % n == i", DefaultText: "0/1"},
+		{&cli.StringFlag{Name: "shard", Usage: "train only shard i of n (`i/n`): networks s with s % n == i", DefaultText: fmt.Sprintf("%d/%d", def.Shard, def.Shards)},
 			func(c *cli.Context, cfg *degen.Config) error {
 				i, n, ok := strings.Cut(c.String("shard"), "/")
 				si, err1 := strconv.Atoi(i)

@@ -260,10 +260,16 @@ func (t *trainer) loop(ctx context.Context, progress func(Progress)) error {
 				hyper.LR[s] = float32(t.lr[s])
 			}
 			if nActive == 0 {
-				// The last networks diverged within this epoch: close it
-				// for them as for any other diverged network (epoch counted,
-				// NaN row, final loss NaN).
-				return t.endEpoch(threshold)
+				if t.step > 0 {
+					// The last networks diverged within this epoch: close
+					// it for them as for any other diverged network (epoch
+					// counted, NaN row, final loss NaN), and for the run.
+					if err := t.endEpoch(threshold); err != nil {
+						return err
+					}
+					t.epoch, t.step = t.epoch+1, 0
+				}
+				return nil
 			}
 			if ctx.Err() != nil {
 				return ErrInterrupted

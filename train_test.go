@@ -170,4 +170,14 @@ func TestLastNetworksDivergeMidEpoch(t *testing.T) {
 	if len(rows) != 1+2+2 || !strings.HasSuffix(rows[len(rows)-1], ",NaN,0.01,diverged") {
 		t.Errorf("metrics.csv:\n%s", data)
 	}
+	if info.Epoch != 2 || !info.Finished {
+		t.Errorf("run: epoch %d finished %v, want 2 true", info.Epoch, info.Finished)
+	}
+	// Resuming the finished run changes nothing.
+	if _, err := Train(context.Background(), run, dir, factory, true, nil); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := os.ReadFile(filepath.Join(dir, MetricsFile)); err != nil || string(again) != string(data) {
+		t.Errorf("metrics.csv after --resume:\n%s\nwant\n%s (%v)", again, data, err)
+	}
 }

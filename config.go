@@ -163,7 +163,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	if size := c.EnsembleSize(); size > maxEnsemble || c.Seeds > maxEnsemble {
-		return fmt.Errorf("the ensemble has too many networks (%d seeds x %d conditions; at most %d)", c.Seeds, size/max(c.Seeds, 1), maxEnsemble)
+		return fmt.Errorf("the ensemble has too many networks (%d seeds x %d x %d x %d x %d values of lr, gamma, l1, nuclear; at most %d)",
+			c.Seeds, len(c.LR), len(c.Gamma), len(c.L1), len(c.Nuclear), maxEnsemble)
 	}
 	if len(c.Networks()) == 0 {
 		return fmt.Errorf("shard %d/%d has no networks (the ensemble has %d)", c.Shard, c.Shards, c.EnsembleSize())

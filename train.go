@@ -150,10 +150,12 @@ func PrepareDir(dir string, force bool) error {
 				return err
 			}
 		}
-		figures, _ := filepath.Glob(filepath.Join(dir, FiguresDir, "*_*.[ps][nv]g"))
-		for _, f := range figures {
-			if err := os.Remove(f); err != nil {
-				return err
+		for _, pattern := range []string{"*_heatmap.png", "*_heatmap.svg", "*_mds.png", "*_mds.svg"} {
+			figures, _ := filepath.Glob(filepath.Join(dir, FiguresDir, pattern))
+			for _, f := range figures {
+				if err := os.Remove(f); err != nil {
+					return err
+				}
 			}
 		}
 		os.Remove(filepath.Join(dir, FiguresDir)) // only if now empty

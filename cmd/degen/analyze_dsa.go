@@ -97,9 +97,9 @@ func analyzeDSACommand() *cli.Command {
 			if sum.Restarts == 0 {
 				sum.Restarts = analysis.DefaultRestarts(opt.Rank)
 			}
-			idx := make([]int64, N)
+			idx := make([]int32, N) // int32, as in distances.npz and states.npz
 			for i := range idx {
-				idx[i] = int64(i)
+				idx[i] = int32(i)
 			}
 			arrays := []degen.NamedArray{
 				{Name: "distance", Shape: []int{N, N}, Data: analysis.SymData(d)},

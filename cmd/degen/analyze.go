@@ -111,7 +111,7 @@ func analyzeCommand() *cli.Command {
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the randomised solvers"},
 			jsonFlag, quietFlag,
 		},
-		Subcommands: []*cli.Command{analyzeDSACommand(), analyzePermdistCommand()},
+		Subcommands: []*cli.Command{analyzeDSACommand(), analyzePermdistCommand(), analyzeMDSCommand()},
 		Action:      analyzeRun,
 	}
 }

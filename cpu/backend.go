@@ -164,16 +164,24 @@ func (b *Backend) Close() error { return nil }
 
 // setState converts st into the ensemble's element type.
 func (e *ensemble[T]) setState(st *degen.TrainState) {
-	for i := range e.params {
-		e.params[i], e.adamM[i], e.adamV[i] = T(st.Params[i]), T(st.AdamM[i]), T(st.AdamV[i])
+	p := e.l.P
+	for s := range e.d.S {
+		params, m, v := e.net(e.params, s), e.net(e.adamM, s), e.net(e.adamV, s)
+		for i := range p {
+			params[i], m[i], v[i] = T(st.Params[s*p+i]), T(st.AdamM[s*p+i]), T(st.AdamV[s*p+i])
+		}
 	}
 	copy(e.steps, st.AdamStep)
 }
 
 // state converts the ensemble's state to float32 into st.
 func (e *ensemble[T]) state(st *degen.TrainState) {
-	for i := range e.params {
-		st.Params[i], st.AdamM[i], st.AdamV[i] = float32(e.params[i]), float32(e.adamM[i]), float32(e.adamV[i])
+	p := e.l.P
+	for s := range e.d.S {
+		params, m, v := e.net(e.params, s), e.net(e.adamM, s), e.net(e.adamV, s)
+		for i := range p {
+			st.Params[s*p+i], st.AdamM[s*p+i], st.AdamV[s*p+i] = float32(params[i]), float32(m[i]), float32(v[i])
+		}
 	}
 	copy(st.AdamStep, e.steps)
 }
@@ -198,8 +206,7 @@ func (e *ensemble[T]) evaluate(bt *tasks.Batch, out, states, loss []float32) {
 // e.grad[s] the gradient of its masked MSE plus regularisers; it returns the
 // masked MSE.
 func (e *ensemble[T]) lossAndGradient(s int, bt *tasks.Batch, hp *degen.Hyper, ws *workspace[T]) float64 {
-	p := e.l.P
-	g := e.grad[s*p : (s+1)*p]
+	g := e.net(e.grad, s)
 	loss := e.network(s, bt, ws, g)
 	var l1, nuc float64
 	if hp.L1 != nil {
@@ -208,7 +215,7 @@ func (e *ensemble[T]) lossAndGradient(s int, bt *tasks.Batch, hp *degen.Hyper, w
 	if hp.Nuclear != nil {
 		nuc = float64(hp.Nuclear[s])
 	}
-	regularize(e.l, e.params[s*p:(s+1)*p], g, l1, nuc)
+	regularize(e.l, e.net(e.params, s), g, l1, nuc)
 	return loss
 }
 
@@ -216,24 +223,23 @@ func (e *ensemble[T]) gradients(bt *tasks.Batch, hp *degen.Hyper, grad, loss []f
 	p := e.l.P
 	e.parallel(func(s int, ws *workspace[T]) {
 		loss[s] = float32(e.lossAndGradient(s, bt, hp, ws))
-		for i, v := range e.grad[s*p : (s+1)*p] {
+		for i, v := range e.net(e.grad, s) {
 			grad[s*p+i] = float32(v)
 		}
 	})
 }
 
 func (e *ensemble[T]) step(bt *tasks.Batch, hp *degen.Hyper, active []bool, loss []float32) {
-	p := e.l.P
 	e.parallel(func(s int, ws *workspace[T]) {
 		if !active[s] {
 			loss[s] = float32(e.network(s, bt, ws, nil))
 			return
 		}
 		loss[s] = float32(e.lossAndGradient(s, bt, hp, ws))
-		g := e.grad[s*p : (s+1)*p]
+		g := e.net(e.grad, s)
 		clip(g, float64(hp.ClipNorm))
 		e.steps[s]++
-		adam(e.params[s*p:(s+1)*p], e.adamM[s*p:(s+1)*p], e.adamV[s*p:(s+1)*p], g, float64(hp.LR[s]), e.steps[s])
+		adam(e.net(e.params, s), e.net(e.adamM, s), e.net(e.adamV, s), g, float64(hp.LR[s]), e.steps[s])
 	})
 }
 

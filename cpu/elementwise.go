@@ -1,6 +1,9 @@
 package cpu
 
-import "math"
+import (
+	"math"
+	"unsafe"
+)
 
 // tanhInPlace sets v[i] = tanh(v[i]): math.Tanh for float64, tanh32 (eight
 // lanes at a time where the CPU has AVX2 and FMA) for float32.
@@ -56,12 +59,10 @@ func tanh32(x float32) float32 {
 	return x * p / q
 }
 
-// load returns src as a []T: src itself when T is float32, otherwise src
-// converted into *buf (grown as needed).
+// load copies src, converted to T, into *buf (grown as needed) and returns
+// it. The copy, even for float32, gives every network's operands the same
+// memory alignment wherever its slot sits in the batch.
 func load[T float](src []float32, buf *[]T) []T {
-	if s, ok := any(&src).(*[]T); ok {
-		return *s
-	}
 	dst := grow(buf, len(src))
 	for i, v := range src {
 		dst[i] = T(v)
@@ -69,12 +70,35 @@ func load[T float](src []float32, buf *[]T) []T {
 	return dst
 }
 
-// grow returns (*buf)[:n], reallocating *buf when it is too short.
+// grow returns (*buf)[:n], reallocating *buf (64-byte aligned) when it is
+// too short.
 func grow[T any](buf *[]T, n int) []T {
 	if cap(*buf) < n {
-		*buf = make([]T, n)
+		*buf = alignedMake[T](n)
 	}
 	return (*buf)[:n]
+}
+
+// simdAlign is the byte alignment of every buffer the kernels read or write
+// (a cache line, which covers the 32-byte AVX2 registers).
+const simdAlign = 64
+
+// alignedMake returns a zeroed slice of n elements whose first element is
+// simdAlign-aligned. The vectorised kernels (ours and gonum's) split their
+// work by address alignment, which changes the order of floating-point sums:
+// with every operand equally aligned, a network's result does not depend on
+// where its data sit, so it is the same in any ensemble.
+func alignedMake[T any](n int) []T {
+	var zero T
+	size := int(unsafe.Sizeof(zero))
+	buf := make([]T, n+simdAlign/size)
+	off := 0
+	if n > 0 || len(buf) > 0 {
+		if rem := int(uintptr(unsafe.Pointer(&buf[0])) % simdAlign); rem != 0 {
+			off = (simdAlign - rem) / size
+		}
+	}
+	return buf[off : off+n : off+n]
 }
 
 // fillRows sets every row of the (rows, len(v)) matrix m to v.

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"degen"
 	"degen/tasks"
@@ -18,18 +19,22 @@ type ensemble[T float] struct {
 	m      degen.Model
 	l      degen.Layout
 	gamma  []float64 // (S) rate-cell readout scale
-	params []T       // (S, P)
-	adamM  []T       // (S, P)
-	adamV  []T       // (S, P)
+	stride int       // elements from one network's parameters to the next's (P rounded up to a cache line)
+	params []T       // (S, stride): network s is net(params, s)
+	adamM  []T       // (S, stride)
+	adamV  []T       // (S, stride)
 	steps  []int32   // (S)
-	grad   []T       // (S, P) gradient of the last Step or Gradients
+	grad   []T       // (S, stride) gradient of the last Step or Gradients
 	work   []*workspace[T]
 }
+
+// net returns network s's P elements of a per-network buffer (S, stride).
+func (e *ensemble[T]) net(v []T, s int) []T { return v[s*e.stride : s*e.stride+e.l.P] }
 
 // workspace is one worker's scratch memory for one network at a time. Every
 // buffer grows on demand, so a batch may have any number of steps.
 type workspace[T float] struct {
-	x, y, mask []T // the network's batch slot converted to T (float64 only)
+	x, y, mask []T // the network's batch slot, copied (and converted to T)
 	whhT       []T // (H, H) W_hh^T, so the forward recurrence is a plain (B, H) x (H, H) product
 	h          []T // (T+1, B, H) hidden states, h_0 = 0 (pre-activations of the rate cell)
 	r          []T // (T+1, B, H) tanh(h) (rate cell only)
@@ -41,14 +46,19 @@ type workspace[T float] struct {
 
 func newEnsemble[T float](d degen.Dims, m degen.Model, gamma []float32) *ensemble[T] {
 	l := degen.NewLayout(d.H, d.I, d.O)
+	// Each network's parameters start on a simdAlign boundary (see alignedMake).
+	var zero T
+	perLine := simdAlign / int(unsafe.Sizeof(zero))
+	stride := (l.P + perLine - 1) / perLine * perLine
 	e := &ensemble[T]{
 		d: d, m: m, l: l,
 		gamma:  make([]float64, d.S),
-		params: make([]T, d.S*l.P),
-		adamM:  make([]T, d.S*l.P),
-		adamV:  make([]T, d.S*l.P),
+		stride: stride,
+		params: alignedMake[T](d.S * stride),
+		adamM:  alignedMake[T](d.S * stride),
+		adamV:  alignedMake[T](d.S * stride),
 		steps:  make([]int32, d.S),
-		grad:   make([]T, d.S*l.P),
+		grad:   alignedMake[T](d.S * stride),
 	}
 	for s, g := range gamma {
 		e.gamma[s] = float64(g)
@@ -114,7 +124,7 @@ func (e *ensemble[T]) network(s int, bt *tasks.Batch, ws *workspace[T], g []T) f
 	y := load(bt.Y[slot*tb*nO:(slot+1)*tb*nO], &ws.y)
 	mask := load(bt.Mask[slot*tb*nO:(slot+1)*tb*nO], &ws.mask)
 
-	p := e.params[s*l.P : (s+1)*l.P]
+	p := e.net(e.params, s)
 	whh, wih, b, wout, bout := p[l.Whh:l.Wih], p[l.Wih:l.Bh], p[l.Bh:l.Wout], p[l.Wout:l.Bout], p[l.Bout:l.P]
 
 	// Forward. h[t*bh:(t+1)*bh] is H_t; act is what the readout and W_hh see.

@@ -34,7 +34,7 @@ func TestGradientFiniteDifference(t *testing.T) {
 					ws := new(workspace[float64])
 					for s := range d.S {
 						e.lossAndGradient(s, bt, hp, ws)
-						p := e.params[s*l.P : (s+1)*l.P]
+						p := e.net(e.params, s)
 						objective := func() float64 {
 							return e.network(s, bt, ws, nil) + Regularization(l, p, float64(hp.L1[s]), float64(hp.Nuclear[s]))
 						}
@@ -50,7 +50,7 @@ func TestGradientFiniteDifference(t *testing.T) {
 								down := objective()
 								p[i] = saved
 								num := (up - down) / (2 * h)
-								ana := e.grad[s*l.P+i]
+								ana := e.net(e.grad, s)[i]
 								rel := math.Abs(num-ana) / math.Max(math.Abs(num)+math.Abs(ana), 1e-6)
 								if !(rel <= worst) {
 									worst, worstAt, got, want = rel, i-tn.Offset, ana, num

@@ -157,3 +157,71 @@ func TestFlipFlopConverges(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeShardsMatchesWholeRun trains an ensemble whole and as three
+// shards, merges the shards, and checks that the merged run equals the whole
+// one: weights, metrics and every network's record.
+func TestMergeShardsMatchesWholeRun(t *testing.T) {
+	cfg := smallConfig()
+	whole := t.TempDir()
+	run, err := degen.NewRun(cfg, "cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := degen.Train(context.Background(), run, whole, cpuFactory, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	var shards []string
+	for i := 2; i >= 0; i-- { // any order
+		c := cfg
+		c.Shard, c.Shards = i, 3
+		r, err := degen.NewRun(c, "cpu")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		if _, err := degen.Train(context.Background(), r, dir, cpuFactory, false, nil); err != nil {
+			t.Fatal(err)
+		}
+		shards = append(shards, dir)
+	}
+	merged := filepath.Join(t.TempDir(), "merged")
+	if err := degen.MergeShards(merged, shards); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"W_hh", "W_ih", "b", "W_out", "b_out", "W_hh_init", "b_out_init"} {
+		a, err1 := degen.ReadNPZArray(filepath.Join(whole, degen.WeightsFile), name)
+		b, err2 := degen.ReadNPZArray(filepath.Join(merged, degen.WeightsFile), name)
+		if err1 != nil || err2 != nil || !slices.Equal(a.Shape, b.Shape) || !slices.Equal(a.Data, b.Data) {
+			t.Errorf("%s differs between the merged shards and the whole run (%v %v)", name, err1, err2)
+		}
+	}
+	a, _ := os.ReadFile(filepath.Join(whole, degen.MetricsFile))
+	b, _ := os.ReadFile(filepath.Join(merged, degen.MetricsFile))
+	if string(a) != string(b) {
+		t.Errorf("metrics.csv differs:\n%s\nmerged:\n%s", a, b)
+	}
+	wi, _ := degen.ReadRunInfo(whole)
+	mi, err := degen.ReadRunInfo(merged)
+	if err != nil || len(mi.Networks) != len(wi.Networks) || mi.Config.Shards != 1 {
+		t.Fatalf("merged run.json: %+v %v", mi, err)
+	}
+	for s := range wi.Networks {
+		if wi.Networks[s] != mi.Networks[s] {
+			t.Errorf("network %d: %+v vs merged %+v", s, wi.Networks[s], mi.Networks[s])
+		}
+	}
+	if _, err := degen.Evaluate(merged, cpuFactory, "cpu"); err != nil {
+		t.Errorf("the merged run cannot be evaluated: %v", err)
+	}
+	// Missing or repeated shards are refused.
+	if err := degen.MergeShards(filepath.Join(t.TempDir(), "x"), shards[:2]); err == nil {
+		t.Error("merging 2 of 3 shards must fail")
+	}
+	if err := degen.MergeShards(filepath.Join(t.TempDir(), "y"), []string{shards[0], shards[0], shards[1]}); err == nil {
+		t.Error("merging a shard twice must fail")
+	}
+	if err := degen.MergeShards(filepath.Join(t.TempDir(), "z"), []string{shards[0], shards[1], whole}); err == nil {
+		t.Error("merging an unsharded run must fail")
+	}
+}

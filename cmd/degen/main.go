@@ -45,6 +45,7 @@ func newApp() *cli.App {
 			trainCommand(),
 			evalCommand(),
 			analyzeCommand(),
+			mergeCommand(),
 			tasksCommand(),
 			devicesCommand(),
 			compareCommand(),

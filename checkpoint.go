@@ -120,27 +120,62 @@ func (t *trainer) loadCheckpoint() error {
 	return t.truncateMetrics()
 }
 
+// metricsRow is one row of metrics.csv with its epoch and network parsed.
+type metricsRow struct {
+	epoch, network int
+	line           string
+}
+
+// readMetrics returns the rows of a metrics.csv in file order, and the lines
+// other than the header that are not rows.
+func readMetrics(path string) (rows []metricsRow, bad []string, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("metrics: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		fields := strings.SplitN(line, ",", 3)
+		if line+"\n" == metricsHeader {
+			continue
+		}
+		e, err1 := strconv.Atoi(fields[0])
+		if len(fields) < 3 || err1 != nil {
+			bad = append(bad, line)
+			continue
+		}
+		n, err := strconv.Atoi(fields[1])
+		if err != nil {
+			bad = append(bad, line)
+			continue
+		}
+		rows = append(rows, metricsRow{e, n, line})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, nil, fmt.Errorf("metrics: %w", err)
+	}
+	return rows, bad, nil
+}
+
 // truncateMetrics keeps the metrics rows of the epochs before the
 // checkpoint, so a resumed run's metrics.csv equals an uninterrupted one's.
 func (t *trainer) truncateMetrics() error {
 	path := filepath.Join(t.dir, MetricsFile)
-	f, err := os.Open(path)
-	if err != nil {
+	if _, err := os.Stat(path); err != nil {
 		return t.writeMetricsHeader()
 	}
-	defer f.Close()
+	rows, _, err := readMetrics(path) // an unreadable row can only be a torn last append
+	if err != nil {
+		return err
+	}
 	var kept strings.Builder
 	kept.WriteString(metricsHeader)
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		epoch, _, ok := strings.Cut(line, ",")
-		if e, err := strconv.Atoi(epoch); ok && err == nil && e < t.epoch {
-			kept.WriteString(line + "\n")
+	for _, r := range rows {
+		if r.epoch < t.epoch {
+			kept.WriteString(r.line + "\n")
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("metrics: %w", err)
 	}
 	return WriteAtomic(path, func(f *os.File) error {
 		_, err := f.WriteString(kept.String())

@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
-	"strings"
 )
 
 // MergeShards gathers the run directories of the shards of one sweep (each
@@ -113,34 +111,17 @@ func sameConfig(a, b Config) bool {
 // mergeMetrics concatenates the shards' metrics.csv rows ordered by epoch,
 // then network, the order an unsharded run writes them in.
 func mergeMetrics(path string, dirs []string) error {
-	type row struct {
-		epoch, network int
-		line           string
-	}
-	var rows []row
+	var rows []metricsRow
 	for _, dir := range dirs {
-		f, err := os.Open(filepath.Join(dir, MetricsFile))
+		file := filepath.Join(dir, MetricsFile)
+		r, bad, err := readMetrics(file)
 		if err != nil {
 			return fmt.Errorf("merge: %w", err)
 		}
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			fields := strings.SplitN(sc.Text(), ",", 3)
-			e, err1 := strconv.Atoi(fields[0])
-			if len(fields) < 3 || err1 != nil {
-				continue // the header
-			}
-			n, err := strconv.Atoi(fields[1])
-			if err != nil {
-				f.Close()
-				return fmt.Errorf("merge: %s: bad row %q", filepath.Join(dir, MetricsFile), sc.Text())
-			}
-			rows = append(rows, row{e, n, sc.Text()})
+		if len(bad) > 0 {
+			return fmt.Errorf("merge: %s: bad row %q", file, bad[0])
 		}
-		f.Close()
-		if err := sc.Err(); err != nil {
-			return fmt.Errorf("merge: %w", err)
-		}
+		rows = append(rows, r...)
 	}
 	sort.SliceStable(rows, func(i, j int) bool {
 		if rows[i].epoch != rows[j].epoch {

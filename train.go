@@ -173,10 +173,11 @@ func PrepareDir(dir string, force bool) error {
 
 // trainer is the state of the training loop for every network of a run.
 type trainer struct {
-	run   *Run
-	dir   string
-	be    Backend
-	state *TrainState
+	run     *Run
+	dir     string
+	be      Backend
+	state   *TrainState
+	initial []float32 // (S, P) the initial parameters, drawn once for weights.npz's _init arrays
 
 	lr         []float64 // current learning rate (after the plateau schedule)
 	best       []float64 // best epoch loss seen by the plateau schedule
@@ -204,12 +205,13 @@ func Train(ctx context.Context, run *Run, dir string, factory BackendFactory, re
 	}
 	defer be.Close()
 	t := newTrainer(run, dir, be)
+	t.initial = run.InitialParams()
 	if resume {
 		if err := t.loadCheckpoint(); err != nil {
 			return nil, err
 		}
 	} else {
-		copy(t.state.Params, run.InitialParams())
+		copy(t.state.Params, t.initial)
 		if err := t.writeMetricsHeader(); err != nil {
 			return nil, err
 		}
@@ -472,7 +474,7 @@ func (t *trainer) save() error {
 	if err := t.writeCheckpoint(); err != nil {
 		return err
 	}
-	if err := WriteWeights(t.dir, t.run.Layout, t.state.Params, t.run.InitialParams()); err != nil {
+	if err := WriteWeights(t.dir, t.run.Layout, t.state.Params, t.initial); err != nil {
 		return err
 	}
 	return WriteRunInfo(t.dir, t.info())

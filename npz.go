@@ -46,6 +46,12 @@ func ReadNPZArray(path, name string) (*Array, error) {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	defer z.Close()
+	return readNPZArray(&z.Reader, path, name)
+}
+
+// readNPZArray reads array name from the opened archive z (path names it in
+// errors).
+func readNPZArray(z *zip.Reader, path, name string) (*Array, error) {
 	var names []string
 	for _, f := range z.File {
 		key := strings.TrimSuffix(f.Name, ".npy")
@@ -141,16 +147,18 @@ func readNPY(f *zip.File, name string) (out *Array, err error) {
 	if !ok || int64(n)*int64(width) > size-headerLen {
 		return nil, fmt.Errorf("impossible shape %v for its %d bytes (corrupted file?)", shape, size-headerLen)
 	}
-	out = &Array{Name: name, Shape: shape, Data: make([]float64, n)}
+	// The sizes in a zip directory can lie: grow the data as they arrive,
+	// so a corrupted entry fails after reading what it has, not after
+	// allocating what it claims.
+	out = &Array{Name: name, Shape: shape, Data: make([]float64, 0, min(n, 1<<20))}
 	buf := make([]byte, 1<<16-(1<<16)%width)
-	for i := 0; i < n; {
-		chunk := buf[:min(len(buf), (n-i)*width)]
+	for len(out.Data) < n {
+		chunk := buf[:min(len(buf), (n-len(out.Data))*width)]
 		if _, err := io.ReadFull(rd, chunk); err != nil {
-			return nil, fmt.Errorf("truncated after %d of %d elements", i, n)
+			return nil, fmt.Errorf("truncated after %d of %d elements", len(out.Data), n)
 		}
 		for k := 0; k < len(chunk); k += width {
-			out.Data[i] = decode(chunk[k : k+width])
-			i++
+			out.Data = append(out.Data, decode(chunk[k:k+width]))
 		}
 	}
 	return out, nil

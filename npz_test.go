@@ -1,6 +1,8 @@
 package degen
 
 import (
+	"archive/zip"
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -113,11 +115,11 @@ func FuzzReadNPZ(f *testing.F) {
 	f.Add(data)
 	f.Add(data[:len(data)/2])
 	f.Fuzz(func(t *testing.T, b []byte) {
-		p := filepath.Join(t.TempDir(), "f.npz")
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
+		z, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return
 		}
-		a, err := ReadNPZArray(p, "x")
+		a, err := readNPZArray(z, "fuzz.npz", "x")
 		if err == nil && len(a.Data) != a.Size() {
 			t.Fatalf("read %d elements for shape %v", len(a.Data), a.Shape)
 		}

@@ -3,12 +3,12 @@ GO      ?= go
 BIN     ?= degen
 CUDABIN ?= degen-cuda
 
-.PHONY: help build test test-go test-cuda-build bench bench-cpu fuzz ptx cuda gpu-check demo clean
+.PHONY: help build test test-go test-emu test-cuda-build bench bench-cpu fuzz ptx cuda gpu-check demo clean
 
 help:
 	@echo "make build      build the CPU binary ./$(BIN)"
 	@echo "make demo       build and run the small default job (train, eval, analyze)"
-	@echo "make test       everything CI runs: vet, unit tests, fuzz smoke, CUDA build and PTX checks"
+	@echo "make test       everything CI runs: vet, unit tests, fuzz smoke, GPU backend on the CPU emulator, CUDA build and PTX checks"
 	@echo "make bench      CPU benchmarks against the PyTorch CPU peer (bench/cpu_vs_torch.sh)"
 	@echo "make ptx        regenerate kernels/*.ptx from kernels/*.cu (needs nvcc)"
 	@echo "make cuda       build the GPU binary ./$(CUDABIN) (needs the CUDA toolkit)"
@@ -24,7 +24,7 @@ demo: build
 	./$(BIN) analyze runs/demo
 
 # CI's command (.ci/run): every GPU-free check.
-test: test-go test-cuda-build
+test: test-go test-emu test-cuda-build
 
 test-go:
 	$(GO) vet ./...
@@ -33,6 +33,10 @@ test-go:
 	# new input, go test reports "context deadline exceeded" as a failure.
 	$(GO) test -run '^$$' -fuzz FuzzLoadConfig -fuzztime 10s -fuzzminimizetime 0 .
 	$(GO) test -run '^$$' -fuzz FuzzReadNPZ -fuzztime 10s -fuzzminimizetime 0 .
+
+# The GPU backend and its kernels on the CPU emulator (-tags cudaemu).
+test-emu:
+	bash .ci/emu-check.sh
 
 # The CUDA build must compile and the committed PTX must match the sources.
 test-cuda-build:

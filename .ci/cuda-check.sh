@@ -15,7 +15,7 @@ trap 'rm -f "$tmp"' EXIT
 bash kernels/genptx.sh "$tmp"
 for f in kernels/*.ptx; do
 	if ! diff <(grep -v '^//' "$f") <(grep -v '^//' "$tmp") >/dev/null; then
-		echo "cuda-check: $f does not match kernels/rnn.cu; run \`make ptx\` and commit the result ($(nvcc --version | tail -n 1))" >&2
+		echo "cuda-check: $f does not match kernels/*.cu; run \`make ptx\` and commit the result ($(nvcc --version | tail -n 1))" >&2
 		diff <(grep -v '^//' "$f") <(grep -v '^//' "$tmp") | head -n 20 >&2
 		exit 1
 	fi

@@ -24,7 +24,6 @@ import "C"
 
 import (
 	"fmt"
-	"math"
 	"runtime"
 	"unsafe"
 
@@ -33,19 +32,6 @@ import (
 
 	"gorgonia.org/cu"
 )
-
-// DeviceInfo describes one GPU.
-type DeviceInfo struct {
-	Ordinal       int    `json:"ordinal"`
-	Name          string `json:"name"`
-	TotalBytes    int64  `json:"total_bytes"`
-	FreeBytes     int64  `json:"free_bytes"` // free when queried (0 if no context could be made)
-	Major, Minor  int    `json:"-"`
-	Capability    string `json:"compute_capability"`
-	SMs           int    `json:"multiprocessors"`
-	SharedOptinKB int    `json:"shared_per_block_optin_kib"`
-	Driver        string `json:"driver"`
-}
 
 // driverString formats cuDriverGetVersion's 1000*major + 10*minor.
 func driverString() string {
@@ -254,50 +240,16 @@ func (k *Kernel) SetMaxDynamicShared(bytes int) error {
 	return nil
 }
 
-// Shape is a launch configuration.
-type Shape struct {
-	Grid   [2]int // x, y
-	Block  int
-	Shared int // bytes of dynamic shared memory
-}
-
-// String formats the shape as it appears in error messages.
-func (s Shape) String() string {
-	return fmt.Sprintf("grid=[%d,%d] block=%d shared=%dB", s.Grid[0], s.Grid[1], s.Block, s.Shared)
-}
-
 // Launch enqueues the kernel on the default stream (inside Do). Each argument
-// must match the kernel's parameter type exactly: *Buffer or cu.DevicePtr
-// for pointers (a nil *Buffer passes 0), int32, float32.
+// must match the kernel's parameter type exactly (see packArgs).
 func (k *Kernel) Launch(sh Shape, args ...any) error {
-	if len(args) != len(k.params) {
-		return fmt.Errorf("cuda: launch %s %v: %d arguments, kernel takes %d", k.Name, sh, len(args), len(k.params))
+	slots, err := packArgs(k.Name, k.params, sh, args)
+	if err != nil {
+		return err
 	}
-	// Function.Launch reads 8 bytes behind every parameter pointer, so each
-	// argument gets its own 8-byte slot.
-	slots := make([]uint64, len(args))
-	ptrs := make([]unsafe.Pointer, len(args))
-	for i, a := range args {
-		want := k.params[i]
-		var got kernels.Param
-		switch v := a.(type) {
-		case *Buffer:
-			got = kernels.Ptr
-			if v != nil {
-				slots[i] = uint64(v.Ptr)
-			}
-		case cu.DevicePtr:
-			got, slots[i] = kernels.Ptr, uint64(v)
-		case int32:
-			got, slots[i] = kernels.I32, uint64(uint32(v))
-		case float32:
-			got, slots[i] = kernels.F32, uint64(math.Float32bits(v))
-		default:
-			return fmt.Errorf("cuda: launch %s %v: argument %d has Go type %T, kernel wants %v", k.Name, sh, i, a, want)
-		}
-		if got != want {
-			return fmt.Errorf("cuda: launch %s %v: argument %d is %v, kernel wants %v", k.Name, sh, i, got, want)
-		}
+	// Function.Launch reads 8 bytes behind every parameter pointer.
+	ptrs := make([]unsafe.Pointer, len(slots))
+	for i := range slots {
 		ptrs[i] = unsafe.Pointer(&slots[i])
 	}
 	if sh.Grid[1] == 0 {
@@ -314,6 +266,8 @@ type Buffer struct {
 	Ptr cu.DevicePtr
 	N   int
 }
+
+func (b *Buffer) address() uint64 { return uint64(b.Ptr) }
 
 // Alloc allocates n 4-byte elements (inside Do).
 func Alloc(n int) (*Buffer, error) {

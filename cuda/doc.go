@@ -15,4 +15,9 @@
 // every driver call of this package must run inside Do. Calls are the plain
 // driver functions (Function.Launch, MemcpyHtoD, ...), not cu.Ctx's channel
 // API, which costs 12-51 µs per call.
+//
+// The cudaemu build tag replaces the driver with a CPU emulator (emu.go,
+// emu.cc): the same API, host memory for device memory, and every launch run
+// on the CPU from the kernels' own sources, so the GPU backend is tested on
+// machines without a GPU (`make test-emu`). It measures nothing about speed.
 package cuda

@@ -2,10 +2,10 @@ package kernels
 
 import _ "embed"
 
-// PTX is the generated PTX of rnn.cu (compute_90 target, loaded and
+// PTX is the generated PTX of kernels.cu (compute_90 target, loaded and
 // JIT-compiled by the driver at start-up).
 //
-//go:embed rnn.ptx
+//go:embed kernels.ptx
 var PTX string
 
 // Param is the type of one kernel parameter as the launcher passes it.
@@ -37,8 +37,8 @@ var (
 		I32, I32, I32, I32, I32, I32, I32, I32, F32}
 )
 
-// Signatures lists every kernel of rnn.cu with its parameter types, in order.
-// It must match the `extern "C"` declarations in rnn.cu; a test checks it
+// Signatures lists every kernel of kernels.cu with its parameter types, in order.
+// It must match the `extern "C"` declarations in the .cu files; a test checks it
 // against the committed PTX.
 var Signatures = map[string][]Param{
 	// params, x, y, mask, shared, states, yout, dy, loss, gamma,

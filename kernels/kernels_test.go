@@ -17,7 +17,7 @@ func TestSignaturesMatchPTX(t *testing.T) {
 	for name, sig := range Signatures {
 		got, ok := entries[name]
 		if !ok {
-			t.Errorf("kernel %s is in Signatures but not in rnn.ptx", name)
+			t.Errorf("kernel %s is in Signatures but not in kernels.ptx", name)
 			continue
 		}
 		want := make([]string, len(sig))
@@ -30,7 +30,7 @@ func TestSignaturesMatchPTX(t *testing.T) {
 	}
 	for name := range entries {
 		if _, ok := Signatures[name]; !ok {
-			t.Errorf("kernel %s is in rnn.ptx but not in Signatures", name)
+			t.Errorf("kernel %s is in kernels.ptx but not in Signatures", name)
 		}
 	}
 }
@@ -39,7 +39,7 @@ func TestSignaturesMatchPTX(t *testing.T) {
 func TestPTXHeader(t *testing.T) {
 	first, _, _ := strings.Cut(PTX, "\n")
 	if !strings.Contains(first, "DO NOT EDIT") {
-		t.Errorf("rnn.ptx first line %q lacks the DO NOT EDIT note", first)
+		t.Errorf("kernels.ptx first line %q lacks the DO NOT EDIT note", first)
 	}
 }
 

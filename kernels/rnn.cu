@@ -26,6 +26,8 @@
 // rnn_grad_w4_t128, rnn_grad_w4_t64 or rnn_grad_w16 (grid tiles x S: all
 // weight gradients), rnn_adam (grid S).
 
+#include "compat.cuh"
+
 #define NT_MAX 256   // threads per block of the sequence kernels (at most)
 // The sequence kernels come in two register tiles R: 8 (each thread owns
 // an 8x8 block of (trials, units)) and 4 (4x4, four times the threads, for
@@ -128,23 +130,6 @@ __device__ __forceinline__ void load4(float v[4], const float* src, int n, bool 
     }
 }
 
-// cpAsync4 copies one float from global to shared memory without going
-// through registers (sm_80+); cpAsync16 copies four (both 16-byte aligned).
-// cpAsyncWait waits for the calling thread's copies; other threads see them
-// after a __syncthreads.
-__device__ __forceinline__ void cpAsync4(float* dst, const float* src) {
-    unsigned d = (unsigned)__cvta_generic_to_shared(dst);
-    asm volatile("cp.async.ca.shared.global [%0], [%1], 4;\n" ::"r"(d), "l"(src));
-}
-__device__ __forceinline__ void cpAsync16(float* dst, const float* src) {
-    unsigned d = (unsigned)__cvta_generic_to_shared(dst);
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(d), "l"(src));
-}
-__device__ __forceinline__ void cpAsyncWait() {
-    asm volatile("cp.async.commit_group;\n" ::);
-    asm volatile("cp.async.wait_all;\n" ::);
-}
-
 // Shared-memory geometry of the sequence kernels. H is padded to Hp (a
 // multiple of 8, the output columns of the tiles), Bc trials per chunk to
 // Bp. The GEMM of each step runs over Kp = roundup4(Hp + extra) columns:
@@ -173,7 +158,7 @@ __device__ __forceinline__ void forward(const float* __restrict__ params, const 
             float* __restrict__ yout, float* __restrict__ dy, float* __restrict__ loss,
             const float* __restrict__ gamma, int T, int B, int I, int H, int O,
             int P, int Bc, int rate, float tau) {
-    extern __shared__ __align__(16) float sm[];
+    DYNAMIC_SHARED(sm);
     const int s = blockIdx.x, tid = threadIdx.x, nt = blockDim.x;
     const int Hp = (H + 7) & ~7, Bp = (Bc + 7) & ~7, Kp = padK(Hp, I + 1), ld = Kp + 4;
     const Lay L = layout(H, I, O);
@@ -326,7 +311,7 @@ template <int R>
 __device__ __forceinline__ void backward(const float* __restrict__ params, const float* __restrict__ states, const float* __restrict__ dy,
              float* __restrict__ delta, const float* __restrict__ gamma, int T, int B, int I, int H, int O,
              int P, int Bc, int rate, float tau) {
-    extern __shared__ __align__(16) float sm[];
+    DYNAMIC_SHARED(sm);
     const int s = blockIdx.x, tid = threadIdx.x, nt = blockDim.x;
     const int Hp = (H + 7) & ~7, Bp = (Bc + 7) & ~7, Kp = padK(Hp, O), ld = Kp + 4;
     const Lay L = layout(H, I, O);
@@ -741,10 +726,12 @@ rnn_adam(float* __restrict__ params, float* __restrict__ grad, float* __restrict
     }
     if (!update) return;
     if (active && !active[s]) return;
+    // Every thread reads the step count before the barrier in blockSum, so
+    // none can read it after thread 0 has written k below.
+    const int k = steps[s] + 1;
     ss = blockSum(ss, red);
     const float norm = sqrtf(ss);
     const float scale = (clip > 0.f && norm > clip) ? clip / norm : 1.f;
-    const int k = steps[s] + 1;
     const float bc1 = 1.f - powf(beta1, (float)k);
     const float bc2 = 1.f - powf(beta2, (float)k);
     const float stepSize = lr[s] / bc1;

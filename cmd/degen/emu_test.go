@@ -1,0 +1,73 @@
+//go:build cudaemu && !cuda
+
+package main
+
+import (
+	"math"
+	"path/filepath"
+	"testing"
+
+	"degen"
+)
+
+// These tests run the GPU backend through the CLI on the CPU emulator of the
+// kernels (cuda/emu.cc): `go test -tags cudaemu ./cmd/degen`.
+
+// TestCompareRunGPUEmulated runs `degen compare`'s comparison for both cells:
+// every tensor within its tolerance.
+func TestCompareRunGPUEmulated(t *testing.T) {
+	for _, cell := range []degen.Cell{degen.Vanilla, degen.Rate} {
+		cfg := degen.DefaultConfig()
+		cfg.Cell, cfg.Hidden, cfg.Seeds, cfg.Batch, cfg.EvalTrials = cell, 33, 3, 5, 4
+		run, err := degen.NewRun(cfg, "gpu")
+		if err != nil {
+			t.Fatal(err)
+		}
+		factory, err := backendFactory("gpu")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := compareRun(run, factory, "gpu", 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range rep.Tensors {
+			if !d.Pass {
+				t.Errorf("%s: %s uses %.3g of its tolerance", cell, d.Tensor, d.TolUsed)
+			}
+		}
+	}
+}
+
+// TestTrainGPUEmulated trains the same tiny ensemble with --backend gpu and
+// --backend cpu and evaluates each on its backend: the losses must agree within the
+// end-to-end check's tolerance (1e-3 + 0.5 |cpu|).
+func TestTrainGPUEmulated(t *testing.T) {
+	tmp := t.TempDir()
+	loss := map[string][]float64{}
+	for _, backend := range []string{"gpu", "cpu"} {
+		dir := filepath.Join(tmp, backend)
+		if code, _ := runCapture(t, append([]string{"train", "--out", dir, "--backend", backend}, tiny...)...); code != 0 {
+			t.Fatalf("train --backend %s exited %d", backend, code)
+		}
+		if code, _ := runCapture(t, "eval", dir, "--backend", backend, "-q"); code != 0 {
+			t.Fatalf("eval --backend %s exited %d", backend, code)
+		}
+		rep, err := degen.ReadEvalReport(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range rep.Networks {
+			loss[backend] = append(loss[backend], float64(n.Loss))
+		}
+	}
+	if len(loss["gpu"]) == 0 || len(loss["gpu"]) != len(loss["cpu"]) {
+		t.Fatalf("test losses: gpu %v, cpu %v", loss["gpu"], loss["cpu"])
+	}
+	for i, c := range loss["cpu"] {
+		g := loss["gpu"][i]
+		if math.IsNaN(g) || math.Abs(g-c) > 1e-3+0.5*math.Abs(c) {
+			t.Errorf("network %d: test loss %g on the GPU backend, %g on the CPU", i, g, c)
+		}
+	}
+}

@@ -1,0 +1,228 @@
+//go:build cudaemu && !cuda
+
+// emu.cc runs the kernels of kernels/*.cu on the CPU, for tests without a GPU
+// (`go test -tags cudaemu`). See kernels/emu.h for what the kernels see.
+//
+// A launch runs its blocks one after another. The threads of a block are
+// fibers (ucontext) on the calling OS thread, switched only at barriers:
+// __syncthreads waits for every thread of the block that has not exited,
+// __shfl_xor_sync for every such thread of the warp. That is one valid CUDA
+// schedule, so a kernel that is correct on the GPU is correct here, and a
+// barrier some threads never reach is reported instead of hanging.
+
+// Nothing fused: products meet sums rounded, as the kernels' __dmul_rn and
+// __dadd_rn and Go's float64() conversions ask.
+#pragma GCC optimize("fp-contract=off")
+
+#include <ucontext.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "emu.h"
+
+#include "../kernels/kernels.cu"
+
+#include "emu_launch.h"
+
+emuDim3 emuThreadIdx, emuBlockIdx, emuBlockDim, emuGridDim;
+
+namespace {
+
+enum State { Running, AtBlockBarrier, AtWarpBarrier, Exited };
+
+struct Fiber {
+    ucontext_t ctx;
+    State state;
+    unsigned gen;  // the barrier generation the fiber waits to pass
+};
+
+const size_t kStack = 256 << 10;   // bytes of stack per fiber
+const int kMaxThreads = 1024;
+
+ucontext_t scheduler;
+std::vector<Fiber> fibers;
+std::vector<char> stacks;
+int current, threads, live;
+int blockArrived;
+unsigned blockGen;
+int warpArrived[kMaxThreads / 32], warpLive[kMaxThreads / 32];
+unsigned warpGen[kMaxThreads / 32];
+float shuffle[kMaxThreads];
+std::vector<float> shared;
+std::string failure;
+void (*body)(void**);
+void** bodyArgs;
+
+// yield returns to the scheduler in state s.
+void yield(State s, unsigned gen) {
+    Fiber& f = fibers[current];
+    f.state = s;
+    f.gen = gen;
+    swapcontext(&f.ctx, &scheduler);
+}
+
+void releaseBlockIfComplete() {
+    if (blockArrived > 0 && blockArrived == live) {
+        blockArrived = 0;
+        blockGen++;
+    }
+}
+
+void releaseWarpIfComplete(int w) {
+    if (warpArrived[w] > 0 && warpArrived[w] == warpLive[w]) {
+        warpArrived[w] = 0;
+        warpGen[w]++;
+    }
+}
+
+void warpBarrier() {
+    int w = current / 32;
+    unsigned gen = warpGen[w];
+    warpArrived[w]++;
+    releaseWarpIfComplete(w);
+    if (warpGen[w] == gen) yield(AtWarpBarrier, gen);
+}
+
+void trampoline() {
+    body(bodyArgs);
+    int w = current / 32;
+    live--;
+    warpLive[w]--;
+    releaseBlockIfComplete();
+    releaseWarpIfComplete(w);
+    fibers[current].state = Exited;
+    swapcontext(&fibers[current].ctx, &scheduler);
+}
+
+bool runnable(const Fiber& f, int i) {
+    switch (f.state) {
+    case Running:
+        return true;
+    case AtBlockBarrier:
+        return blockGen != f.gen;
+    case AtWarpBarrier:
+        return warpGen[i / 32] != f.gen;
+    default:
+        return false;
+    }
+}
+
+// runBlock runs every thread of block (bx, by) to its end; false on a
+// deadlock (failure says which threads wait where).
+bool runBlock(unsigned bx, unsigned by, int sharedBytes) {
+    emuBlockIdx = {bx, by, 0};
+    std::memset(shared.data(), 0xff, sharedBytes);  // NaN: unwritten shared memory shows
+    live = threads;
+    blockArrived = 0;
+    for (int w = 0; w < (threads + 31) / 32; w++) {
+        warpArrived[w] = 0;
+        warpLive[w] = std::min(32, threads - 32 * w);
+    }
+    for (int i = 0; i < threads; i++) {
+        Fiber& f = fibers[i];
+        getcontext(&f.ctx);
+        f.ctx.uc_stack.ss_sp = stacks.data() + (size_t)i * kStack;
+        f.ctx.uc_stack.ss_size = kStack;
+        f.ctx.uc_link = nullptr;
+        makecontext(&f.ctx, trampoline, 0);
+        f.state = Running;
+    }
+    int exited = 0;
+    while (exited < threads) {
+        bool progress = false;
+        for (int i = 0; i < threads; i++) {
+            Fiber& f = fibers[i];
+            if (!runnable(f, i)) continue;
+            progress = true;
+            current = i;
+            emuThreadIdx = {(unsigned)i, 0, 0};
+            f.state = Running;
+            swapcontext(&scheduler, &f.ctx);
+            if (f.state == Exited) exited++;
+        }
+        if (!progress) {
+            int atBlock = 0, atWarp = 0, firstWarp = -1;
+            for (int i = 0; i < threads; i++) {
+                if (fibers[i].state == AtBlockBarrier) atBlock++;
+                if (fibers[i].state == AtWarpBarrier) {
+                    atWarp++;
+                    if (firstWarp < 0) firstWarp = i;
+                }
+            }
+            char msg[256];
+            std::snprintf(msg, sizeof msg,
+                          "deadlock in block (%u,%u): %d of %d live threads wait at __syncthreads, %d at a warp "
+                          "shuffle (first thread %d), %d exited",
+                          bx, by, atBlock, live, atWarp, firstWarp, exited);
+            failure = msg;
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+void __syncthreads() {
+    unsigned gen = blockGen;
+    blockArrived++;
+    releaseBlockIfComplete();
+    if (blockGen == gen) yield(AtBlockBarrier, gen);
+}
+
+float __shfl_xor_sync(unsigned mask, float v, int laneMask) {
+    int partner = current ^ laneMask;
+    if (mask != 0xffffffffu || laneMask < 0 || laneMask > 31 || partner >= threads) {
+        std::fprintf(stderr, "emu: __shfl_xor_sync(mask=%#x, lane mask %d) from thread %d of %d: only full warps\n",
+                     mask, laneMask, current, threads);
+        std::abort();
+    }
+    shuffle[current] = v;
+    warpBarrier();
+    float r = shuffle[partner];
+    warpBarrier();
+    return r;
+}
+
+float* emuDynamicShared() { return shared.data(); }
+
+extern "C" {
+
+// emuKernelSignature returns the parameter types of kernel name, one letter
+// each (P pointer, I int, F float, U unsigned long long), or null.
+const char* emuKernelSignature(const char* name) {
+    const EmuKernel* k = emuFind(name);
+    return k ? k->signature : nullptr;
+}
+
+// emuLaunch runs kernel name over grid (gx, gy) with block threads and
+// sharedBytes of dynamic shared memory; args point at one 8-byte slot per
+// parameter, as cuLaunchKernel's kernelParams. It returns null or a message
+// (valid until the next launch).
+const char* emuLaunch(const char* name, int gx, int gy, int block, int sharedBytes, void** args) {
+    const EmuKernel* k = emuFind(name);
+    if (!k) return "no such kernel in the emulator";
+    if (gx <= 0 || gy <= 0 || block <= 0 || block > kMaxThreads || sharedBytes < 0) return "invalid launch shape";
+    threads = block;
+    if ((int)fibers.size() < block) {
+        fibers.resize(block);
+        stacks.resize((size_t)block * kStack);
+    }
+    shared.resize((size_t)sharedBytes / sizeof(float) + 4);
+    emuBlockDim = {(unsigned)block, 1, 1};
+    emuGridDim = {(unsigned)gx, (unsigned)gy, 1};
+    body = k->call;
+    bodyArgs = args;
+    for (int by = 0; by < gy; by++)
+        for (int bx = 0; bx < gx; bx++)
+            if (!runBlock(bx, by, sharedBytes)) return failure.c_str();
+    return nullptr;
+}
+
+}  // extern "C"

@@ -1,0 +1,61 @@
+// emu.h maps the CUDA C that kernels/*.cu use onto the CPU emulator in
+// cuda/emu.cc (built only with `-tags cudaemu`). Every CUDA thread of a block
+// runs as a fiber on one OS thread; __syncthreads and __shfl_xor_sync switch
+// fibers at their barriers, blocks run one after another. __shared__
+// variables become statics (one block at a time, so one copy serves every
+// block); the dynamic shared memory is fresh per block and filled with NaN
+// so that reading what no thread wrote shows up in results.
+//
+// What it checks: indexing, bounds, barrier placement (a barrier that not
+// every live thread reaches is reported as a deadlock), launch arguments and
+// shared-memory sizes. What it cannot: timing, the memory model beyond
+// barriers, tanhf's and the libm functions' last bits on the GPU.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstring>
+
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+#define __launch_bounds__(...)
+#define __align__(n) __attribute__((aligned(n)))
+#define __shared__ static
+
+struct emuDim3 {
+    unsigned x, y, z;
+};
+extern emuDim3 emuThreadIdx, emuBlockIdx, emuBlockDim, emuGridDim;
+#define threadIdx emuThreadIdx
+#define blockIdx emuBlockIdx
+#define blockDim emuBlockDim
+#define gridDim emuGridDim
+
+void __syncthreads();
+float __shfl_xor_sync(unsigned mask, float v, int laneMask);
+float* emuDynamicShared();
+#define DYNAMIC_SHARED(name) float* name = emuDynamicShared()
+
+struct __attribute__((aligned(16))) float4 {
+    float x, y, z, w;
+};
+inline float4 make_float4(float x, float y, float z, float w) { return float4{x, y, z, w}; }
+
+using std::max;
+using std::min;
+
+// Copies complete at once: a valid schedule of cp.async.
+inline void cpAsync4(float* dst, const float* src) { *dst = *src; }
+inline void cpAsync16(float* dst, const float* src) { std::memcpy(dst, src, 16); }
+inline void cpAsyncWait() {}
+
+// Correctly rounded double operations (cuda/emu.cc turns fp-contract off,
+// so nothing is fused).
+inline double __dmul_rn(double a, double b) { return a * b; }
+inline double __dadd_rn(double a, double b) { return a + b; }
+inline double __dsub_rn(double a, double b) { return a - b; }
+inline double __ddiv_rn(double a, double b) { return a / b; }
+inline float __double2float_rn(double a) { return (float)a; }

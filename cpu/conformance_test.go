@@ -15,3 +15,11 @@ func TestConformance(t *testing.T) {
 		return cpu.New(d, m, gamma)
 	}, cputest.Float32())
 }
+
+// TestResultIndependentOfSlot runs the suite's slot check on the float32
+// CPU backend.
+func TestResultIndependentOfSlot(t *testing.T) {
+	cputest.SlotIndependence(t, func(d degen.Dims, m degen.Model, gamma []float32) (degen.Backend, error) {
+		return cpu.New(d, m, gamma)
+	})
+}

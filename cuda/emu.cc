@@ -214,7 +214,7 @@ const char* emuLaunch(const char* name, int gx, int gy, int block, int sharedByt
         fibers.resize(block);
         stacks.resize((size_t)block * kStack);
     }
-    shared.resize((size_t)sharedBytes / sizeof(float) + 4);
+    shared.assign((size_t)sharedBytes / sizeof(float), 0.f);
     emuBlockDim = {(unsigned)block, 1, 1};
     emuGridDim = {(unsigned)gx, (unsigned)gy, 1};
     body = k->call;

@@ -208,8 +208,10 @@ func Alloc(n int) (*Buffer, error) {
 	if emuUsed+bytes > emuMemory {
 		return nil, fmt.Errorf("cuda: allocating %d bytes: CUDA_ERROR_OUT_OF_MEMORY", bytes)
 	}
-	p := C.aligned_alloc(256, C.size_t((bytes+255)&^255))
-	if p == nil {
+	// Exactly the bytes asked for (no rounding up), so that `go test -asan`
+	// reports a kernel that reads or writes one element past a buffer.
+	var p unsafe.Pointer
+	if C.posix_memalign(&p, 256, C.size_t(bytes)) != 0 {
 		return nil, fmt.Errorf("cuda: allocating %d bytes: host out of memory", bytes)
 	}
 	emuUsed += bytes

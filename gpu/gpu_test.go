@@ -35,6 +35,12 @@ func TestConformance(t *testing.T) {
 	cputest.Conformance(t, "gpu", newGPU, tolerances())
 }
 
+// TestResultIndependentOfSlot runs the suite's slot check: a network alone
+// and in the last slot of an ensemble gets bit-identical results.
+func TestResultIndependentOfSlot(t *testing.T) {
+	cputest.SlotIndependence(t, newGPU)
+}
+
 // TestWideInputs runs the suite's case on sizes with more than four inputs
 // or outputs, which take the rnn_grad_w16 kernel that the size table does
 // not reach.

@@ -1,4 +1,4 @@
-package cpu
+package cputest
 
 import (
 	"math/rand/v2"
@@ -9,38 +9,48 @@ import (
 	"degen/tasks"
 )
 
-// TestResultIndependentOfSlot trains one network alone and in the last slot
-// of a larger ensemble, on per-network batches with odd sizes (so its data
-// and parameters sit at differently aligned offsets), and requires
-// bit-identical losses, gradients and parameters after two steps: a
-// network's result must not depend on the ensemble it trains in.
-func TestResultIndependentOfSlot(t *testing.T) {
+// SlotIndependence trains one network alone and in the last slot of a larger
+// ensemble, on per-network batches with odd sizes (so its data and
+// parameters sit at differently aligned offsets), and requires bit-identical
+// losses, gradients and parameters after two steps: a network's result must
+// not depend on the ensemble it trains in.
+func SlotIndependence(t *testing.T, newBackend func(d degen.Dims, m degen.Model, gamma []float32) (degen.Backend, error)) {
 	for _, c := range []struct {
 		m    degen.Model
 		s, b int
-	}{{vanilla(7), 3, 5}, {vanilla(33), 4, 3}, {degen.Model{Cell: degen.Rate, H: 9, Tau: 0.1}, 2, 7}} {
+	}{
+		{degen.Model{Cell: degen.Vanilla, H: 7}, 3, 5},
+		{degen.Model{Cell: degen.Vanilla, H: 33}, 4, 3},
+		{degen.Model{Cell: degen.Rate, H: 9, Tau: 0.1}, 2, 7},
+		{degen.Model{Cell: degen.Vanilla, H: 128}, 3, 9},
+	} {
 		d := degen.Dims{S: c.s, B: c.b, T: 11, I: 3, H: c.m.H, O: 3}
 		one := d
 		one.S = 1
 		l := degen.NewLayout(d.H, d.I, d.O)
 		rng := rand.New(rand.NewPCG(3, 4))
-		big := randomBatch(rng, c.s, d.B, d.T, d.I, d.O, 0.7)
+		big := randomBatch(rng, c.s, d.B, d.T, d.I, d.O)
 		// The lone network's batch is the last slot of the big one.
 		alone := tasks.NewBatch(1, d.B, d.T, d.I, d.O)
 		last := c.s - 1
 		copy(alone.X, big.X[last*len(alone.X):])
 		copy(alone.Y, big.Y[last*len(alone.Y):])
 		copy(alone.Mask, big.Mask[last*len(alone.Mask):])
-		stBig := initState(c.m, d, 9)
+		stBig := degen.NewTrainState(d.S, l)
+		gamma := make([]float32, d.S)
+		for s := range d.S {
+			degen.InitParams(c.m, l, 9, uint64(s), stBig.Params[s*l.P:(s+1)*l.P])
+			gamma[s] = []float32{0.5, 1, 2}[s%3]
+		}
 		stOne := degen.NewTrainState(1, l)
 		copy(stOne.Params, stBig.Params[last*l.P:])
-		gamma := gammas(c.s)
 
 		run := func(dims degen.Dims, st *degen.TrainState, bt *tasks.Batch, g []float32) (loss, grad, params []float32) {
-			be, err := New(dims, c.m, g)
+			be, err := newBackend(dims, c.m, g)
 			if err != nil {
 				t.Fatal(err)
 			}
+			defer be.Close()
 			if err := be.SetState(st); err != nil {
 				t.Fatal(err)
 			}

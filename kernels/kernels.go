@@ -1,12 +1,21 @@
 package kernels
 
-import _ "embed"
+import "embed"
 
 // PTX is the generated PTX of kernels.cu (compute_90 target, loaded and
 // JIT-compiled by the driver at start-up).
 //
 //go:embed kernels.ptx
 var PTX string
+
+// Sources holds the CUDA C sources that kernels.ptx and the CPU emulator
+// (cuda/emu.cc) are built from. Embedding them makes every build that
+// imports this package depend on them: the go command does not track C
+// files that cgo code includes from another directory, so without this an
+// edited kernel could leave a stale emulator in the build cache.
+//
+//go:embed *.cu *.cuh *.h
+var Sources embed.FS
 
 // Param is the type of one kernel parameter as the launcher passes it.
 type Param int

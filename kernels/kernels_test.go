@@ -1,6 +1,8 @@
 package kernels
 
 import (
+	"io/fs"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -78,5 +80,37 @@ func TestParsePTX(t *testing.T) {
 	}
 	if _, err := ParsePTX("no kernels here"); err == nil {
 		t.Error("ParsePTX without .entry: want an error")
+	}
+}
+
+// TestSignaturesInSources checks that every kernel of Signatures is declared
+// `extern "C" __global__` in the embedded sources.
+func TestSignaturesInSources(t *testing.T) {
+	var all strings.Builder
+	files, err := fs.Glob(Sources, "*.cu")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no .cu sources embedded: %v", err)
+	}
+	for _, f := range files {
+		b, err := fs.ReadFile(Sources, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Write(b)
+	}
+	decl := regexp.MustCompile(`extern "C" __global__ void(?: __launch_bounds__\([^)]*\))?\s+([A-Za-z_][A-Za-z0-9_]*)\(`)
+	declared := map[string]bool{}
+	for _, m := range decl.FindAllStringSubmatch(all.String(), -1) {
+		declared[m[1]] = true
+	}
+	for name := range Signatures {
+		if !declared[name] {
+			t.Errorf("kernel %s is in Signatures but not declared extern \"C\" __global__ in the sources", name)
+		}
+	}
+	for name := range declared {
+		if _, ok := Signatures[name]; !ok {
+			t.Errorf("kernel %s is declared in the sources but not in Signatures", name)
+		}
 	}
 }

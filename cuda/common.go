@@ -65,3 +65,15 @@ func packArgs(name string, params []kernels.Param, sh Shape, args []any) ([]uint
 	}
 	return slots, nil
 }
+
+// checkWords returns an error unless n 64-bit words fit in the buffer (2n
+// elements) at an 8-byte aligned address, as the kernels read them.
+func (b *Buffer) checkWords(n int) error {
+	if 2*n > b.N {
+		return fmt.Errorf("cuda: upload of %d 64-bit words (%d elements) into a buffer of %d", n, 2*n, b.N)
+	}
+	if b.address()%8 != 0 {
+		return fmt.Errorf("cuda: upload of 64-bit words to address %#x, not 8-byte aligned", b.address())
+	}
+	return nil
+}

@@ -329,6 +329,24 @@ func (b *Buffer) UploadInt32(src []int32) error {
 	return nil
 }
 
+// UploadUint64 copies src to the start of the buffer as 64-bit words (for
+// the kernels' unsigned long long and double arrays: math.Float64bits for
+// doubles), two 4-byte elements per word, so the buffer needs 2*len(src)
+// elements and an 8-byte aligned start (Alloc's buffers, views at even
+// offsets) (inside Do).
+func (b *Buffer) UploadUint64(src []uint64) error {
+	if len(src) == 0 {
+		return nil
+	}
+	if err := b.checkWords(len(src)); err != nil {
+		return err
+	}
+	if err := cu.MemcpyHtoD(b.Ptr, unsafe.Pointer(&src[0]), int64(len(src))*8); err != nil {
+		return fmt.Errorf("cuda: uploading %d 64-bit words: %w", len(src), err)
+	}
+	return nil
+}
+
 // Download copies the first len(dst) elements into dst (inside Do).
 func (b *Buffer) Download(dst []float32) error {
 	if len(dst) == 0 {

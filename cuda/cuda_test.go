@@ -3,6 +3,7 @@
 package cuda
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -49,6 +50,51 @@ func TestLaunchErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("%s: got %v, want an error with %q", c.name, err, c.want)
 			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUploadUint64 checks that 64-bit words land as the kernels read them:
+// two 4-byte elements each, low half first (both builds are little-endian),
+// and that too small or misaligned buffers are refused.
+func TestUploadUint64(t *testing.T) {
+	ctx, err := Open(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctx.Close()
+	err = ctx.Do(func() error {
+		buf, err := Alloc(6)
+		if err != nil {
+			return err
+		}
+		defer buf.Free()
+		words := []uint64{0x0123456789abcdef, math.Float64bits(-2.5), ^uint64(0)}
+		if err := buf.UploadUint64(words); err != nil {
+			return err
+		}
+		got := make([]int32, 6)
+		if err := buf.DownloadInt32(got); err != nil {
+			return err
+		}
+		for i, w := range words {
+			if uint32(got[2*i]) != uint32(w) || uint32(got[2*i+1]) != uint32(w>>32) {
+				t.Errorf("word %d: elements %#x %#x, want %#x %#x", i, uint32(got[2*i]), uint32(got[2*i+1]), uint32(w), uint32(w>>32))
+			}
+		}
+		if err := buf.UploadUint64(make([]uint64, 4)); err == nil || !strings.Contains(err.Error(), "buffer of 6") {
+			t.Errorf("4 words into 6 elements: %v, want an error", err)
+		}
+		odd, err := buf.View(1, 4)
+		if err != nil {
+			return err
+		}
+		if err := odd.UploadUint64(words[:1]); err == nil || !strings.Contains(err.Error(), "aligned") {
+			t.Errorf("upload to a view at an odd offset: %v, want an alignment error", err)
 		}
 		return nil
 	})

@@ -262,6 +262,16 @@ func (b *Buffer) UploadInt32(src []int32) error {
 	return nil
 }
 
+// UploadUint64 copies src to the start of the buffer as 64-bit words, two
+// 4-byte elements per word (see the CUDA build).
+func (b *Buffer) UploadUint64(src []uint64) error {
+	if err := b.checkWords(len(src)); err != nil {
+		return err
+	}
+	copy(unsafe.Slice((*uint64)(b.ptr), len(src)), src)
+	return nil
+}
+
 // Download copies the first len(dst) elements into dst.
 func (b *Buffer) Download(dst []float32) error {
 	if err := b.check(len(dst), "download"); err != nil {

@@ -1,5 +1,6 @@
 // Package kernels owns degen's CUDA C sources (kernels.cu, which includes
-// rnn.cu), the PTX generated from them (kernels.ptx, made by `make ptx`,
+// rnn.cu, the training step, and tasks.cu, the task batches generated on the
+// device), the PTX generated from them (kernels.ptx, made by `make ptx`,
 // committed, never edited by hand) and the parameter lists of its kernels
 // (Signatures).
 //

@@ -59,3 +59,6 @@ inline double __dadd_rn(double a, double b) { return a + b; }
 inline double __dsub_rn(double a, double b) { return a - b; }
 inline double __ddiv_rn(double a, double b) { return a / b; }
 inline float __double2float_rn(double a) { return (float)a; }
+inline double __dsqrt_rn(double a) { return std::sqrt(a); }
+// sin and sincos (kernels/tasks.cu) are glibc's here, libdevice's on the GPU:
+// their last bits may differ from each other and from Go's math package.

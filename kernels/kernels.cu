@@ -2,3 +2,4 @@
 // compiles it to kernels/kernels.ptx (embedded in the GPU binary), and the
 // CPU emulator (cuda/emu.cc) compiles it with a host C++ compiler.
 #include "rnn.cu"
+#include "tasks.cu"

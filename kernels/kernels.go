@@ -44,6 +44,7 @@ var (
 		I32, I32, I32, I32, I32, I32, I32, I32, F32}
 	backwardParams = []Param{Ptr, Ptr, Ptr, Ptr, Ptr,
 		I32, I32, I32, I32, I32, I32, I32, I32, F32}
+	taskParams = []Param{Ptr, Ptr, I32, I32, I32, I32, I32, I32, Ptr, Ptr, Ptr}
 )
 
 // Signatures lists every kernel of kernels.cu with its parameter types, in order.
@@ -65,6 +66,11 @@ var Signatures = map[string][]Param{
 	// clip, update, H, I, O, P, beta1, beta2, eps
 	"rnn_adam": {Ptr, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr,
 		F32, I32, I32, I32, I32, I32, F32, F32, F32},
+	// keys (uint64), knobs (float64), ood, N, B, T, I, O, x, y, mask (tasks.cu)
+	"task_flipflop": taskParams,
+	"task_sine":     taskParams,
+	"task_delayed":  taskParams,
+	"task_pathint":  taskParams,
 }
 
 // MaxInputs and MaxOutputs bound I and O: rnn_grad_w16 keeps I and O

@@ -62,6 +62,11 @@ func NewStream(k Key) Stream {
 	return Stream{key: absorb(absorb(absorb(0, k.Seed), k.Network), k.Step)}
 }
 
+// Key returns the stream's key word, absorb(absorb(absorb(0, Seed), Network), Step):
+// with it, Uint64 and everything drawn from it can be computed elsewhere (a
+// GPU kernel) from the algorithm above alone.
+func (s Stream) Key() uint64 { return s.key }
+
 // counters packs two counters into one word: uint32(hi)<<32 | uint32(lo).
 func counters(hi, lo int) uint64 { return uint64(uint32(hi))<<32 | uint64(uint32(lo)) }
 

@@ -41,6 +41,9 @@ func TestStreamMatchesSpec(t *testing.T) {
 		h := fin((0 ^ c.key.Seed) + g)
 		h = fin((h ^ c.key.Network) + g)
 		h = fin((h ^ c.key.Step) + g)
+		if got := NewStream(c.key).Key(); got != h {
+			t.Errorf("%+v: Key = %#x, want %#x", c, got, h)
+		}
 		h = fin((h ^ (uint64(uint32(c.trial))<<32 | uint64(uint32(c.time)))) + g)
 		want := fin((h ^ (uint64(uint32(c.chann))<<32 | uint64(uint32(c.draw)))) + g)
 		s := NewStream(c.key)

@@ -107,11 +107,16 @@ func (r *Run) Hyper() *Hyper {
 // one per network, or a single slot that every network shares when
 // Config.SharedData is set.
 func (r *Run) NewTrainBatch() *tasks.Batch {
-	n := r.Dims.S
+	return tasks.NewBatchFor(r.Task, r.TrainSlots(), r.Config.Batch, false)
+}
+
+// TrainSlots is the number of slots of a training batch: S, or 1 when the
+// networks share their data.
+func (r *Run) TrainSlots() int {
 	if r.Config.SharedData {
-		n = 1
+		return 1
 	}
-	return tasks.NewBatchFor(r.Task, n, r.Config.Batch, false)
+	return r.Dims.S
 }
 
 // TrainKeys sets keys, one per slot of a NewTrainBatch batch, to the keys of
@@ -248,7 +253,16 @@ func newTrainer(run *Run, dir string, be Backend) *trainer {
 func (t *trainer) loop(ctx context.Context, progress func(Progress)) error {
 	cfg := t.run.Config
 	d := t.run.Dims
-	data := newPrefetcher(t.run)
+	// A backend that makes its batches itself gets the keys only; for the
+	// others the host generates each batch while the previous step runs.
+	stepper, onBackend := t.be.(TaskStepper)
+	var data *prefetcher
+	var keys []tasks.Key
+	if onBackend {
+		keys = make([]tasks.Key, t.run.TrainSlots())
+	} else {
+		data = newPrefetcher(t.run)
+	}
 	hyper := t.run.Hyper() // LR follows t.lr below
 	active := make([]bool, d.S)
 	loss := make([]float32, d.S)
@@ -278,12 +292,20 @@ func (t *trainer) loop(ctx context.Context, progress func(Progress)) error {
 			if ctx.Err() != nil {
 				return ErrInterrupted
 			}
-			batch, err := data.batch(uint64(t.epoch*cfg.StepsPerEpoch + t.step))
-			if err != nil {
-				return err
-			}
-			if err := t.be.Step(batch, hyper, active, loss); err != nil {
-				return err
+			step := uint64(t.epoch*cfg.StepsPerEpoch + t.step)
+			if onBackend {
+				t.run.TrainKeys(keys, step)
+				if err := stepper.StepTask(t.run.Task, keys, hyper, active, loss); err != nil {
+					return err
+				}
+			} else {
+				batch, err := data.batch(step)
+				if err != nil {
+					return err
+				}
+				if err := t.be.Step(batch, hyper, active, loss); err != nil {
+					return err
+				}
 			}
 			sum, finite := 0.0, 0
 			for s := range active {

@@ -69,6 +69,7 @@ type Backend struct {
 	hyperHost       []float32
 	launched        []string // launches since the last synchronisation, for error messages
 	hostParams      []float32
+	gen             taskGen // task batches generated on the device (taskgen.go)
 	closed          bool
 	bytesPerNetwork int64
 }
@@ -376,13 +377,20 @@ func (g *Backend) forward(bt *tasks.Batch, yout, dy *cuda.Buffer) error {
 		int32(bt.T), int32(d.B), int32(d.I), int32(d.H), int32(d.O), int32(g.lay.P), g.bc, g.rate, g.tau)
 }
 
-// gradient launches the forward, backward and W_hh-gradient kernels and
-// rnn_adam (update 0: regularisers only; 1: clipping and Adam too).
+// gradient uploads the batch and launches the step's kernels (launchGradient).
 func (g *Backend) gradient(bt *tasks.Batch, h *degen.Hyper, active []bool, update int32) error {
-	d := g.dims
 	if err := g.upload(bt); err != nil {
 		return err
 	}
+	return g.launchGradient(bt, h, active, update)
+}
+
+// launchGradient launches the forward, backward and W_hh-gradient kernels and
+// rnn_adam (update 0: regularisers only; 1: clipping and Adam too) on the
+// batch already in g.x, g.y and g.mask: uploaded, or generated on the device
+// (taskgen.go). Only bt's sizes are read.
+func (g *Backend) launchGradient(bt *tasks.Batch, h *degen.Hyper, active []bool, update int32) error {
+	d := g.dims
 	nuc, err := g.uploadHyper(h, active)
 	if err != nil {
 		return err
@@ -533,7 +541,7 @@ func (g *Backend) Close() error {
 	err := g.ctx.Do(func() error {
 		var first error
 		for _, b := range []*cuda.Buffer{g.params, g.grad, g.adamM, g.adamV, g.steps, g.gamma, g.hyper, g.loss,
-			g.polar, g.x, g.y, g.mask, g.states, g.delta, g.dy, g.yout} {
+			g.polar, g.x, g.y, g.mask, g.states, g.delta, g.dy, g.yout, g.gen.words} {
 			if err := b.Free(); err != nil && first == nil {
 				first = err
 			}

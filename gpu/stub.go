@@ -54,3 +54,20 @@ var _ degen.Backend = (*Backend)(nil)
 func (g *Backend) Profile(bt *tasks.Batch, h *degen.Hyper, reps int) (Timing, error) {
 	return Timing{}, ErrNoCUDA
 }
+
+// StepTask returns ErrNoCUDA.
+func (g *Backend) StepTask(task tasks.Task, keys []tasks.Key, h *degen.Hyper, active []bool, loss []float32) error {
+	return ErrNoCUDA
+}
+
+var _ degen.TaskStepper = (*Backend)(nil)
+
+// TaskBatch returns ErrNoCUDA.
+func (g *Backend) TaskBatch(task tasks.Task, keys []tasks.Key, ood bool, dst *tasks.Batch) error {
+	return ErrNoCUDA
+}
+
+// ProfileTask returns ErrNoCUDA.
+func (g *Backend) ProfileTask(task tasks.Task, keys []tasks.Key, h *degen.Hyper, reps int) (TaskTiming, error) {
+	return TaskTiming{}, ErrNoCUDA
+}

@@ -17,4 +17,11 @@ func TestStubSaysBuildWithCUDA(t *testing.T) {
 	if _, err := Devices(); !errors.Is(err, ErrNoCUDA) {
 		t.Fatalf("Devices: got %v, want ErrNoCUDA", err)
 	}
+	var g *Backend
+	if err := g.StepTask(nil, nil, nil, nil, nil); !errors.Is(err, ErrNoCUDA) {
+		t.Fatalf("StepTask: got %v, want ErrNoCUDA", err)
+	}
+	if err := g.TaskBatch(nil, nil, false, nil); !errors.Is(err, ErrNoCUDA) {
+		t.Fatalf("TaskBatch: got %v, want ErrNoCUDA", err)
+	}
 }

@@ -10,3 +10,9 @@ type Timing struct {
 	Upload   float64 `json:"upload_ms"`   // uploading the batch (host clock)
 	Step     float64 `json:"step_ms"`     // Step as the training loop calls it (host clock)
 }
+
+// TaskTiming is what Backend.ProfileTask measures, medians in milliseconds.
+type TaskTiming struct {
+	Generate float64 `json:"generate_ms"`  // the task kernel alone (device events)
+	StepTask float64 `json:"step_task_ms"` // StepTask as the training loop calls it (host clock)
+}

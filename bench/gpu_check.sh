@@ -13,7 +13,9 @@
 #                                       with a CPU shard: bench/gpu/e2e)
 #   6. degen-cuda compare               3 steps of 16 networks against the
 #                                       float64 CPU reference, per tensor
-#   7. stepbench                        one training step on W1 and W2
+#   7. stepbench                        one training step on W1 and W2: batch
+#                                       shared, uploaded per network, and
+#                                       generated on the device (gen, task N=S)
 #   8. torch and jax peers              the same workloads (bench/peers)
 #
 # QUICK=1 skips the peers; E2E_LIMIT (default 80s) bounds the training, 0 skips it.
@@ -77,7 +79,7 @@ fi
 
 {
 	echo
-	echo "--- ours (stepbench; kernels = the four launches with the batch on the device)"
+	echo "--- ours (stepbench; kernels = the four launches with the batch on the device; task N=S = StepTask, per-network batches generated on the device)"
 	sed -n '/^work /,$p' "$LOG" | grep -E "^(work|W1|W2) " | head -n 10
 	echo "--- peers"
 	grep -E "step .* ms" "$LOG" | grep -E "torch|jax|cudnn" || true

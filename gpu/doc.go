@@ -18,8 +18,19 @@
 //     the freeze mask.
 //
 // Launch planning (shared-memory chunks of trials, tile sizes, kernel
-// choice) is in plan.go. Task batches are uploaded from the host each step
-// (see bench/RESULTS.md, GPU, for what that costs).
+// choice) is in plan.go.
+//
+// How batches reach the GPU: Step, Gradients and Evaluate upload a batch
+// made on the host (tasks.Generate). StepTask (degen.TaskStepper, which
+// degen.Train uses for every training step) uploads only each slot's stream
+// key (tasks.Stream.Key) and the task's knobs, and a task kernel
+// (kernels/tasks.cu: task_flipflop, task_sine, task_delayed, task_pathint,
+// one thread per trial) writes the trials that the task's Fill would make
+// into the same device buffers before the step's four launches; TaskBatch
+// downloads them, for checks. taskgen.go maps task names to kernels and
+// knob orders. Flip-flop and delayed batches are bit for bit the host's;
+// sine and pathint may differ in the last bit of a few float32 values
+// (libdevice's sin and cos against Go's).
 //
 // The nuclear-norm gradient of W_hh is U V^T from W_hh = U Sigma V^T. It is
 // computed on the host in float64 (gonum SVD) for the networks whose lambda

@@ -6,6 +6,13 @@
 //	W2: S=512, B=64,  T=200, H=64,  I=3, O=3
 //
 // FLOPs per step = 3 * 2 * S*B*T*H*(H+I+O) (forward, and backward twice).
+//
+// Columns: every kernel alone and the four back to back with the batch on
+// the device (kern ms), a whole Step with a shared batch (step N=1) and with
+// per-network batches uploaded from the host (step N=S, upload N=S), and with
+// per-network flip-flop batches generated on the device from their keys
+// (gen N=S: the task kernel alone; task N=S: a whole StepTask, as
+// degen.Train runs it on the GPU).
 package main
 
 import (
@@ -21,12 +28,13 @@ import (
 )
 
 type result struct {
-	Name       string     `json:"name"`
-	Dims       degen.Dims `json:"dims"`
-	Cell       string     `json:"cell"`
-	Shared     gpu.Timing `json:"shared_batch"`   // N = 1
-	PerNetwork gpu.Timing `json:"per_network"`    // N = S
-	GFLOP      float64    `json:"gflop_per_step"` // 3*2*S*B*T*H*(H+I+O) / 1e9
+	Name       string         `json:"name"`
+	Dims       degen.Dims     `json:"dims"`
+	Cell       string         `json:"cell"`
+	Shared     gpu.Timing     `json:"shared_batch"`          // N = 1
+	PerNetwork gpu.Timing     `json:"per_network"`           // N = S, uploaded
+	OnDevice   gpu.TaskTiming `json:"per_network_on_device"` // N = S, flip-flop generated on the device
+	GFLOP      float64        `json:"gflop_per_step"`        // 3*2*S*B*T*H*(H+I+O) / 1e9
 }
 
 func main() {
@@ -62,7 +70,7 @@ func main() {
 		os.Exit(2)
 	}
 	var results []result
-	fmt.Printf("%-4s %-7s %9s %9s %9s %9s %9s %10s %10s %10s %9s\n", "work", "cell", "fwd ms", "bwd ms", "dWhh ms", "adam ms", "kern ms", "step N=1", "step N=S", "upload N=S", "TFLOP/s")
+	fmt.Printf("%-4s %-7s %9s %9s %9s %9s %9s %10s %10s %10s %9s %9s %10s\n", "work", "cell", "fwd ms", "bwd ms", "dWhh ms", "adam ms", "kern ms", "step N=1", "step N=S", "upload N=S", "TFLOP/s", "gen N=S", "task N=S")
 	for _, w := range works {
 		for _, cell := range cellList {
 			r, err := bench(w.name, w.d, cell, *reps)
@@ -72,8 +80,8 @@ func main() {
 			}
 			results = append(results, r)
 			t := r.Shared
-			fmt.Printf("%-4s %-7s %9.2f %9.2f %9.2f %9.2f %9.2f %10.2f %10.2f %10.2f %9.1f\n", r.Name, r.Cell, t.Forward, t.Backward, t.GradWhh, t.Adam,
-				t.Kernels, t.Step, r.PerNetwork.Step, r.PerNetwork.Upload, r.GFLOP/t.Kernels)
+			fmt.Printf("%-4s %-7s %9.2f %9.2f %9.2f %9.2f %9.2f %10.2f %10.2f %10.2f %9.1f %9.2f %10.2f\n", r.Name, r.Cell, t.Forward, t.Backward, t.GradWhh, t.Adam,
+				t.Kernels, t.Step, r.PerNetwork.Step, r.PerNetwork.Upload, r.GFLOP/t.Kernels, r.OnDevice.Generate, r.OnDevice.StepTask)
 		}
 	}
 	if *jsonPath != "" {
@@ -126,6 +134,18 @@ func bench(name string, d degen.Dims, cell degen.Cell, reps int) (result, error)
 		return r, err
 	}
 	if r.PerNetwork, err = be.Profile(batch(d.S), h, reps); err != nil {
+		return r, err
+	}
+	// Per-network flip-flop trials (I = O = 3, T steps) made on the device.
+	task, err := tasks.New("flipflop", map[string]float64{"bits": float64(d.I), "steps": float64(d.T)})
+	if err != nil {
+		return r, err
+	}
+	keys := make([]tasks.Key, d.S)
+	for s := range keys {
+		keys[s] = tasks.Key{Seed: 1, Network: uint64(s)}
+	}
+	if r.OnDevice, err = be.ProfileTask(task, keys, h, reps); err != nil {
 		return r, err
 	}
 	return r, nil

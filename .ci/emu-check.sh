@@ -17,3 +17,10 @@ echo "emu-check: go vet -tags cudaemu ./..."
 go vet -tags cudaemu ./...
 echo "emu-check: go test -tags cudaemu ./cuda ./gpu ./cmd/degen"
 go test -count=1 -tags cudaemu ./cuda ./gpu ./cmd/degen
+# The GPU benchmark binary on a tiny workload, so that a GPU session does not
+# spend its minutes finding a broken bench.
+echo "emu-check: stepbench -works tiny"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+go build -tags cudaemu -o "$tmp/stepbench" ./bench/gpu/stepbench
+"$tmp/stepbench" -works tiny -reps 1 -cells both

@@ -15,7 +15,8 @@
 #                                       float64 CPU reference, per tensor
 #   7. stepbench                        one training step on W1 and W2: batch
 #                                       shared, uploaded per network, and
-#                                       generated on the device (gen, task N=S)
+#                                       generated on the device (gen, task N=S);
+#                                       backward split and fused (bwd column)
 #   8. torch and jax peers              the same workloads (bench/peers)
 #
 # QUICK=1 skips the peers; E2E_LIMIT (default 80s) bounds the training, 0 skips it.
@@ -71,7 +72,7 @@ cp /tmp/degen-e2e-gpu/testloss.json "$OUT/testloss.json" 2>/dev/null
 cp /tmp/degen-e2e-gpu/run.json "$OUT/run.json" 2>/dev/null
 fi
 step compare 60 "$BIN/degen-cuda" compare --steps 3 --hidden 128 --seeds 16 --batch 32
-step stepbench 60 "$BIN/stepbench" -reps 10 -cells both -json "$OUT/stepbench.json"
+step stepbench 120 "$BIN/stepbench" -reps 10 -cells both -backward split,auto -json "$OUT/stepbench.json"
 if [ -z "${QUICK:-}" ]; then
 	step torch 80 python3 bench/peers/torch_peers.py
 	step jax 80 python3 bench/peers/jax_peers.py

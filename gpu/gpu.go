@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"slices"
 	"strings"
 
 	"degen"
@@ -45,10 +47,11 @@ type Backend struct {
 
 	ctx  *cuda.Context
 	mod  *cuda.Module
-	fwd  *cuda.Kernel // rnn_forward_r8 or _r4
-	bwd  *cuda.Kernel // rnn_backward_r8 or _r4
-	whh  *cuda.Kernel // rnn_grad_*: all weight gradients (see gradKernel)
-	adam *cuda.Kernel
+	fwd   *cuda.Kernel // rnn_forward_r8 or _r4
+	bwd   *cuda.Kernel // rnn_backward_r8 or _r4, or rnn_backward_fused_r8 or _r4
+	whh   *cuda.Kernel // rnn_grad_*: all weight gradients (see gradKernel); nil when fused
+	adam  *cuda.Kernel
+	fused bool // bwd is rnn_backward_fused (see chooseBackward)
 
 	fwdShape, bwdShape, whhShape, adamShape cuda.Shape
 	bc                                      int32 // trials per chunk of the sequence kernels
@@ -133,20 +136,31 @@ func (g *Backend) init(gamma []float32) error {
 		return err
 	}
 	g.bc = int32(bc)
+	if g.fused, err = chooseBackward(os.Getenv(BackwardEnv), d, g.rate == 1, bc, g.ctx.SharedOptin); err != nil {
+		return err
+	}
 	gradName, gradTile, gradThreads := gradKernel(d)
 	r, nt := tileFor(d.H, bc)
 	if g.mod, err = cuda.LoadModule(kernels.PTX); err != nil {
 		return err
 	}
-	for _, k := range []struct {
+	kernelNames := []struct {
 		dst  **cuda.Kernel
 		name string
-	}{{&g.fwd, fmt.Sprintf("rnn_forward_r%d", r)}, {&g.bwd, fmt.Sprintf("rnn_backward_r%d", r)}, {&g.whh, gradName}, {&g.adam, "rnn_adam"}} {
+	}{{&g.fwd, fmt.Sprintf("rnn_forward_r%d", r)}, {&g.bwd, fmt.Sprintf("rnn_backward_r%d", r)}, {&g.whh, gradName}, {&g.adam, "rnn_adam"}}
+	if g.fused {
+		kernelNames[1].name = fmt.Sprintf("rnn_backward_fused_r%d", r)
+		kernelNames = slices.Delete(kernelNames, 2, 3)
+	}
+	for _, k := range kernelNames {
 		if *k.dst, err = g.mod.Kernel(k.name); err != nil {
 			return err
 		}
 	}
 	fs, bs := sharedFloats(d, g.rate == 1, bc)
+	if g.fused {
+		bs, _ = fusedShared(d, g.rate == 1, bc, g.ctx.SharedOptin)
+	}
 	g.fwdShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: nt, Shared: 4 * fs}
 	g.bwdShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: nt, Shared: 4 * bs}
 	tiles := (d.H + gradTile - 1) / gradTile
@@ -201,12 +215,16 @@ func (g *Backend) ensure(t, n int) error {
 		}
 	}
 	tb := t * d.B
+	deltas := d.S * tb * d.H // rnn_backward's output; the fused kernel keeps deltas on chip
+	if g.fused {
+		deltas = 0
+	}
 	var err error
 	for _, b := range []struct {
 		dst **cuda.Buffer
 		n   int
 	}{{&g.x, n * tb * d.I}, {&g.y, n * tb * d.O}, {&g.mask, n * tb * d.O},
-		{&g.states, d.S * tb * d.H}, {&g.delta, d.S * tb * d.H}, {&g.dy, d.S * tb * d.O}, {&g.yout, d.S * tb * d.O}} {
+		{&g.states, d.S * tb * d.H}, {&g.delta, deltas}, {&g.dy, d.S * tb * d.O}, {&g.yout, d.S * tb * d.O}} {
 		if *b.dst, err = cuda.Alloc(b.n); err != nil {
 			g.tCap, g.nCap = 0, 0
 			return fmt.Errorf("buffers for T=%d steps: %w", t, err)
@@ -369,11 +387,7 @@ func (g *Backend) sync() error {
 // forward launches rnn_forward; dy nil means evaluation (no gradient).
 func (g *Backend) forward(bt *tasks.Batch, yout, dy *cuda.Buffer) error {
 	d := g.dims
-	shared := int32(0)
-	if bt.N == 1 {
-		shared = 1
-	}
-	return g.launch(g.fwd, g.fwdShape, g.params, g.x, g.y, g.mask, shared, g.states, yout, dy, g.loss, g.gamma,
+	return g.launch(g.fwd, g.fwdShape, g.params, g.x, g.y, g.mask, sharedFlag(bt), g.states, yout, dy, g.loss, g.gamma,
 		int32(bt.T), int32(d.B), int32(d.I), int32(d.H), int32(d.O), int32(g.lay.P), g.bc, g.rate, g.tau)
 }
 
@@ -385,12 +399,11 @@ func (g *Backend) gradient(bt *tasks.Batch, h *degen.Hyper, active []bool, updat
 	return g.launchGradient(bt, h, active, update)
 }
 
-// launchGradient launches the forward, backward and W_hh-gradient kernels and
-// rnn_adam (update 0: regularisers only; 1: clipping and Adam too) on the
+// launchGradient launches the forward, backward and weight-gradient kernels
+// and rnn_adam (update 0: regularisers only; 1: clipping and Adam too) on the
 // batch already in g.x, g.y and g.mask: uploaded, or generated on the device
 // (taskgen.go). Only bt's sizes are read.
 func (g *Backend) launchGradient(bt *tasks.Batch, h *degen.Hyper, active []bool, update int32) error {
-	d := g.dims
 	nuc, err := g.uploadHyper(h, active)
 	if err != nil {
 		return err
@@ -405,23 +418,63 @@ func (g *Backend) launchGradient(bt *tasks.Batch, h *degen.Hyper, active []bool,
 	if err := g.forward(bt, nil, g.dy); err != nil {
 		return err
 	}
-	shared := int32(0)
-	if bt.N == 1 {
-		shared = 1
-	}
-	if err := g.launch(g.bwd, g.bwdShape, g.params, g.states, g.dy, g.delta, g.gamma,
-		int32(bt.T), int32(d.B), int32(d.I), int32(d.H), int32(d.O), int32(g.lay.P), g.bc, g.rate, g.tau); err != nil {
+	if err := g.backward(bt); err != nil {
 		return err
 	}
-	if err := g.launch(g.whh, g.whhShape, g.delta, g.states, g.x, shared, g.dy, g.gamma, g.grad,
-		int32(bt.T), int32(d.B), int32(d.I), int32(d.H), int32(d.O), int32(g.lay.P), g.rate); err != nil {
+	if err := g.weightGradients(bt); err != nil {
 		return err
 	}
-	hv := g.hyperViews
+	return g.adamStep(h, polar, update)
+}
+
+// adamStep launches rnn_adam (update 0: regularisers only; 1: clipping and
+// Adam too); polar may be nil when no network uses the nuclear norm.
+func (g *Backend) adamStep(h *degen.Hyper, polar *cuda.Buffer, update int32) error {
+	d, hv := g.dims, g.hyperViews
 	return g.launch(g.adam, g.adamShape, g.params, g.grad, g.adamM, g.adamV, g.steps,
 		hv[0], hv[1], hv[2], polar, hv[3], h.ClipNorm, update,
 		int32(d.H), int32(d.I), int32(d.O), int32(g.lay.P),
 		float32(degen.AdamBeta1), float32(degen.AdamBeta2), float32(degen.AdamEps))
+}
+
+// backward launches rnn_backward (deltas to g.delta), or rnn_backward_fused,
+// which writes every weight gradient into g.grad itself.
+func (g *Backend) backward(bt *tasks.Batch) error {
+	d := g.dims
+	if g.fused {
+		return g.launch(g.bwd, g.bwdShape, g.params, g.states, g.dy, g.x, sharedFlag(bt), g.gamma, g.grad,
+			int32(bt.T), int32(d.B), int32(d.I), int32(d.H), int32(d.O), int32(g.lay.P), g.bc, g.rate, g.tau)
+	}
+	return g.launch(g.bwd, g.bwdShape, g.params, g.states, g.dy, g.delta, g.gamma,
+		int32(bt.T), int32(d.B), int32(d.I), int32(d.H), int32(d.O), int32(g.lay.P), g.bc, g.rate, g.tau)
+}
+
+// weightGradients launches the rnn_grad_* GEMM over the saved deltas into
+// g.grad; the fused variant has already written them.
+func (g *Backend) weightGradients(bt *tasks.Batch) error {
+	if g.fused {
+		return nil
+	}
+	d := g.dims
+	return g.launch(g.whh, g.whhShape, g.delta, g.states, g.x, sharedFlag(bt), g.dy, g.gamma, g.grad,
+		int32(bt.T), int32(d.B), int32(d.I), int32(d.H), int32(d.O), int32(g.lay.P), g.rate)
+}
+
+// sharedFlag is the kernels' shared argument: 1 when every network reads
+// batch slot 0.
+func sharedFlag(bt *tasks.Batch) int32 {
+	if bt.N == 1 {
+		return 1
+	}
+	return 0
+}
+
+// BackwardVariant returns "fused" or "split" (see chooseBackward).
+func (g *Backend) BackwardVariant() string {
+	if g.fused {
+		return "fused"
+	}
+	return "split"
 }
 
 // Step runs one training step of every network (see degen.Backend).

@@ -41,6 +41,36 @@ func TestResultIndependentOfSlot(t *testing.T) {
 	cputest.SlotIndependence(t, newGPU)
 }
 
+// TestFusedBackward runs the suite's case with rnn_backward_fused (all
+// weight gradients accumulated on chip) forced, on sizes where it can run:
+// enough trials that every unit has a thread, both tile sizes, several
+// chunks of trials, H off the warp and tile boundaries; and checks that
+// forcing it where it cannot run fails in New with a clear message.
+func TestFusedBackward(t *testing.T) {
+	t.Setenv(gpu.BackwardEnv, "fused")
+	for i, c := range []cputest.Case{
+		{Cell: degen.Vanilla, S: 3, B: 40, T: 5, I: 4, H: 33, O: 4},
+		{Cell: degen.Rate, S: 3, B: 40, T: 5, I: 4, H: 33, O: 4},
+		{Cell: degen.Vanilla, S: 2, B: 64, T: 6, I: 3, H: 64, O: 2},
+		{Cell: degen.Rate, S: 2, B: 64, T: 6, I: 1, H: 64, O: 3},
+		{Cell: degen.Vanilla, S: 2, B: 128, T: 4, I: 3, H: 128, O: 3},
+		{Cell: degen.Vanilla, S: 1, B: 256, T: 3, I: 2, H: 128, O: 1}, // two chunks of 128 trials
+		{Cell: degen.Rate, S: 1, B: 256, T: 3, I: 2, H: 64, O: 1},     // two chunks of 128 trials
+		{Cell: degen.Vanilla, S: 2, B: 32, T: 7, I: 3, H: 32, O: 3},
+	} {
+		t.Run(c.String(), func(t *testing.T) { cputest.RunCase(t, c, uint64(200+i), newGPU, tolerances()) })
+	}
+	d := degen.Dims{S: 1, B: 3, T: 3, I: 3, H: 64, O: 3}
+	be, err := gpu.New(d, degen.Model{Cell: degen.Vanilla, H: d.H}, []float32{1})
+	if err == nil {
+		be.Close()
+		t.Fatal("fused backward forced on B=3: no error")
+	}
+	if !strings.Contains(err.Error(), "rnn_backward_fused does not support") {
+		t.Errorf("fused backward forced on B=3: %v", err)
+	}
+}
+
 // TestWideInputs runs the suite's case on sizes with more than four inputs
 // or outputs, which take the rnn_grad_w16 kernel that the size table does
 // not reach.

@@ -80,3 +80,49 @@ func perNetworkBytes(d degen.Dims, p int) int64 {
 	f := 4*int64(p) + 8 + int64(d.T)*int64(d.B)*(2*int64(d.H)+2*int64(d.O)+int64(d.I)+2*int64(d.O))
 	return 4 * f
 }
+
+// fusedTiles is FUSED_DT in rnn.cu: the most 4x4 tiles of dW_hh one thread
+// of rnn_backward_fused accumulates.
+const fusedTiles = 4
+
+// fusedShared returns the dynamic shared memory, in floats, of
+// rnn_backward_fused for chunks of bc trials, and whether the kernel can run
+// these sizes within limit bytes: one recurrence tile per thread, a thread
+// per unit for the input and output gradients (nt >= 2 Hp), at most
+// fusedTiles dW_hh tiles per thread and I, O <= 4 (see rnn.cu).
+func fusedShared(d degen.Dims, rate bool, bc, limit int) (floats int, ok bool) {
+	hp, bp := (d.H+7)&^7, (bc+7)&^7
+	r, nt := tileFor(d.H, bc)
+	_, bwd := sharedFloats(d, rate, bc)
+	floats = bwd + 4*bp
+	ok = (hp/r)*(bp/r) <= nt && nt >= 2*hp && (hp/4)*(hp/4) <= fusedTiles*nt &&
+		d.I <= 4 && d.O <= 4 && 4*floats <= limit
+	return floats, ok
+}
+
+// Backward variants: "split" runs rnn_backward (deltas to memory) then a
+// weight-gradient GEMM kernel; "fused" runs rnn_backward_fused, which
+// accumulates every weight gradient on chip. BackwardEnv selects one for
+// benchmarks and checks: split (the default until the fused kernel has been
+// timed on a GPU), fused (an error where it cannot run) or auto (fused where
+// it can run).
+const BackwardEnv = "DEGEN_BACKWARD"
+
+// chooseBackward returns whether to use rnn_backward_fused for the request
+// (BackwardEnv's value) and the sizes.
+func chooseBackward(request string, d degen.Dims, rate bool, bc, limit int) (fused bool, err error) {
+	_, fits := fusedShared(d, rate, bc, limit)
+	switch request {
+	case "", "split":
+		return false, nil
+	case "auto":
+		return fits, nil
+	case "fused":
+		if !fits {
+			return false, fmt.Errorf("%s=fused: rnn_backward_fused does not support H=%d, B=%d, I=%d, O=%d (it needs nt >= 2*H threads, at most %d dW_hh tiles per thread, I, O <= 4); use split or auto",
+				BackwardEnv, d.H, d.B, d.I, d.O, fusedTiles)
+		}
+		return true, nil
+	}
+	return false, fmt.Errorf("%s=%q: want split, fused or auto", BackwardEnv, request)
+}

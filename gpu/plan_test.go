@@ -65,3 +65,49 @@ func TestGradKernel(t *testing.T) {
 		}
 	}
 }
+
+// TestChooseBackward checks where rnn_backward_fused can run (the benchmark
+// workloads' vanilla cells; not the rate cell at H=128, whose chunks of 64
+// trials leave fewer threads than 2 H; not small batches) and the requests.
+func TestChooseBackward(t *testing.T) {
+	w1 := degen.Dims{S: 256, B: 128, T: 100, H: 128, I: 3, O: 3}
+	w2 := degen.Dims{S: 512, B: 64, T: 200, H: 64, I: 3, O: 3}
+	for _, c := range []struct {
+		d    degen.Dims
+		rate bool
+		fits bool
+	}{
+		{w1, false, true}, {w1, true, false}, {w2, false, true}, {w2, true, true},
+		{degen.Dims{S: 8, B: 32, T: 50, H: 32, I: 3, O: 3}, false, true}, // degen train's default sizes
+		{degen.Dims{S: 1, B: 3, T: 5, I: 2, H: 31, O: 3}, false, false},
+		{degen.Dims{S: 2, B: 128, T: 5, I: 5, H: 128, O: 3}, false, false}, // I > 4
+	} {
+		bc, err := planChunk(c.d, c.rate, h100Shared)
+		if err != nil {
+			t.Fatal(err)
+		}
+		floats, fits := fusedShared(c.d, c.rate, bc, h100Shared)
+		if fits != c.fits {
+			t.Errorf("%+v rate=%v: fused fits %v, want %v", c.d, c.rate, fits, c.fits)
+		}
+		if fits && 4*floats > h100Shared {
+			t.Errorf("%+v rate=%v: fused needs %d bytes of shared memory", c.d, c.rate, 4*floats)
+		}
+		for _, req := range []string{"", "split", "auto", "fused"} {
+			fused, err := chooseBackward(req, c.d, c.rate, bc, h100Shared)
+			switch {
+			case req == "fused" && !c.fits:
+				if err == nil || !strings.Contains(err.Error(), "does not support") {
+					t.Errorf("%+v rate=%v: fused forced: %v, want an error", c.d, c.rate, err)
+				}
+			case err != nil:
+				t.Errorf("%+v rate=%v %q: %v", c.d, c.rate, req, err)
+			case fused != (req == "fused" || req == "auto" && c.fits):
+				t.Errorf("%+v rate=%v %q: fused %v", c.d, c.rate, req, fused)
+			}
+		}
+	}
+	if _, err := chooseBackward("fast", w1, false, 128, h100Shared); err == nil {
+		t.Error(`chooseBackward("fast"): no error`)
+	}
+}

@@ -110,29 +110,13 @@ func (g *Backend) Profile(bt *tasks.Batch, h *degen.Hyper, reps int) (Timing, er
 }
 
 // stepLaunches returns the four launches of a training step (batch and
-// hyperparameters already uploaded, nuclear norm off).
+// hyperparameters already uploaded, nuclear norm off); with the fused
+// backward the third (weight gradients) launches nothing.
 func (g *Backend) stepLaunches(bt *tasks.Batch, h *degen.Hyper) []func() error {
-	d := g.dims
-	shared := int32(0)
-	if bt.N == 1 {
-		shared = 1
-	}
-	hv := g.hyperViews
 	return []func() error{
 		func() error { return g.forward(bt, nil, g.dy) },
-		func() error {
-			return g.launch(g.bwd, g.bwdShape, g.params, g.states, g.dy, g.delta, g.gamma,
-				int32(bt.T), int32(d.B), int32(d.I), int32(d.H), int32(d.O), int32(g.lay.P), g.bc, g.rate, g.tau)
-		},
-		func() error {
-			return g.launch(g.whh, g.whhShape, g.delta, g.states, g.x, shared, g.dy, g.gamma, g.grad,
-				int32(bt.T), int32(d.B), int32(d.I), int32(d.H), int32(d.O), int32(g.lay.P), g.rate)
-		},
-		func() error {
-			return g.launch(g.adam, g.adamShape, g.params, g.grad, g.adamM, g.adamV, g.steps,
-				hv[0], hv[1], hv[2], (*cuda.Buffer)(nil), hv[3], h.ClipNorm, int32(1),
-				int32(d.H), int32(d.I), int32(d.O), int32(g.lay.P),
-				float32(degen.AdamBeta1), float32(degen.AdamBeta2), float32(degen.AdamEps))
-		},
+		func() error { return g.backward(bt) },
+		func() error { return g.weightGradients(bt) },
+		func() error { return g.adamStep(h, nil, 1) },
 	}
 }

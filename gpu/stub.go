@@ -71,3 +71,6 @@ func (g *Backend) TaskBatch(task tasks.Task, keys []tasks.Key, ood bool, dst *ta
 func (g *Backend) ProfileTask(task tasks.Task, keys []tasks.Key, h *degen.Hyper, reps int) (TaskTiming, error) {
 	return TaskTiming{}, ErrNoCUDA
 }
+
+// BackwardVariant returns "": this build has no GPU backend.
+func (g *Backend) BackwardVariant() string { return "" }

@@ -44,6 +44,8 @@ var (
 		I32, I32, I32, I32, I32, I32, I32, I32, F32}
 	backwardParams = []Param{Ptr, Ptr, Ptr, Ptr, Ptr,
 		I32, I32, I32, I32, I32, I32, I32, I32, F32}
+	fusedParams = []Param{Ptr, Ptr, Ptr, Ptr, I32, Ptr, Ptr,
+		I32, I32, I32, I32, I32, I32, I32, I32, F32}
 	taskParams = []Param{Ptr, Ptr, I32, I32, I32, I32, I32, I32, Ptr, Ptr, Ptr}
 )
 
@@ -58,6 +60,9 @@ var Signatures = map[string][]Param{
 	// params, states, dy, delta, gamma, T, B, I, H, O, P, Bc, rate, tau
 	"rnn_backward_r8": backwardParams,
 	"rnn_backward_r4": backwardParams,
+	// params, states, dy, x, shared, gamma, grad, T, B, I, H, O, P, Bc, rate, tau
+	"rnn_backward_fused_r8": fusedParams,
+	"rnn_backward_fused_r4": fusedParams,
 	// delta, states, x, shared, dy, gamma, grad, T, B, I, H, O, P, rate
 	"rnn_grad_w4_t128": {Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, I32, I32, I32, I32, I32, I32, I32},
 	"rnn_grad_w4_t64":  {Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, I32, I32, I32, I32, I32, I32, I32},

@@ -29,6 +29,7 @@
 #include "compat.cuh"
 
 #define NT_MAX 256   // threads per block of the sequence kernels (at most)
+#define FUSED_DT 4    // dW_hh tiles per thread of rnn_backward_fused (gpu/plan.go: fusedTiles)
 // The sequence kernels come in two register tiles R: 8 (each thread owns
 // an 8x8 block of (trials, units)) and 4 (4x4, four times the threads, for
 // small H*B where 8x8 tiles would leave the block with too few warps).
@@ -418,6 +419,243 @@ __device__ __forceinline__ void backward(const float* __restrict__ params, const
     }
 }
 
+// rnn_backward_fused runs network blockIdx.x backward through time as
+// rnn_backward does, but accumulates every weight gradient on chip and
+// writes
+//
+//	grad (S, P)  dW_hh, dW_ih, db, dW_out, db_out of the masked MSE   (=)
+//
+// instead of delta, so no rnn_grad_* launch follows. At step t the block
+// holds Dnext = [delta_{t+1} | dy_t] (the recurrence GEMM's input) and, once
+// every thread's copy has landed, a_t in the rows of Dcur that the step's
+// epilogue then overwrites with delta_t. In between, over the chunk's trials b,
+//
+//	dW_hh  += kappa delta_{t+1}^T a_t     (register tiles, 4x4 per thread)
+//	dW_ih  += delta_{t+1}^T x_{t+1},  db += sum_b delta_{t+1}   (thread i < Hp)
+//	dW_out += c dy_t^T a_t,  db_out += sum_b dy_t               (thread Hp + j)
+//
+// and after the last step delta_0^T x_0 and sum_b delta_0 complete dW_ih and
+// db. Tile q = tid + u nt (u < DT) covers rows 4 (q / (Hp/4)) and columns
+// 4 (q % (Hp/4)) of dW_hh, so neighbouring lanes read the same delta rows
+// (broadcast) and contiguous a columns. The recurrence GEMM of step t runs
+// while a_t, x_{t+1} and dy_{t-1} are being copied. Three barriers per step:
+// copies visible, a_t read, delta_t written. The launch plan (gpu/plan.go,
+// fusedShared) guarantees at most one recurrence tile per thread, nt >= 2 Hp,
+// (Hp/4)^2 <= DT nt and I, O <= 4. Shared memory (floats): as rnn_backward,
+// then X Bp*4 ([b][k]: x_{t+1}).
+template <int R, int DT>
+__device__ __forceinline__ void backwardFused(const float* __restrict__ params, const float* __restrict__ states,
+                                              const float* __restrict__ dy, const float* __restrict__ x, int shared,
+                                              const float* __restrict__ gamma, float* __restrict__ grad, int T, int B,
+                                              int I, int H, int O, int P, int Bc, int rate, float tau) {
+    DYNAMIC_SHARED(sm);
+    const int s = blockIdx.x, tid = threadIdx.x, nt = blockDim.x;
+    const int Hp = (H + 7) & ~7, Bp = (Bc + 7) & ~7, Kp = padK(Hp, O), ld = Kp + 4;
+    const Lay L = layout(H, I, O);
+    const float* p = params + (size_t)s * P;
+    const float c = rate ? 1.f / (gamma[s] * (float)H) : 1.f;
+    const float kappa = rate ? 1.f / (float)H : 1.f;
+    const bool vec = (H & 3) == 0;
+    const float* dys = dy + (size_t)s * T * B * O;
+    const float* xs = x + (size_t)(shared ? 0 : s) * T * B * I;
+
+    float* W = sm;               // [j][i], Kp x Hp
+    float* D0 = W + Kp * Hp;     // [b][j], Bp x ld
+    float* D1 = D0 + Bp * ld;
+    float* Q = D1 + Bp * ld;     // rate: q [b][i]
+    float* X = Q + (rate ? Bp * ld : 0);  // [b][k], Bp x 4
+
+    for (int e = tid; e < Kp * Hp; e += nt) {
+        int j = e / Hp, i = e % Hp;
+        float v = 0.f;
+        if (i < H) {
+            if (j < H) v = kappa * p[j * H + i];
+            else if (j >= Hp && j < Hp + O) v = c * p[L.wout + (j - Hp) * H + i];
+        }
+        W[e] = v;
+    }
+
+    const int tilesC = Hp / R, tiles = (Bp / R) * tilesC;
+    const bool hasTile = tid < tiles;                 // at most one recurrence tile per thread
+    const int qb = tid / tilesC, qc = tid % tilesC;  // this thread's tile
+    const int gc = Hp / 4, gTiles = gc * gc;         // dW_hh tiles
+    float G[DT][4][4];
+#pragma unroll
+    for (int u = 0; u < DT; u++)
+#pragma unroll
+        for (int r = 0; r < 4; r++)
+#pragma unroll
+            for (int q = 0; q < 4; q++) G[u][r][q] = 0.f;
+    // Border gradients: thread i < Hp owns unit i of dW_ih and db, thread
+    // Hp + j unit j of dW_out (and db_out[j] when j < O).
+    const bool inRole = tid < Hp, outRole = tid >= Hp && tid < 2 * Hp;
+    const int unit = inRole ? tid : tid - Hp;
+    float accX[4] = {0.f, 0.f, 0.f, 0.f}, accY[4] = {0.f, 0.f, 0.f, 0.f}, accB = 0.f, accBo = 0.f;
+
+    // accumulate adds the products of Dn = [delta | dy] with a (Ah, rows of
+    // stride ld) and x (X) over nb trials; withA false: x and 1 only.
+    auto accumulate = [&](const float* Dn, const float* Ah, int nb, bool withA) {
+        if (withA) {
+#pragma unroll
+            for (int u = 0; u < DT; u++) {
+                const int q = tid + u * nt;
+                if (q < gTiles) {
+                    const int i0 = 4 * (q / gc), j0 = 4 * (q % gc);
+                    for (int b = 0; b < nb; b++) {
+                        float4 d4 = *reinterpret_cast<const float4*>(Dn + b * ld + i0);
+                        float4 a4 = *reinterpret_cast<const float4*>(Ah + b * ld + j0);
+                        const float dv[4] = {d4.x, d4.y, d4.z, d4.w}, av[4] = {a4.x, a4.y, a4.z, a4.w};
+#pragma unroll
+                        for (int r = 0; r < 4; r++)
+#pragma unroll
+                            for (int q2 = 0; q2 < 4; q2++) G[u][r][q2] = fmaf(dv[r], av[q2], G[u][r][q2]);
+                    }
+                }
+            }
+        }
+        if (inRole) {
+            for (int b = 0; b < nb; b++) {
+                const float dv = Dn[b * ld + unit];
+#pragma unroll
+                for (int k = 0; k < 4; k++)
+                    if (k < I) accX[k] = fmaf(dv, X[b * 4 + k], accX[k]);
+                accB += dv;
+            }
+        }
+        if (outRole && withA) {
+            for (int b = 0; b < nb; b++) {
+                const float av = Ah[b * ld + unit];
+#pragma unroll
+                for (int o = 0; o < 4; o++)
+                    if (o < O) accY[o] = fmaf(Dn[b * ld + Hp + o], av, accY[o]);
+                if (unit < O) accBo += Dn[b * ld + Hp + unit];
+            }
+        }
+    };
+
+    for (int b0 = 0; b0 < B; b0 += Bc) {
+        const int nb = min(Bc, B - b0);
+        for (int e = tid; e < Bp * ld; e += nt) {
+            int b = e / ld, j = e % ld;
+            float v = 0.f;
+            D1[e] = 0.f;
+            if (b < nb && j >= Hp && j < Hp + O) v = dys[((size_t)(T - 1) * B + b0 + b) * O + (j - Hp)];
+            D0[e] = v;
+            if (rate) Q[e] = 0.f;
+        }
+        for (int e = tid; e < Bp * 4; e += nt) X[e] = 0.f;  // x_T does not exist
+        __syncthreads();
+        float* Dnext = D0;  // [delta_{t+1} | dy_t]
+        float* Dcur = D1;   // receives a_t, then [delta_t | dy_{t-1}]
+        for (int t = T - 1; t >= 0; t--) {
+            // Copies: dy_{t-1} (0 at t = 0, so that the pass after the loop
+            // adds no dy), x_{t+1}, and each thread's own h_t.
+            for (int e = tid; e < nb * O; e += nt) {
+                float* dst = Dcur + (e / O) * ld + Hp + e % O;
+                if (t >= 1) cpAsync4(dst, dys + ((size_t)(t - 1) * B + b0) * O + e);
+                else *dst = 0.f;
+            }
+            if (t + 1 < T)
+                for (int e = tid; e < nb * I; e += nt)
+                    cpAsync4(X + (e / I) * 4 + e % I, xs + ((size_t)(t + 1) * B + b0) * I + e);
+#pragma unroll
+            for (int r = 0; r < R; r++) {
+                const int b = tileIdx<R>(qb, Bp / 2, r);
+                if (!hasTile || b >= nb) continue;
+                const float* hrow = states + (((size_t)s * T + t) * B + b0 + b) * H;
+#pragma unroll
+                for (int h2 = 0; h2 < R / 4; h2++) {
+                    const int i0 = tileIdx<R>(qc, Hp / 2, 4 * h2);
+                    if (vec && i0 < H) {
+                        cpAsync16(Dcur + b * ld + i0, hrow + i0);
+                    } else {
+                        for (int u = 0; u < 4; u++)
+                            if (i0 + u < H) cpAsync4(Dcur + b * ld + i0 + u, hrow + i0 + u);
+                    }
+                }
+            }
+            // The recurrence GEMM needs none of the copies.
+            float accu[R][R];
+            if (hasTile) tileGemm<R>(accu, Dnext, ld, qb, Bp / 2, W, Hp, qc, Hp / 2, Kp);
+            cpAsyncWait();
+            if (rate && hasTile) {  // a_t = tanh(h_t), in place, for the elements this thread copied
+#pragma unroll
+                for (int r = 0; r < R; r++) {
+                    const int b = tileIdx<R>(qb, Bp / 2, r);
+#pragma unroll
+                    for (int h2 = 0; h2 < R / 4; h2++) {
+                        const int i0 = tileIdx<R>(qc, Hp / 2, 4 * h2);
+                        for (int u = 0; u < 4; u++)
+                            if (b < nb && i0 + u < H) Dcur[b * ld + i0 + u] = tanhf(Dcur[b * ld + i0 + u]);
+                    }
+                }
+            }
+            __syncthreads();
+            accumulate(Dnext, Dcur, nb, true);
+            __syncthreads();
+#pragma unroll
+            for (int r = 0; r < R && hasTile; r++) {
+                const int b = tileIdx<R>(qb, Bp / 2, r);
+                const bool live = b < nb;
+#pragma unroll
+                for (int h2 = 0; h2 < R / 4; h2++) {
+                    const int i0 = tileIdx<R>(qc, Hp / 2, 4 * h2);
+                    float av[4], qold[4], dv[4], qv[4];
+                    load4(av, Dcur + b * ld + i0, 4, true);
+                    if (rate) load4(qold, Q + b * ld + i0, 4, true);
+#pragma unroll
+                    for (int u = 0; u < 4; u++) {
+                        const bool ok = live && i0 + u < H;
+                        const float e = accu[r][h2 * 4 + u];
+                        if (rate) {
+                            qv[u] = ok ? (1.f - tau) * qold[u] + (1.f - av[u] * av[u]) * e : 0.f;
+                            dv[u] = tau * qv[u];
+                        } else {
+                            dv[u] = ok ? e * (1.f - av[u] * av[u]) : 0.f;
+                        }
+                    }
+                    store4(Dcur + b * ld + i0, dv, 4, true);
+                    if (rate) store4(Q + b * ld + i0, qv, 4, true);
+                }
+            }
+            __syncthreads();
+            float* tmp = Dnext;
+            Dnext = Dcur;
+            Dcur = tmp;
+        }
+        // delta_0 with x_0 (a_{-1} = 0 adds nothing to dW_hh).
+        for (int e = tid; e < nb * I; e += nt) X[(e / I) * 4 + e % I] = xs[(size_t)b0 * I + e];
+        __syncthreads();
+        accumulate(Dnext, nullptr, nb, false);
+        __syncthreads();
+    }
+
+    float* g = grad + (size_t)s * P;
+#pragma unroll
+    for (int u = 0; u < DT; u++) {
+        const int q = tid + u * nt;
+        if (q >= gTiles) continue;
+        const int i0 = 4 * (q / gc), j0 = 4 * (q % gc);
+#pragma unroll
+        for (int r = 0; r < 4; r++)
+#pragma unroll
+            for (int q2 = 0; q2 < 4; q2++)
+                if (i0 + r < H && j0 + q2 < H) g[(i0 + r) * H + j0 + q2] = kappa * G[u][r][q2];
+    }
+    if (inRole && unit < H) {
+#pragma unroll
+        for (int k = 0; k < 4; k++)
+            if (k < I) g[L.wih + unit * I + k] = accX[k];
+        g[L.bh + unit] = accB;
+    }
+    if (outRole && unit < H) {
+#pragma unroll
+        for (int o = 0; o < 4; o++)
+            if (o < O) g[L.wout + o * H + unit] = c * accY[o];
+        if (unit < O) g[L.bout + unit] = accBo;
+    }
+}
+
 // The sequence kernels' entry points: _r8 with 8x8 register tiles, _r4
 // with 4x4 (see R above).
 #define FWD_PARAMS                                                                                       \
@@ -436,6 +674,19 @@ extern "C" __global__ void __launch_bounds__(NT_MAX, 1) rnn_forward_r8(FWD_PARAM
 extern "C" __global__ void __launch_bounds__(NT_MAX) rnn_forward_r4(FWD_PARAMS) { forward<4>(FWD_ARGS); }
 extern "C" __global__ void __launch_bounds__(NT_MAX, 1) rnn_backward_r8(BWD_PARAMS) { backward<8>(BWD_ARGS); }
 extern "C" __global__ void __launch_bounds__(NT_MAX) rnn_backward_r4(BWD_PARAMS) { backward<4>(BWD_ARGS); }
+
+#define FUSED_PARAMS                                                                                     \
+    const float *__restrict__ params, const float *__restrict__ states, const float *__restrict__ dy,       \
+        const float *__restrict__ x, int shared, const float *__restrict__ gamma, float *__restrict__ grad,  \
+        int T, int B, int I, int H, int O, int P, int Bc, int rate, float tau
+#define FUSED_ARGS params, states, dy, x, shared, gamma, grad, T, B, I, H, O, P, Bc, rate, tau
+
+extern "C" __global__ void __launch_bounds__(NT_MAX, 1) rnn_backward_fused_r8(FUSED_PARAMS) {
+    backwardFused<8, FUSED_DT>(FUSED_ARGS);
+}
+extern "C" __global__ void __launch_bounds__(NT_MAX) rnn_backward_fused_r4(FUSED_PARAMS) {
+    backwardFused<4, FUSED_DT>(FUSED_ARGS);
+}
 
 #define GK 16   // rows per shared stage of the weight-gradient kernels
 

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strings"
 
 	"degen"
 	"degen/gpu"
@@ -31,16 +32,30 @@ type result struct {
 	Name       string         `json:"name"`
 	Dims       degen.Dims     `json:"dims"`
 	Cell       string         `json:"cell"`
+	Backward   string         `json:"backward"` // split or fused (gpu.Backend.BackwardVariant)
 	Shared     gpu.Timing     `json:"shared_batch"`          // N = 1
 	PerNetwork gpu.Timing     `json:"per_network"`           // N = S, uploaded
 	OnDevice   gpu.TaskTiming `json:"per_network_on_device"` // N = S, flip-flop generated on the device
 	GFLOP      float64        `json:"gflop_per_step"`        // 3*2*S*B*T*H*(H+I+O) / 1e9
 }
 
+type workload struct {
+	name string
+	d    degen.Dims
+}
+
+var workloads = map[string]workload{
+	"W1":   {"W1", degen.Dims{S: 256, B: 128, T: 100, H: 128, I: 3, O: 3}},
+	"W2":   {"W2", degen.Dims{S: 512, B: 64, T: 200, H: 64, I: 3, O: 3}},
+	"tiny": {"tiny", degen.Dims{S: 4, B: 32, T: 5, H: 32, I: 3, O: 3}},
+}
+
 func main() {
 	reps := flag.Int("reps", 10, "timed steps per configuration (after 2 warm-up steps)")
 	jsonPath := flag.String("json", "", "also write the results as JSON to this file")
 	cells := flag.String("cells", "vanilla", "cells to time: vanilla, rate or both")
+	backwards := flag.String("backward", "split,auto", "backward variants to time, comma-separated ("+gpu.BackwardEnv+" values: split, fused, auto); a variant that resolves to one already timed is skipped")
+	workNames := flag.String("works", "W1,W2", "workloads to time, comma-separated: W1, W2, tiny (a smoke test, e.g. on the CPU emulator)")
 	flag.Parse()
 	devs, err := gpu.Devices()
 	if err != nil {
@@ -50,12 +65,14 @@ func main() {
 	for _, d := range devs {
 		fmt.Printf("device %d: %s, %d SMs, %.1f GiB, cc %s, %s\n", d.Ordinal, d.Name, d.Multiprocessors, float64(d.TotalBytes)/(1<<30), d.Capability, d.Driver)
 	}
-	works := []struct {
-		name string
-		d    degen.Dims
-	}{
-		{"W1", degen.Dims{S: 256, B: 128, T: 100, H: 128, I: 3, O: 3}},
-		{"W2", degen.Dims{S: 512, B: 64, T: 200, H: 64, I: 3, O: 3}},
+	var works []workload
+	for _, name := range strings.Split(*workNames, ",") {
+		w, ok := workloads[name]
+		if !ok {
+			fmt.Fprintf(os.Stderr, "stepbench: unknown workload %q (W1, W2, tiny)\n", name)
+			os.Exit(2)
+		}
+		works = append(works, w)
 	}
 	var cellList []degen.Cell
 	switch *cells {
@@ -70,18 +87,28 @@ func main() {
 		os.Exit(2)
 	}
 	var results []result
-	fmt.Printf("%-4s %-7s %9s %9s %9s %9s %9s %10s %10s %10s %9s %9s %10s\n", "work", "cell", "fwd ms", "bwd ms", "dWhh ms", "adam ms", "kern ms", "step N=1", "step N=S", "upload N=S", "TFLOP/s", "gen N=S", "task N=S")
+	fmt.Printf("%-4s %-7s %-5s %9s %9s %9s %9s %9s %10s %10s %10s %9s %9s %10s\n", "work", "cell", "bwd", "fwd ms", "bwd ms", "dWhh ms", "adam ms", "kern ms", "step N=1", "step N=S", "upload N=S", "TFLOP/s", "gen N=S", "task N=S")
 	for _, w := range works {
 		for _, cell := range cellList {
-			r, err := bench(w.name, w.d, cell, *reps)
-			if err != nil {
-				fmt.Fprintf(os.Stderr, "stepbench: %s %s: %v\n", w.name, cell, err)
-				os.Exit(1)
+			timed := map[string]bool{}
+			for _, variant := range strings.Split(*backwards, ",") {
+				if err := os.Setenv(gpu.BackwardEnv, variant); err != nil {
+					fmt.Fprintln(os.Stderr, "stepbench:", err)
+					os.Exit(1)
+				}
+				r, err := bench(w.name, w.d, cell, *reps, timed)
+				if err != nil {
+					fmt.Fprintf(os.Stderr, "stepbench: %s %s %s: %v\n", w.name, cell, variant, err)
+					os.Exit(1)
+				}
+				if r.Backward == "" {
+					continue // resolved to a variant already timed
+				}
+				results = append(results, r)
+				t := r.Shared
+				fmt.Printf("%-4s %-7s %-5s %9.2f %9.2f %9.2f %9.2f %9.2f %10.2f %10.2f %10.2f %9.1f %9.2f %10.2f\n", r.Name, r.Cell, r.Backward, t.Forward, t.Backward, t.GradWhh, t.Adam,
+					t.Kernels, t.Step, r.PerNetwork.Step, r.PerNetwork.Upload, r.GFLOP/t.Kernels, r.OnDevice.Generate, r.OnDevice.StepTask)
 			}
-			results = append(results, r)
-			t := r.Shared
-			fmt.Printf("%-4s %-7s %9.2f %9.2f %9.2f %9.2f %9.2f %10.2f %10.2f %10.2f %9.1f %9.2f %10.2f\n", r.Name, r.Cell, t.Forward, t.Backward, t.GradWhh, t.Adam,
-				t.Kernels, t.Step, r.PerNetwork.Step, r.PerNetwork.Upload, r.GFLOP/t.Kernels, r.OnDevice.Generate, r.OnDevice.StepTask)
 		}
 	}
 	if *jsonPath != "" {
@@ -93,7 +120,10 @@ func main() {
 	}
 }
 
-func bench(name string, d degen.Dims, cell degen.Cell, reps int) (result, error) {
+// bench times one workload with the backward variant gpu.New picks from
+// the environment; it returns a result with an empty Backward, untimed,
+// when that variant is already in timed.
+func bench(name string, d degen.Dims, cell degen.Cell, reps int, timed map[string]bool) (result, error) {
 	r := result{Name: name, Dims: d, Cell: string(cell),
 		GFLOP: 3 * 2 * float64(d.S) * float64(d.B) * float64(d.T) * float64(d.H) * float64(d.H+d.I+d.O) / 1e9}
 	m := degen.Model{Cell: cell, H: d.H, Tau: 0.1}
@@ -106,6 +136,11 @@ func bench(name string, d degen.Dims, cell degen.Cell, reps int) (result, error)
 		return r, err
 	}
 	defer be.Close()
+	if timed[be.BackwardVariant()] {
+		return r, nil
+	}
+	timed[be.BackwardVariant()] = true
+	r.Backward = be.BackwardVariant()
 	l := degen.NewLayout(d.H, d.I, d.O)
 	st := degen.NewTrainState(d.S, l)
 	for s := range d.S {

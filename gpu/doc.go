@@ -4,7 +4,8 @@
 // It builds for real only with the cuda tag (`make cuda`, which makes the
 // separate binary degen-cuda): gorgonia.org/cu exits the process at start-up
 // when no GPU or driver is present, so the default build links an untagged
-// stub whose New and Devices return ErrNoCUDA.
+// stub whose New and Devices return ErrNoCUDA. With the cudaemu tag the same
+// code runs on package cuda's CPU emulator of the kernels, for tests.
 //
 // One training step is four launches whatever S and T are:
 //   - rnn_forward_r8/_r4 and rnn_backward_r8/_r4: one block per network for
@@ -16,6 +17,12 @@
 //     batched GEMM over the saved states and deltas, the small ones alongside;
 //   - rnn_adam: regularisers, clipping, Adam with per-network step counts and
 //     the freeze mask.
+//
+// With DEGEN_BACKWARD=fused (or auto, where its limits allow: see
+// fusedShared) rnn_backward_fused_r8/_r4 replaces the backward and
+// weight-gradient launches: it accumulates every weight gradient on chip as
+// it goes back through time, so no deltas go to memory. Off by default
+// until it has been timed on a GPU.
 //
 // Launch planning (shared-memory chunks of trials, tile sizes, kernel
 // choice) is in plan.go.

@@ -196,6 +196,8 @@ type trainer struct {
 	epochCount []int     // steps counted in epochSum
 
 	epoch, step int // position of the next step
+	// position of the last checkpoint written or resumed from; -1: none
+	savedEpoch, savedStep int
 }
 
 // Train trains the run in dir from scratch (resume false) or from dir's
@@ -215,6 +217,7 @@ func Train(ctx context.Context, run *Run, dir string, factory BackendFactory, re
 		if err := t.loadCheckpoint(); err != nil {
 			return nil, err
 		}
+		t.savedEpoch, t.savedStep = t.epoch, t.step
 	} else {
 		copy(t.state.Params, t.initial)
 		if err := t.writeMetricsHeader(); err != nil {
@@ -229,10 +232,24 @@ func Train(ctx context.Context, run *Run, dir string, factory BackendFactory, re
 			if serr := t.save(); serr != nil {
 				return nil, fmt.Errorf("interrupted, and the checkpoint could not be saved: %w", serr)
 			}
+			return t.info(), err
 		}
-		return t.info(), err
+		return t.info(), t.failed(err)
 	}
 	return t.info(), t.save()
+}
+
+// failed says where training stopped on an error and what the run directory
+// still holds. Nothing is saved after a failed step: the backend's state may
+// be half updated (or, after a GPU fault, unreadable), so the last checkpoint
+// is the point to resume from.
+func (t *trainer) failed(err error) error {
+	where := fmt.Sprintf("training stopped in epoch %d, step %d", t.epoch, t.step)
+	if t.savedEpoch < 0 {
+		return fmt.Errorf("%s: %w (no checkpoint had been written yet: one is written every 10 epochs)", where, err)
+	}
+	return fmt.Errorf("%s: %w (the checkpoint at epoch %d, step %d is in %s: continue with degen train --resume %s)",
+		where, err, t.savedEpoch, t.savedStep, t.dir, t.dir)
 }
 
 func newTrainer(run *Run, dir string, be Backend) *trainer {
@@ -240,7 +257,7 @@ func newTrainer(run *Run, dir string, be Backend) *trainer {
 	t := &trainer{run: run, dir: dir, be: be, state: NewTrainState(s, run.Layout),
 		lr: make([]float64, s), best: make([]float64, s), bad: make([]int, s), below: make([]int, s),
 		status: make([]Status, s), epochs: make([]int, s), steps: make([]int, s), finalLoss: make([]float64, s),
-		epochSum: make([]float64, s), epochCount: make([]int, s)}
+		epochSum: make([]float64, s), epochCount: make([]int, s), savedEpoch: -1}
 	copy(t.lr, run.LearningRates())
 	for i := range run.Specs {
 		t.best[i] = math.Inf(1)
@@ -267,7 +284,7 @@ func (t *trainer) loop(ctx context.Context, progress func(Progress)) error {
 	active := make([]bool, d.S)
 	loss := make([]float32, d.S)
 	threshold := t.run.Threshold()
-	for ; t.epoch < cfg.MaxEpochs; t.epoch++ {
+	for t.epoch < cfg.MaxEpochs {
 		for ; t.step < cfg.StepsPerEpoch; t.step++ {
 			nActive := 0
 			for s := range active {
@@ -334,8 +351,9 @@ func (t *trainer) loop(ctx context.Context, progress func(Progress)) error {
 		if err := t.endEpoch(threshold); err != nil {
 			return err
 		}
-		t.step = 0
-		if t.epoch%10 == 9 {
+		// The position is the next step's before a checkpoint records it.
+		t.epoch, t.step = t.epoch+1, 0
+		if t.epoch%10 == 0 {
 			if err := t.save(); err != nil {
 				return err
 			}
@@ -496,6 +514,7 @@ func (t *trainer) save() error {
 	if err := t.writeCheckpoint(); err != nil {
 		return err
 	}
+	t.savedEpoch, t.savedStep = t.epoch, t.step
 	if err := WriteWeights(t.dir, t.run.Layout, t.state.Params, t.initial); err != nil {
 		return err
 	}

@@ -45,8 +45,8 @@ type Backend struct {
 	rate  int32
 	tau   float32
 
-	ctx  *cuda.Context
-	mod  *cuda.Module
+	ctx   *cuda.Context
+	mod   *cuda.Module
 	fwd   *cuda.Kernel // rnn_forward_r8 or _r4
 	bwd   *cuda.Kernel // rnn_backward_r8 or _r4, or rnn_backward_fused_r8 or _r4
 	whh   *cuda.Kernel // rnn_grad_*: all weight gradients (see gradKernel); nil when fused

@@ -32,7 +32,7 @@ type result struct {
 	Name       string         `json:"name"`
 	Dims       degen.Dims     `json:"dims"`
 	Cell       string         `json:"cell"`
-	Backward   string         `json:"backward"` // split or fused (gpu.Backend.BackwardVariant)
+	Backward   string         `json:"backward"`              // split or fused (gpu.Backend.BackwardVariant)
 	Shared     gpu.Timing     `json:"shared_batch"`          // N = 1
 	PerNetwork gpu.Timing     `json:"per_network"`           // N = S, uploaded
 	OnDevice   gpu.TaskTiming `json:"per_network_on_device"` // N = S, flip-flop generated on the device

@@ -13,6 +13,9 @@ import "C"
 import (
 	"fmt"
 	"math"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -41,6 +44,44 @@ var (
 	emuUsed int64      // bytes allocated
 )
 
+// FaultEnv names the environment variable that injects a GPU fault for
+// tests: "KERNEL:N" makes the Nth launch of KERNEL (counted from Open) fault
+// as a kernel that reads an illegal address does on a GPU: the launch itself
+// returns, the next Synchronize reports CUDA_ERROR_ILLEGAL_ADDRESS, and the
+// context stays unusable (every later call fails), as after a sticky error.
+const FaultEnv = "DEGEN_EMU_FAULT"
+
+// emuFault is the injected fault and the sticky error once it has happened.
+var emuFault struct {
+	kernel   string
+	at, seen int
+	sticky   string
+}
+
+// parseFault reads FaultEnv (at Open).
+func parseFault() error {
+	emuFault.kernel, emuFault.at, emuFault.seen, emuFault.sticky = "", 0, 0, ""
+	v := os.Getenv(FaultEnv)
+	if v == "" {
+		return nil
+	}
+	name, n, ok := strings.Cut(v, ":")
+	at, err := strconv.Atoi(n)
+	if !ok || err != nil || at < 1 {
+		return fmt.Errorf("cuda: %s=%q: want KERNEL:N with N >= 1", FaultEnv, v)
+	}
+	emuFault.kernel, emuFault.at = name, at
+	return nil
+}
+
+// stickyErr returns the error every call returns after a fault, or nil.
+func stickyErr(what string) error {
+	if emuFault.sticky == "" {
+		return nil
+	}
+	return fmt.Errorf("cuda: %s: %s", what, emuFault.sticky)
+}
+
 // Devices lists the one emulated device.
 func Devices() ([]DeviceInfo, error) {
 	emuMu.Lock()
@@ -66,6 +107,9 @@ func Open(ordinal int) (*Context, error) {
 	if ordinal != 0 {
 		return nil, fmt.Errorf("cuda: device %d does not exist (1 devices)", ordinal)
 	}
+	if err := parseFault(); err != nil {
+		return nil, err
+	}
 	return &Context{Info: emuInfo(0), SharedOptin: emuSharedOptin}, nil
 }
 
@@ -84,8 +128,14 @@ func (c *Context) MemInfo() (free, total int64, err error) {
 	return emuMemory - emuUsed, emuMemory, nil
 }
 
-// Synchronize returns nil: emulated launches finish before they return.
-func (c *Context) Synchronize(what string) error { return nil }
+// Synchronize reports an injected fault (FaultEnv); emulated launches
+// otherwise finish before they return.
+func (c *Context) Synchronize(what string) error {
+	if emuFault.sticky != "" {
+		return fmt.Errorf("cuda: error in %s: %s", what, emuFault.sticky)
+	}
+	return nil
+}
 
 // Close closes the context.
 func (c *Context) Close() error {
@@ -159,6 +209,15 @@ func (k *Kernel) Launch(sh Shape, args ...any) error {
 	}
 	if sh.Grid[1] == 0 {
 		sh.Grid[1] = 1
+	}
+	if err := stickyErr(fmt.Sprintf("launch %s %v", k.Name, sh)); err != nil {
+		return err
+	}
+	if k.Name == emuFault.kernel {
+		if emuFault.seen++; emuFault.seen == emuFault.at {
+			emuFault.sticky = fmt.Sprintf("CUDA_ERROR_ILLEGAL_ADDRESS (injected by %s=%s:%d)", FaultEnv, emuFault.kernel, emuFault.at)
+			return nil
+		}
 	}
 	if sh.Shared > k.maxShared {
 		return fmt.Errorf("cuda: launch %s %v: %d bytes of shared memory, the kernel is allowed %d: CUDA_ERROR_INVALID_VALUE", k.Name, sh, sh.Shared, k.maxShared)
@@ -246,6 +305,9 @@ func (b *Buffer) check(n int, what string) error {
 
 // Upload copies src to the start of the buffer.
 func (b *Buffer) Upload(src []float32) error {
+	if err := stickyErr(fmt.Sprintf("uploading %d floats", len(src))); err != nil {
+		return err
+	}
 	if err := b.check(len(src), "upload"); err != nil {
 		return err
 	}
@@ -255,6 +317,9 @@ func (b *Buffer) Upload(src []float32) error {
 
 // UploadInt32 copies src to the start of the buffer.
 func (b *Buffer) UploadInt32(src []int32) error {
+	if err := stickyErr(fmt.Sprintf("uploading %d ints", len(src))); err != nil {
+		return err
+	}
 	if err := b.check(len(src), "upload"); err != nil {
 		return err
 	}
@@ -265,6 +330,9 @@ func (b *Buffer) UploadInt32(src []int32) error {
 // UploadUint64 copies src to the start of the buffer as 64-bit words, two
 // 4-byte elements per word (see the CUDA build).
 func (b *Buffer) UploadUint64(src []uint64) error {
+	if err := stickyErr(fmt.Sprintf("uploading %d words", len(src))); err != nil {
+		return err
+	}
 	if err := b.checkWords(len(src)); err != nil {
 		return err
 	}
@@ -274,6 +342,9 @@ func (b *Buffer) UploadUint64(src []uint64) error {
 
 // Download copies the first len(dst) elements into dst.
 func (b *Buffer) Download(dst []float32) error {
+	if err := stickyErr(fmt.Sprintf("downloading %d floats", len(dst))); err != nil {
+		return err
+	}
 	if err := b.check(len(dst), "download"); err != nil {
 		return err
 	}
@@ -283,6 +354,9 @@ func (b *Buffer) Download(dst []float32) error {
 
 // DownloadInt32 copies the first len(dst) elements into dst.
 func (b *Buffer) DownloadInt32(dst []int32) error {
+	if err := stickyErr(fmt.Sprintf("downloading %d ints", len(dst))); err != nil {
+		return err
+	}
 	if err := b.check(len(dst), "download"); err != nil {
 		return err
 	}

@@ -372,9 +372,20 @@ func (g *Backend) uploadPolar(h *degen.Hyper) error {
 	return g.polar.Upload(pol)
 }
 
+// launch enqueues kernel k. A failed launch may report a fault of a kernel
+// launched before it (the driver reports asynchronous errors at the next
+// call), so the error also names the launches since the last
+// synchronisation.
 func (g *Backend) launch(k *cuda.Kernel, sh cuda.Shape, args ...any) error {
+	before := slices.Clone(g.launched)
 	g.launched = append(g.launched, k.Name+" "+sh.String())
-	return k.Launch(sh, args...)
+	if err := k.Launch(sh, args...); err != nil {
+		if len(before) > 0 {
+			return fmt.Errorf("%w (launched before it since the last synchronisation: %s)", err, strings.Join(before, "; "))
+		}
+		return err
+	}
+	return nil
 }
 
 // sync waits for the launched kernels and names them if one failed.

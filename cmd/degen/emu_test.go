@@ -4,10 +4,13 @@ package main
 
 import (
 	"math"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"degen"
+	"degen/cuda"
 )
 
 // These tests run the GPU backend through the CLI on the CPU emulator of the
@@ -68,6 +71,39 @@ func TestTrainGPUEmulated(t *testing.T) {
 		g := loss["gpu"][i]
 		if math.IsNaN(g) || math.Abs(g-c) > 1e-3+0.5*math.Abs(c) {
 			t.Errorf("network %d: test loss %g on the GPU backend, %g on the CPU", i, g, c)
+		}
+	}
+}
+
+// TestGPUFaultMidTraining injects a kernel fault in the fifth rnn_adam
+// launch (cuda.FaultEnv): degen train must exit 1 with one message that
+// names the kernel and its launch shape and says that no checkpoint exists
+// yet, and leave no half-written file behind.
+func TestGPUFaultMidTraining(t *testing.T) {
+	t.Setenv(cuda.FaultEnv, "rnn_adam:5")
+	dir := filepath.Join(t.TempDir(), "run")
+	var code int
+	stderr := captureStderr(t, func() {
+		code, _ = runCapture(t, append([]string{"train", "--out", dir, "--backend", "gpu"}, tiny...)...)
+	})
+	if code != 1 {
+		t.Errorf("train exited %d, want 1", code)
+	}
+	for _, want := range []string{"rnn_adam grid=", "CUDA_ERROR_ILLEGAL_ADDRESS", "training stopped in epoch 1, step 1", "no checkpoint"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr does not say %q:\n%s", want, stderr)
+		}
+	}
+	if n := strings.Count(strings.TrimSpace(stderr), "\n"); n > 0 {
+		t.Errorf("want one line on stderr, got %d:\n%s", n+1, stderr)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") || strings.Contains(e.Name(), ".tmp") {
+			t.Errorf("left behind %s", e.Name())
 		}
 	}
 }

@@ -88,7 +88,8 @@ func diff(name string, got, want []float32, tol compareTol) tensorDiff {
 }
 
 // compareCommand trains the same ensemble for k steps on a backend and on
-// the float64 CPU reference, from the same initial weights and batches, and
+// the float64 CPU reference, from the same initial weights and the same
+// batch keys (the GPU makes its batches on the device, as in training), and
 // reports per tensor how far they are apart.
 func compareCommand() *cli.Command {
 	cflags := configFlags()
@@ -238,9 +239,11 @@ func compareRun(run *degen.Run, factory degen.BackendFactory, backend string, k 
 
 // trainFor trains run's ensemble for k steps on a backend made by f from the
 // run's initial weights, with the batches and hyperparameters of the run's
-// first k training steps (one shared batch with shared data, as degen train
-// does), and, when ref is not nil, evaluates it on the evaluation set with
-// ref's parameters.
+// first k training steps (one shared batch with shared data), taking the
+// path degen train takes: StepTask with the keys on a backend that makes its
+// batches itself (the GPU generates them on the device), Step on a host-made
+// batch otherwise. When ref is not nil it then evaluates the ensemble on the
+// evaluation set with ref's parameters.
 func trainFor(run *degen.Run, f degen.BackendFactory, k int, ref *degen.TrainState) (*outcome, error) {
 	d, l, cfg := run.Dims, run.Layout, run.Config
 	be, err := f(d, cfg.Model(), run.Gamma())
@@ -262,13 +265,20 @@ func trainFor(run *degen.Run, f degen.BackendFactory, k int, ref *degen.TrainSta
 	bt := run.NewTrainBatch()
 	keys := make([]tasks.Key, bt.N)
 	loss := make([]float32, d.S)
+	stepper, onBackend := be.(degen.TaskStepper)
 	for step := range k {
 		run.TrainKeys(keys, uint64(step))
-		if err := tasks.Generate(run.Task, bt, keys, false); err != nil {
-			return nil, err
-		}
-		if err := be.Step(bt, h, active, loss); err != nil {
-			return nil, err
+		if onBackend {
+			if err := stepper.StepTask(run.Task, keys, h, active, loss); err != nil {
+				return nil, err
+			}
+		} else {
+			if err := tasks.Generate(run.Task, bt, keys, false); err != nil {
+				return nil, err
+			}
+			if err := be.Step(bt, h, active, loss); err != nil {
+				return nil, err
+			}
 		}
 		o.loss = append(o.loss, loss...)
 	}

@@ -9,8 +9,9 @@
 #   4. gpu.test                         conformance against the float64 CPU
 #                                       reference, fault messages, long batches
 #   5. e2e train -backend gpu           256 flip-flop networks of H=128 with
-#                                       degen.Train, test losses (compare them
-#                                       with a CPU shard: bench/gpu/e2e)
+#                                       degen.Train, test losses; then every
+#                                       GPU-converged network against the CPU
+#                                       after the same steps (e2e compare -curve)
 #   6. degen-cuda compare               3 steps of 16 networks against the
 #                                       float64 CPU reference, per tensor
 #   7. stepbench                        one training step on W1 and W2: batch
@@ -70,6 +71,10 @@ rm -rf /tmp/degen-e2e-gpu
 step e2e 110 "$BIN/e2e" train -backend gpu -dir /tmp/degen-e2e-gpu -seeds 256 -hidden 128 -max-epochs 30 -time-limit ${E2E_LIMIT:-80s}
 cp /tmp/degen-e2e-gpu/testloss.json "$OUT/testloss.json" 2>/dev/null
 cp /tmp/degen-e2e-gpu/run.json "$OUT/run.json" 2>/dev/null
+# Every network that converged on the GPU against the CPU network from the
+# same seed after the same steps (the CPU side was trained offline by
+# `e2e curve`, bench/gpu/results/e2e-cpu-curve.json).
+step e2e-vs-cpu 30 "$BIN/e2e" compare -gpu /tmp/degen-e2e-gpu -curve bench/gpu/results/e2e-cpu-curve.json
 fi
 step compare 60 "$BIN/degen-cuda" compare --steps 3 --hidden 128 --seeds 16 --batch 32
 step stepbench 120 "$BIN/stepbench" -reps 10 -cells both -backward split,auto -json "$OUT/stepbench.json"
@@ -88,5 +93,5 @@ fi
 	grep -cE "^    --- PASS" "$LOG" | sed 's/^/subtests passed: /'
 	grep -E "^    --- FAIL|^--- FAIL" "$LOG" | head -n 20 || true
 	echo "--- e2e"
-	grep -E "^e2e gpu" "$LOG" | tail -n 3
+	grep -E "^e2e gpu|^GPU: |^PASS: |^FAIL " "$LOG" | tail -n 8
 } | tee -a "$SUM"

@@ -4,7 +4,16 @@
 // CPU backend trained from the same seeds.
 //
 //	e2e train -backend gpu -dir runs/gpu -seeds 256            (on the GPU host)
-//	e2e train -backend cpu -dir runs/cpu -seeds 256 -shards 128 (here: networks 0 and 128)
+//	e2e curve -dir runs/curve -out curve.json -seeds 256       (here, once: about 30 min on 2 cores)
+//	e2e compare -gpu runs/gpu -curve curve.json
+//
+// curve trains all 256 networks on the CPU without early stopping and
+// records each one's test loss after every epoch, so compare -curve checks
+// every network that converged on the GPU against the CPU network from the
+// same seed after the same number of steps. The older form trains a CPU
+// shard to its own convergence and compares where both converged:
+//
+//	e2e train -backend cpu -dir runs/cpu -seeds 256 -shards 128 (networks 0 and 128)
 //	e2e compare -gpu runs/gpu -cpu runs/cpu
 //
 // Settings are pinned: vanilla cell, H=128, batch 32, Adam lr 1e-2, 50 steps
@@ -69,7 +78,7 @@ func factory(backend string) degen.BackendFactory {
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: e2e train|eval|compare [flags]")
+		fmt.Fprintln(os.Stderr, "usage: e2e train|eval|curve|compare [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -80,13 +89,38 @@ func main() {
 		err = compare(os.Args[2:])
 	case "eval":
 		err = evaluate(os.Args[2:])
+	case "curve":
+		err = curve(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown mode %q (want train, eval or compare)", os.Args[1])
+		err = fmt.Errorf("unknown mode %q (want train, eval, curve or compare)", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		os.Exit(1)
 	}
+}
+
+// pinnedConfig returns the e2e check's settings (not DefaultConfig, which
+// may change): the GPU and CPU runs being compared must train alike.
+func pinnedConfig(hidden, seeds, epochs int) degen.Config {
+	cfg := degen.DefaultConfig()
+	cfg.Task = "flipflop"
+	cfg.Knobs = map[string]float64{}
+	cfg.Cell = degen.Vanilla
+	cfg.Hidden = hidden
+	cfg.Seeds = seeds
+	cfg.Seed = 1
+	cfg.LR = []float64{1e-2}
+	cfg.Gamma, cfg.L1, cfg.Nuclear = []float64{1}, []float64{0}, []float64{0}
+	cfg.Batch = 32
+	cfg.StepsPerEpoch = 50
+	cfg.Patience = 3
+	cfg.PlateauFactor, cfg.PlateauPatience = 0.5, 40
+	cfg.ClipNorm = 0
+	cfg.Threshold = 0
+	cfg.EvalTrials = 64
+	cfg.MaxEpochs = epochs
+	return cfg
 }
 
 func train(args []string) error {
@@ -103,25 +137,7 @@ func train(args []string) error {
 	if *dir == "" {
 		return fmt.Errorf("train: -dir is required")
 	}
-	// Pinned settings (not DefaultConfig, which may change): the GPU and
-	// CPU runs being compared must train alike.
-	cfg := degen.DefaultConfig()
-	cfg.Task = "flipflop"
-	cfg.Knobs = map[string]float64{}
-	cfg.Cell = degen.Vanilla
-	cfg.Hidden = *hidden
-	cfg.Seeds = *seeds
-	cfg.Seed = 1
-	cfg.LR = []float64{1e-2}
-	cfg.Gamma, cfg.L1, cfg.Nuclear = []float64{1}, []float64{0}, []float64{0}
-	cfg.Batch = 32
-	cfg.StepsPerEpoch = 50
-	cfg.Patience = 3
-	cfg.PlateauFactor, cfg.PlateauPatience = 0.5, 40
-	cfg.ClipNorm = 0
-	cfg.Threshold = 0
-	cfg.EvalTrials = 64
-	cfg.MaxEpochs = *epochs
+	cfg := pinnedConfig(*hidden, *seeds, *epochs)
 	cfg.Shard, cfg.Shards = *shard, *shards
 	run, err := degen.NewRun(cfg, *backend)
 	if err != nil {
@@ -283,8 +299,12 @@ func compare(args []string) error {
 	fs := flag.NewFlagSet("compare", flag.ExitOnError)
 	gdir := fs.String("gpu", "", "GPU run directory (or a folder with its testloss.json)")
 	cdir := fs.String("cpu", "", "CPU run directory")
+	curvePath := fs.String("curve", "", "instead of -cpu: curve.json of `e2e curve`, to compare each network after the same steps")
 	rtol := fs.Float64("rtol", 0.5, "relative tolerance on the test loss")
 	fs.Parse(args)
+	if *curvePath != "" {
+		return compareCurve(*gdir, *curvePath, *rtol)
+	}
 	g, err := readSummary(*gdir)
 	if err != nil {
 		return err
@@ -323,5 +343,145 @@ func compare(args []string) error {
 		return fmt.Errorf("%d of %d networks differ beyond tolerance", bad, len(c.Networks))
 	}
 	fmt.Printf("PASS: %d GPU-converged networks converged on the CPU too, test losses within atol %g + rtol %g (%d skipped)\n", len(c.Networks)-skipped, atol, *rtol, skipped)
+	return nil
+}
+
+// Curve is curve.json: every network's test loss after each epoch of a CPU
+// run that never stops a network early, so that a GPU network that
+// converged after n steps can be compared with the CPU network from the same
+// seed after the same n steps.
+type Curve struct {
+	Threshold     float64        `json:"threshold"`
+	StepsPerEpoch int            `json:"steps_per_epoch"`
+	Networks      []CurveNetwork `json:"networks"`
+}
+
+// CurveNetwork is one network's line in curve.json: TestLoss[e] after e+1 epochs.
+type CurveNetwork struct {
+	Index    int               `json:"index"`
+	TestLoss []degen.JSONFloat `json:"test_loss"`
+}
+
+// curve trains the pinned ensemble on the CPU with early stopping off (the
+// threshold is 1e-12; the learning-rate schedule does not depend on it) and
+// records every network's test loss after every epoch: each epoch ends with
+// an interruption, which saves a checkpoint and the weights, and training
+// resumes from it, which continues bit for bit.
+func curve(args []string) error {
+	fs := flag.NewFlagSet("curve", flag.ExitOnError)
+	dir := fs.String("dir", "", "run directory (replaced)")
+	out := fs.String("out", "", "curve.json to write")
+	seeds := fs.Int("seeds", 256, "networks")
+	hidden := fs.Int("hidden", 128, "hidden units")
+	epochs := fs.Int("max-epochs", 30, "epochs")
+	fs.Parse(args)
+	if *dir == "" || *out == "" {
+		return fmt.Errorf("curve: -dir and -out are required")
+	}
+	cfg := pinnedConfig(*hidden, *seeds, *epochs)
+	ref, err := degen.NewRun(cfg, "cpu")
+	if err != nil {
+		return err
+	}
+	c := Curve{Threshold: ref.Threshold(), StepsPerEpoch: cfg.StepsPerEpoch}
+	for s := range cfg.Seeds {
+		c.Networks = append(c.Networks, CurveNetwork{Index: s})
+	}
+	cfg.Threshold = 1e-12
+	run, err := degen.NewRun(cfg, "cpu")
+	if err != nil {
+		return err
+	}
+	if err := degen.PrepareDir(*dir, true); err != nil {
+		return err
+	}
+	t0 := time.Now()
+	for e := 1; e <= *epochs; e++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		_, err := degen.Train(ctx, run, *dir, factory("cpu"), e > 1, func(p degen.Progress) {
+			if p.EpochDone {
+				cancel() // stop before the next epoch's first step
+			}
+		})
+		cancel()
+		if err != nil && !(errors.Is(err, degen.ErrInterrupted) && e < *epochs) {
+			return err
+		}
+		params, err := degen.ReadWeights(*dir, run.Layout, run.Dims.S, "")
+		if err != nil {
+			return err
+		}
+		id, _, err := run.EvalSets()
+		if err != nil {
+			return err
+		}
+		d := run.Dims
+		d.B, d.T = id.B, id.T
+		loss, err := testLoss(factory("cpu"), d, cfg.Model(), run.Gamma(), run.Layout, params, id)
+		if err != nil {
+			return err
+		}
+		below := 0
+		for s := range loss {
+			c.Networks[s].TestLoss = append(c.Networks[s].TestLoss, degen.JSONFloat(loss[s]))
+			if float64(loss[s]) < c.Threshold {
+				below++
+			}
+		}
+		fmt.Printf("e2e curve: epoch %d of %d, %.0f s, %d of %d networks with test loss below %g\n", e, *epochs, time.Since(t0).Seconds(), below, len(loss), c.Threshold)
+	}
+	data, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(*out, append(data, '\n'), 0o644)
+}
+
+// compareCurve checks every network that converged on the GPU (testloss.json
+// in gdir) against the CPU network from the same seed after the same number
+// of steps (curve.json): |gpu - cpu| <= atol + rtol |cpu|, atol = the task
+// threshold.
+func compareCurve(gdir, path string, rtol float64) error {
+	g, err := readSummary(gdir)
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var c Curve
+	if err := json.Unmarshal(data, &c); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	byIndex := map[int]CurveNetwork{}
+	for _, n := range c.Networks {
+		byIndex[n.Index] = n
+	}
+	atol := c.Threshold
+	checked, bad, worst := 0, 0, 0.0
+	for _, gn := range g.Networks {
+		if gn.Status != degen.Converged {
+			continue
+		}
+		cn, ok := byIndex[gn.Index]
+		e := gn.Steps / c.StepsPerEpoch
+		if !ok || gn.Steps%c.StepsPerEpoch != 0 || e < 1 || e > len(cn.TestLoss) {
+			return fmt.Errorf("network %d converged after %d steps on the GPU; %s has no CPU test loss for that step", gn.Index, gn.Steps, path)
+		}
+		gl, cl := float64(gn.TestLoss), float64(cn.TestLoss[e-1])
+		used := math.Abs(gl-cl) / (atol + rtol*math.Abs(cl))
+		checked++
+		if !(used <= 1) {
+			bad++
+			fmt.Printf("FAIL network %d after %d steps: GPU test loss %.3g, CPU %.3g (%.2f of the tolerance)\n", gn.Index, gn.Steps, gl, cl, used)
+		}
+		worst = math.Max(worst, used)
+	}
+	fmt.Printf("GPU: %d of %d networks converged; each against the CPU after the same steps: worst %.2f of atol %g + rtol %g\n", checked, len(g.Networks), worst, atol, rtol)
+	if bad > 0 {
+		return fmt.Errorf("%d of %d converged networks differ from the CPU beyond tolerance", bad, checked)
+	}
+	fmt.Printf("PASS: all %d GPU-converged networks within tolerance of the CPU after the same steps\n", checked)
 	return nil
 }

@@ -17,7 +17,8 @@
 #   7. stepbench                        one training step on W1 and W2: batch
 #                                       shared, uploaded per network, and
 #                                       generated on the device (gen, task N=S);
-#                                       backward split and fused (bwd column)
+#                                       forward fp32 and mma, backward split and
+#                                       fused (fwd, bwd columns)
 #   8. torch and jax peers              the same workloads (bench/peers)
 #
 # QUICK=1 skips the peers; E2E_LIMIT (default 80s) bounds the training, 0 skips it.
@@ -63,6 +64,7 @@ step() {
 
 step nvidia-smi 20 nvidia-smi --query-gpu=name,memory.total,memory.used,driver_version,clocks.sm,clocks.max.sm,temperature.gpu,power.draw --format=csv
 step devices 30 "$BIN/degen-cuda" devices
+# cuda.test includes mma_selftest: the tensor-core fragment layout on this card.
 step cuda.test 60 "$BIN/cuda.test" -test.v -test.count=1
 step gpu.test 120 "$BIN/gpu.test" -test.v -test.count=1 -test.timeout=110s
 grep -E "^(--- FAIL|FAIL|ok|PASS)|worst element|tolerance" "$LOG" | grep -v "^=== RUN" | tail -n 40 >"$OUT/conformance.txt"
@@ -77,7 +79,7 @@ cp /tmp/degen-e2e-gpu/run.json "$OUT/run.json" 2>/dev/null
 step e2e-vs-cpu 30 "$BIN/e2e" compare -gpu /tmp/degen-e2e-gpu -curve bench/gpu/results/e2e-cpu-curve.json
 fi
 step compare 60 "$BIN/degen-cuda" compare --steps 3 --hidden 128 --seeds 16 --batch 32
-step stepbench 120 "$BIN/stepbench" -reps 10 -cells both -backward split,auto -json "$OUT/stepbench.json"
+step stepbench 180 "$BIN/stepbench" -reps 10 -cells both -forward fp32,auto -backward split,auto -json "$OUT/stepbench.json"
 if [ -z "${QUICK:-}" ]; then
 	step torch 80 python3 bench/peers/torch_peers.py
 	step jax 80 python3 bench/peers/jax_peers.py

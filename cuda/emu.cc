@@ -4,7 +4,7 @@
 // (`go test -tags cudaemu`). See kernels/emu.h for what the kernels see.
 //
 // A launch runs its blocks one after another. The threads of a block are
-// fibers (ucontext) on the calling OS thread, switched only at barriers:
+// fibers on the calling OS thread, switched only at barriers:
 // __syncthreads waits for every thread of the block that has not exited,
 // __shfl_xor_sync for every such thread of the warp. That is one valid CUDA
 // schedule, so a kernel that is correct on the GPU is correct here, and a
@@ -32,12 +32,54 @@
 
 emuDim3 emuThreadIdx, emuBlockIdx, emuBlockDim, emuGridDim;
 
+// Fiber contexts. On x86-64 a fiber switch is emuSwitch below: it saves the
+// callee-saved registers and the stack pointer, about 20 instructions, where
+// swapcontext also saves and restores the signal mask with a system call
+// (the emulator switches fibers millions of times per test). Elsewhere, and
+// under AddressSanitizer (which must see stack switches), ucontext.
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#define EMU_FAST_SWITCH 1
+// emuSwitch(from, to) stores the running context's stack pointer in *from
+// and resumes the context whose stack pointer is to.
+extern "C" void emuSwitch(void** from, void* to);
+asm(R"(
+    .text
+    .globl emuSwitch
+    .type emuSwitch, @function
+emuSwitch:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .size emuSwitch, .-emuSwitch
+)");
+struct Context {
+    void* sp;
+};
+#else
+#define EMU_FAST_SWITCH 0
+struct Context {
+    ucontext_t uc;
+};
+#endif
+
 namespace {
 
 enum State { Running, AtBlockBarrier, AtWarpBarrier, Exited };
 
 struct Fiber {
-    ucontext_t ctx;
+    Context ctx;
     State state;
     unsigned gen;  // the barrier generation the fiber waits to pass
 };
@@ -45,7 +87,7 @@ struct Fiber {
 const size_t kStack = 256 << 10;   // bytes of stack per fiber
 const int kMaxThreads = 1024;
 
-ucontext_t scheduler;
+Context scheduler;
 std::vector<Fiber> fibers;
 std::vector<char> stacks;
 int current, threads, live;
@@ -59,12 +101,21 @@ std::string failure;
 void (*body)(void**);
 void** bodyArgs;
 
+// switchTo saves the running context in from and resumes to.
+void switchTo(Context& from, Context& to) {
+#if EMU_FAST_SWITCH
+    emuSwitch(&from.sp, to.sp);
+#else
+    swapcontext(&from.uc, &to.uc);
+#endif
+}
+
 // yield returns to the scheduler in state s.
 void yield(State s, unsigned gen) {
     Fiber& f = fibers[current];
     f.state = s;
     f.gen = gen;
-    swapcontext(&f.ctx, &scheduler);
+    switchTo(f.ctx, scheduler);
 }
 
 void releaseBlockIfComplete() {
@@ -97,7 +148,30 @@ void trampoline() {
     releaseBlockIfComplete();
     releaseWarpIfComplete(w);
     fibers[current].state = Exited;
-    swapcontext(&fibers[current].ctx, &scheduler);
+    switchTo(fibers[current].ctx, scheduler);
+}
+
+// start makes fiber i's context begin in trampoline on its own stack.
+void start(int i) {
+    char* base = stacks.data() + (size_t)i * kStack;
+#if EMU_FAST_SWITCH
+    // From the top: a fake return address (so that trampoline starts with
+    // rsp = 8 mod 16, as after a call), trampoline for emuSwitch's ret, and
+    // six zero registers for its pops.
+    uintptr_t top = ((uintptr_t)(base + kStack)) & ~(uintptr_t)15;
+    void** sp = (void**)top;
+    *--sp = nullptr;
+    *--sp = (void*)&trampoline;
+    for (int r = 0; r < 6; r++) *--sp = nullptr;
+    fibers[i].ctx.sp = sp;
+#else
+    ucontext_t& uc = fibers[i].ctx.uc;
+    getcontext(&uc);
+    uc.uc_stack.ss_sp = base;
+    uc.uc_stack.ss_size = kStack;
+    uc.uc_link = nullptr;
+    makecontext(&uc, trampoline, 0);
+#endif
 }
 
 bool runnable(const Fiber& f, int i) {
@@ -125,13 +199,8 @@ bool runBlock(unsigned bx, unsigned by, int sharedBytes) {
         warpLive[w] = std::min(32, threads - 32 * w);
     }
     for (int i = 0; i < threads; i++) {
-        Fiber& f = fibers[i];
-        getcontext(&f.ctx);
-        f.ctx.uc_stack.ss_sp = stacks.data() + (size_t)i * kStack;
-        f.ctx.uc_stack.ss_size = kStack;
-        f.ctx.uc_link = nullptr;
-        makecontext(&f.ctx, trampoline, 0);
-        f.state = Running;
+        start(i);
+        fibers[i].state = Running;
     }
     int exited = 0;
     while (exited < threads) {
@@ -143,7 +212,7 @@ bool runBlock(unsigned bx, unsigned by, int sharedBytes) {
             current = i;
             emuThreadIdx = {(unsigned)i, 0, 0};
             f.state = Running;
-            swapcontext(&scheduler, &f.ctx);
+            switchTo(scheduler, f.ctx);
             if (f.state == Exited) exited++;
         }
         if (!progress) {
@@ -191,6 +260,31 @@ float __shfl_xor_sync(unsigned mask, float v, int laneMask) {
 }
 
 float* emuDynamicShared() { return shared.data(); }
+
+// mmaTF32 gathers the warp's fragments (one warp barrier), and every lane
+// computes its four elements of D from the whole of A and B (layout in
+// kernels/compat.cuh); a second barrier frees the scratch for the next call.
+void mmaTF32(float d[4], const unsigned a[4], const unsigned b[2]) {
+    static unsigned fragA[kMaxThreads][4], fragB[kMaxThreads][2];
+    int lane = current % 32, warp0 = current - lane;
+    if (warp0 + 32 > threads) {
+        std::fprintf(stderr, "emu: mma.sync from thread %d of %d: only full warps\n", current, threads);
+        std::abort();
+    }
+    for (int r = 0; r < 4; r++) fragA[current][r] = a[r];
+    for (int r = 0; r < 2; r++) fragB[current][r] = b[r];
+    warpBarrier();
+    auto A = [&](int m, int k) { return __uint_as_float(fragA[warp0 + (m % 8) * 4 + k % 4][m / 8 + 2 * (k / 4)]); };
+    auto B = [&](int k, int n) { return __uint_as_float(fragB[warp0 + n * 4 + k % 4][k / 4]); };
+    int g = lane / 4, q = lane % 4;
+    for (int r = 0; r < 4; r++) {
+        int m = g + 8 * (r / 2), n = 2 * q + r % 2;
+        float acc = d[r];
+        for (int k = 0; k < 8; k++) acc += A(m, k) * B(k, n);
+        d[r] = acc;
+    }
+    warpBarrier();
+}
 
 extern "C" {
 

@@ -47,7 +47,7 @@ type Backend struct {
 
 	ctx   *cuda.Context
 	mod   *cuda.Module
-	fwd   *cuda.Kernel // rnn_forward_r8 or _r4
+	fwd   *cuda.Kernel // rnn_forward_r8 or _r4, or rnn_forward_mma_* (see chooseForward)
 	bwd   *cuda.Kernel // rnn_backward_r8 or _r4, or rnn_backward_fused_r8 or _r4
 	whh   *cuda.Kernel // rnn_grad_*: all weight gradients (see gradKernel); nil when fused
 	adam  *cuda.Kernel
@@ -139,6 +139,10 @@ func (g *Backend) init(gamma []float32) error {
 	if g.fused, err = chooseBackward(os.Getenv(BackwardEnv), d, g.rate == 1, bc, g.ctx.SharedOptin); err != nil {
 		return err
 	}
+	mmaName, err := chooseForward(os.Getenv(ForwardEnv), d, g.rate == 1, bc, g.ctx.SharedOptin)
+	if err != nil {
+		return err
+	}
 	gradName, gradTile, gradThreads := gradKernel(d)
 	r, nt := tileFor(d.H, bc)
 	if g.mod, err = cuda.LoadModule(kernels.PTX); err != nil {
@@ -148,6 +152,9 @@ func (g *Backend) init(gamma []float32) error {
 		dst  **cuda.Kernel
 		name string
 	}{{&g.fwd, fmt.Sprintf("rnn_forward_r%d", r)}, {&g.bwd, fmt.Sprintf("rnn_backward_r%d", r)}, {&g.whh, gradName}, {&g.adam, "rnn_adam"}}
+	if mmaName != "" {
+		kernelNames[0].name = mmaName
+	}
 	if g.fused {
 		kernelNames[1].name = fmt.Sprintf("rnn_backward_fused_r%d", r)
 		kernelNames = slices.Delete(kernelNames, 2, 3)
@@ -162,6 +169,10 @@ func (g *Backend) init(gamma []float32) error {
 		bs, _ = fusedShared(d, g.rate == 1, bc, g.ctx.SharedOptin)
 	}
 	g.fwdShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: nt, Shared: 4 * fs}
+	if mmaName != "" {
+		_, mf, _ := mmaForward(d, g.rate == 1, bc, g.ctx.SharedOptin)
+		g.fwdShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: 32 * mmaWarps, Shared: 4 * mf}
+	}
 	g.bwdShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: nt, Shared: 4 * bs}
 	tiles := (d.H + gradTile - 1) / gradTile
 	g.whhShape = cuda.Shape{Grid: [2]int{tiles * tiles, d.S}, Block: gradThreads}
@@ -478,6 +489,14 @@ func sharedFlag(bt *tasks.Batch) int32 {
 		return 1
 	}
 	return 0
+}
+
+// ForwardVariant returns "mma" or "fp32" (see chooseForward).
+func (g *Backend) ForwardVariant() string {
+	if strings.HasPrefix(g.fwd.Name, "rnn_forward_mma") {
+		return "mma"
+	}
+	return "fp32"
 }
 
 // BackwardVariant returns "fused" or "split" (see chooseBackward).

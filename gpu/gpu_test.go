@@ -71,6 +71,33 @@ func TestFusedBackward(t *testing.T) {
 	}
 }
 
+// TestForwardMma runs the suite's case with the tensor-core forward
+// (3xTF32, DEGEN_FORWARD=mma) on sizes that reach each of its kernels (one
+// and two 64-trial row blocks; 32, 64 and 128 units; both cells; H off the
+// tile boundaries; two chunks of trials), with the split and the fused
+// backward behind it, and checks outputs on a long shared batch against the
+// float64 reference as TestEvaluateShared does.
+func TestForwardMma(t *testing.T) {
+	t.Setenv(gpu.ForwardEnv, "mma")
+	for i, c := range []cputest.Case{
+		{Cell: degen.Vanilla, S: 3, B: 5, T: 6, I: 2, H: 31, O: 3},   // m1n2
+		{Cell: degen.Rate, S: 2, B: 20, T: 5, I: 3, H: 33, O: 2},     // m1n4
+		{Cell: degen.Vanilla, S: 2, B: 64, T: 4, I: 4, H: 64, O: 2},  // m1n4
+		{Cell: degen.Vanilla, S: 2, B: 9, T: 5, I: 3, H: 127, O: 3},  // m1n8
+		{Cell: degen.Vanilla, S: 2, B: 100, T: 3, I: 3, H: 65, O: 3}, // m2n8
+		{Cell: degen.Vanilla, S: 2, B: 128, T: 3, I: 1, H: 40, O: 1}, // m2n4
+		{Cell: degen.Rate, S: 1, B: 128, T: 3, I: 3, H: 128, O: 3},   // m1n8, two chunks
+	} {
+		for _, bwd := range []string{"split", "auto"} {
+			t.Run(c.String()+"/"+bwd, func(t *testing.T) {
+				t.Setenv(gpu.BackwardEnv, bwd)
+				cputest.RunCase(t, c, uint64(300+i), newGPU, tolerances())
+			})
+		}
+	}
+	t.Run("long shared batch", TestEvaluateShared)
+}
+
 // TestWideInputs runs the suite's case on sizes with more than four inputs
 // or outputs, which take the rnn_grad_w16 kernel that the size table does
 // not reach.

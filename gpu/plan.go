@@ -126,3 +126,62 @@ func chooseBackward(request string, d degen.Dims, rate bool, bc, limit int) (fus
 	}
 	return false, fmt.Errorf("%s=%q: want split, fused or auto", BackwardEnv, request)
 }
+
+// mmaWarps is MMA_WARPS in rnn.cu: the tensor-core forward's block is
+// 4 x 2 warps.
+const mmaWarps = 8
+
+// mmaForward returns the tensor-core forward kernel for chunks of bc trials
+// (rnn_forward_mma_mMTnNT: 64 MT trials by 16 NT units per block), its
+// dynamic shared memory in floats, and whether it can run these sizes within
+// limit bytes (see forwardMma in rnn.cu).
+func mmaForward(d degen.Dims, rate bool, bc, limit int) (name string, floats int, ok bool) {
+	mt := (bc + 63) / 64
+	nt := 2
+	for nt < 8 && 16*nt < d.H {
+		nt *= 2
+	}
+	if mt == 2 && nt == 2 {
+		nt = 4 // no m2n2 kernel
+	}
+	if mt > 2 || 16*nt < d.H {
+		return "", 0, false
+	}
+	mp, np := 64*mt, 16*nt
+	kp := (np + d.I + 1 + 7) &^ 7
+	ld, ldw := kp+4, np+8
+	bufs := 2
+	if rate {
+		bufs = 3
+	}
+	floats = kp*ldw + bufs*mp*ld + d.O*d.H + d.O + 2*mp*d.O + 32
+	return fmt.Sprintf("rnn_forward_mma_m%dn%d", mt, nt), floats, 4*floats <= limit
+}
+
+// Forward variants: "fp32" runs rnn_forward_r8/_r4 on the CUDA cores; "mma"
+// runs rnn_forward_mma_* on the tensor cores in 3xTF32. ForwardEnv selects
+// one: fp32 (the default until mma has been timed and checked on a GPU),
+// mma (an error where it cannot run) or auto (mma where it can run).
+const ForwardEnv = "DEGEN_FORWARD"
+
+// chooseForward returns the tensor-core forward kernel's name, or "" for the
+// CUDA-core one, for the request (ForwardEnv's value) and the sizes.
+func chooseForward(request string, d degen.Dims, rate bool, bc, limit int) (string, error) {
+	name, _, fits := mmaForward(d, rate, bc, limit)
+	switch request {
+	case "", "fp32":
+		return "", nil
+	case "auto":
+		if fits {
+			return name, nil
+		}
+		return "", nil
+	case "mma":
+		if !fits {
+			return "", fmt.Errorf("%s=mma: the tensor-core forward does not support H=%d with chunks of %d trials (it needs H <= 128, chunks <= 128 and the shared memory); use fp32 or auto",
+				ForwardEnv, d.H, bc)
+		}
+		return name, nil
+	}
+	return "", fmt.Errorf("%s=%q: want fp32, mma or auto", ForwardEnv, request)
+}

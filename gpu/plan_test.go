@@ -111,3 +111,49 @@ func TestChooseBackward(t *testing.T) {
 		t.Error(`chooseBackward("fast"): no error`)
 	}
 }
+
+// TestChooseForward checks which tensor-core kernel serves which sizes and
+// that it fits in shared memory, and the requests.
+func TestChooseForward(t *testing.T) {
+	for _, c := range []struct {
+		d    degen.Dims
+		rate bool
+		name string // "" where the tensor-core forward cannot run
+	}{
+		{degen.Dims{S: 256, B: 128, T: 100, H: 128, I: 3, O: 3}, false, "rnn_forward_mma_m2n8"}, // W1
+		{degen.Dims{S: 256, B: 128, T: 100, H: 128, I: 3, O: 3}, true, "rnn_forward_mma_m1n8"},  // W1 rate: chunks of 64
+		{degen.Dims{S: 512, B: 64, T: 200, H: 64, I: 3, O: 3}, false, "rnn_forward_mma_m1n4"},   // W2
+		{degen.Dims{S: 8, B: 32, T: 50, H: 32, I: 3, O: 3}, false, "rnn_forward_mma_m1n2"},      // degen train's default sizes
+		{degen.Dims{S: 2, B: 128, T: 3, H: 40, I: 1, O: 1}, false, "rnn_forward_mma_m2n4"},
+		{degen.Dims{S: 2, B: 5, T: 3, H: 129, I: 3, O: 3}, false, ""},  // H > 128
+		{degen.Dims{S: 2, B: 200, T: 3, H: 32, I: 3, O: 3}, false, ""}, // chunks of 200 trials
+	} {
+		bc, err := planChunk(c.d, c.rate, h100Shared)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name, floats, fits := mmaForward(c.d, c.rate, bc, h100Shared)
+		if !fits {
+			name = ""
+		}
+		if name != c.name {
+			t.Errorf("%+v rate=%v chunk %d: %q, want %q", c.d, c.rate, bc, name, c.name)
+		}
+		if fits && 4*floats > h100Shared {
+			t.Errorf("%+v: %d bytes of shared memory", c.d, 4*floats)
+		}
+		got, err := chooseForward("auto", c.d, c.rate, bc, h100Shared)
+		if err != nil || got != c.name {
+			t.Errorf("%+v auto: %q, %v", c.d, got, err)
+		}
+		if got, err := chooseForward("fp32", c.d, c.rate, bc, h100Shared); err != nil || got != "" {
+			t.Errorf("%+v fp32: %q, %v", c.d, got, err)
+		}
+		if _, err := chooseForward("mma", c.d, c.rate, bc, h100Shared); (err == nil) != (c.name != "") {
+			t.Errorf("%+v mma forced: %v", c.d, err)
+		}
+	}
+	if _, err := chooseForward("tensor", degen.Dims{S: 1, B: 8, T: 3, H: 32, I: 3, O: 3}, false, 8, h100Shared); err == nil {
+		t.Error(`chooseForward("tensor"): no error`)
+	}
+}

@@ -74,3 +74,6 @@ func (g *Backend) ProfileTask(task tasks.Task, keys []tasks.Key, h *degen.Hyper,
 
 // BackwardVariant returns "": this build has no GPU backend.
 func (g *Backend) BackwardVariant() string { return "" }
+
+// ForwardVariant returns "": this build has no GPU backend.
+func (g *Backend) ForwardVariant() string { return "" }

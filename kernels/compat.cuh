@@ -29,6 +29,30 @@ __device__ __forceinline__ void cpAsyncWait() {
     asm volatile("cp.async.wait_all;\n" ::);
 }
 
+// toTF32 rounds x to TensorFloat-32 (10 mantissa bits, to nearest, ties
+// away from zero) and returns its bits.
+__device__ __forceinline__ unsigned toTF32(float x) {
+    unsigned r;
+    asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(r) : "f"(x));
+    return r;
+}
+
+// mmaTF32 is one warp-wide mma.sync.m16n8k8 on the tensor cores,
+// d (16x8) += a (16x8, TF32) b (8x8, TF32), float32 accumulation. Each lane
+// holds, with g = lane / 4 and q = lane % 4 (PTX ISA, "Matrix Fragments for
+// mma.m16n8k8", .tf32):
+//
+//	a[r] = A[g + 8 (r % 2)][q + 4 (r / 2)]   r = 0..3
+//	b[r] = B[q + 4 r][g]                     r = 0..1
+//	d[r] = D[g + 8 (r / 2)][2 q + r % 2]     r = 0..3
+__device__ __forceinline__ void mmaTF32(float d[4], const unsigned a[4], const unsigned b[2]) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+        "{%0,%1,%2,%3};\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
 #else
 
 #include "emu.h"

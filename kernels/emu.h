@@ -47,6 +47,22 @@ inline float4 make_float4(float x, float y, float z, float w) { return float4{x,
 using std::max;
 using std::min;
 
+// TF32 and the tensor cores' mma.sync.m16n8k8, emulated (cuda/emu.cc): the
+// fragment layout is the one compat.cuh documents; products are summed in
+// float32 in k order, which need not be the tensor cores' order or rounding.
+inline float __uint_as_float(unsigned u) {
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+}
+inline unsigned __float_as_uint(float f) {
+    unsigned u;
+    std::memcpy(&u, &f, 4);
+    return u;
+}
+inline unsigned toTF32(float x) { return (__float_as_uint(x) + 0x1000u) & 0xffffe000u; }
+void mmaTF32(float d[4], const unsigned a[4], const unsigned b[2]);
+
 // Copies complete at once: a valid schedule of cp.async.
 inline void cpAsync4(float* dst, const float* src) { *dst = *src; }
 inline void cpAsync16(float* dst, const float* src) { std::memcpy(dst, src, 16); }

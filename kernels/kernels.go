@@ -57,6 +57,14 @@ var Signatures = map[string][]Param{
 	// T, B, I, H, O, P, Bc, rate, tau
 	"rnn_forward_r8": forwardParams,
 	"rnn_forward_r4": forwardParams,
+	// the tensor-core variants, same parameters (mMT nNT: trial and unit tiles per warp)
+	"rnn_forward_mma_m1n2": forwardParams,
+	"rnn_forward_mma_m1n4": forwardParams,
+	"rnn_forward_mma_m1n8": forwardParams,
+	"rnn_forward_mma_m2n4": forwardParams,
+	"rnn_forward_mma_m2n8": forwardParams,
+	// A, B, D
+	"mma_selftest": {Ptr, Ptr, Ptr},
 	// params, states, dy, delta, gamma, T, B, I, H, O, P, Bc, rate, tau
 	"rnn_backward_r8": backwardParams,
 	"rnn_backward_r4": backwardParams,

@@ -672,6 +672,231 @@ __device__ __forceinline__ void backwardFused(const float* __restrict__ params, 
 
 extern "C" __global__ void __launch_bounds__(NT_MAX, 1) rnn_forward_r8(FWD_PARAMS) { forward<8>(FWD_ARGS); }
 extern "C" __global__ void __launch_bounds__(NT_MAX) rnn_forward_r4(FWD_PARAMS) { forward<4>(FWD_ARGS); }
+
+// ---- Tensor-core forward (3xTF32), a variant selected with DEGEN_FORWARD=mma ----
+
+#define MMA_WARPS 8  // warps per block of rnn_forward_mma_*: 4 along trials x 2 along units
+
+// tf32Split writes x's TF32 part (big) and the TF32 part of the rest (small):
+// big + small equals x to about 2^-22 of |x|, so that the three products
+// big*big + big*small + small*big of two split numbers carry float32's
+// accuracy ("3xTF32"; small*small, about 2^-22 of the product, is dropped).
+__device__ __forceinline__ void tf32Split(float x, unsigned& big, unsigned& small) {
+    big = toTF32(x);
+    small = toTF32(x - __uint_as_float(big));
+}
+
+// padK8 rounds k up to a multiple of 8, the k of one mma.sync.m16n8k8.
+__host__ __device__ __forceinline__ int padK8(int k) { return (k + 7) & ~7; }
+
+// forwardMma is rnn_forward with each step's GEMM on the tensor cores:
+//
+//	z = [a_{t-1} | x_t | 1] [kappa W_hh^T; W_ih^T; b]   (trials x units)
+//
+// as mma.sync.m16n8k8 TF32 products in 3xTF32 (every operand split into two
+// TF32 parts at load, three products per pair), accumulated in float32.
+// Warp w owns trials [64 MT (w / 2) / 4 ...]: rows 16 MT (w / 2) .. +16 MT
+// and units 8 NT (w % 2) .. +8 NT, i.e. MT x NT tiles of 16 x 8, so the block
+// covers MP = 64 MT trials and NP = 16 NT units (Bc <= MP, H <= NP; padding
+// is zero). Everything else (copies, readout, loss, outputs) is rnn_forward's.
+// Shared memory (floats): WT Kp x (NP + 8) ([k][i], Kp = padK8(NP + I + 1)),
+// A0 and A1 MP x ld ([b][k], ld = Kp + 4), rate only Hs MP x ld, then W_out
+// O*H, b_out O, y_t MP*O, M_t MP*O, red 32. The row strides make the
+// fragment loads of a warp hit 32 different banks.
+template <int MT, int NT>
+__device__ __forceinline__ void forwardMma(const float* __restrict__ params, const float* __restrict__ x,
+                                           const float* __restrict__ y, const float* __restrict__ mask, int shared,
+                                           float* __restrict__ states, float* __restrict__ yout,
+                                           float* __restrict__ dy, float* __restrict__ loss,
+                                           const float* __restrict__ gamma, int T, int B, int I, int H, int O, int P,
+                                           int Bc, int rate, float tau) {
+    DYNAMIC_SHARED(sm);
+    constexpr int MP = 64 * MT, NP = 16 * NT;
+    const int s = blockIdx.x, tid = threadIdx.x, nt = blockDim.x;
+    const int Kp = padK8(NP + I + 1), ld = Kp + 4, ldw = NP + 8;
+    const Lay L = layout(H, I, O);
+    const float* p = params + (size_t)s * P;
+    const int n = shared ? 0 : s;
+    const float* xs = x + (size_t)n * T * B * I;
+    const float* ys = y + (size_t)n * T * B * O;
+    const float* ms = mask + (size_t)n * T * B * O;
+    const float c = rate ? 1.f / (gamma[s] * (float)H) : 1.f;
+    const float kappa = rate ? 1.f / (float)H : 1.f;
+    const bool vec = (H & 3) == 0;
+
+    float* WT = sm;                   // [k][i], Kp x ldw
+    float* A0 = WT + Kp * ldw;        // [b][k], MP x ld
+    float* A1 = A0 + MP * ld;
+    float* Hs = A1 + MP * ld;         // rate: h [b][i]
+    float* Wo = Hs + (rate ? MP * ld : 0);
+    float* bo = Wo + O * H;
+    float* Yt = bo + O;               // [b][o]
+    float* Mt = Yt + MP * O;
+    float* red = Mt + MP * O;
+
+    for (int e = tid; e < Kp * ldw; e += nt) {
+        int k = e / ldw, i = e % ldw;
+        float v = 0.f;
+        if (i < H) {
+            if (k < H) v = kappa * p[i * H + k];
+            else if (k >= NP && k < NP + I) v = p[L.wih + i * I + (k - NP)];
+            else if (k == NP + I) v = p[L.bh + i];
+        }
+        WT[e] = v;
+    }
+    for (int e = tid; e < O * H; e += nt) Wo[e] = p[L.wout + e];
+    for (int e = tid; e < O; e += nt) bo[e] = p[L.bout + e];
+
+    float msum = 0.f;
+    for (int e = tid; e < T * B * O; e += nt) msum += ms[e];
+    msum = blockSum(msum, red);
+    const float dscale = msum > 0.f ? 2.f / msum : 0.f;
+
+    const int warp = tid / 32, lane = tid % 32, g = lane / 4, q = lane % 4;
+    const int m0 = (warp / 2) * 16 * MT, n0 = (warp % 2) * 8 * NT;
+    float lsum = 0.f;
+
+    for (int b0 = 0; b0 < B; b0 += Bc) {
+        const int nb = min(Bc, B - b0);
+        for (int e = tid; e < MP * ld; e += nt) {
+            int b = e / ld, k = e % ld;
+            float v = 0.f;
+            if (k == NP + I) v = 1.f;
+            A1[e] = v;
+            if (b < nb && k >= NP && k < NP + I) v = xs[((size_t)b0 + b) * I + (k - NP)];
+            A0[e] = v;
+            if (rate) Hs[e] = 0.f;
+        }
+        __syncthreads();
+        float* Acur = A0;
+        float* Anext = A1;
+        for (int t = 0; t < T; t++) {
+            if (t + 1 < T)
+                for (int e = tid; e < nb * I; e += nt)
+                    cpAsync4(Anext + (e / I) * ld + NP + e % I, xs + ((size_t)(t + 1) * B + b0) * I + e);
+            for (int e = tid; e < nb * O; e += nt) {
+                size_t gi = ((size_t)t * B + b0) * O + e;
+                cpAsync4(Yt + e, ys + gi);
+                cpAsync4(Mt + e, ms + gi);
+            }
+            float acc[MT][NT][4];
+#pragma unroll
+            for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+                for (int j = 0; j < NT; j++)
+#pragma unroll
+                    for (int r = 0; r < 4; r++) acc[mt][j][r] = 0.f;
+            for (int k0 = 0; k0 < Kp; k0 += 8) {
+                unsigned aBig[MT][4], aSmall[MT][4], bBig[NT][2], bSmall[NT][2];
+#pragma unroll
+                for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+                    for (int r = 0; r < 4; r++)
+                        tf32Split(Acur[(m0 + 16 * mt + g + 8 * (r % 2)) * ld + k0 + q + 4 * (r / 2)], aBig[mt][r], aSmall[mt][r]);
+#pragma unroll
+                for (int j = 0; j < NT; j++)
+#pragma unroll
+                    for (int r = 0; r < 2; r++)
+                        tf32Split(WT[(k0 + q + 4 * r) * ldw + n0 + 8 * j + g], bBig[j][r], bSmall[j][r]);
+#pragma unroll
+                for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+                    for (int j = 0; j < NT; j++) {
+                        mmaTF32(acc[mt][j], aSmall[mt], bBig[j]);
+                        mmaTF32(acc[mt][j], aBig[mt], bSmall[j]);
+                        mmaTF32(acc[mt][j], aBig[mt], bBig[j]);
+                    }
+            }
+            // Epilogue: lane owns rows m0 + 16 mt + g (+8) and units n0 + 8 j + 2q (+1).
+#pragma unroll
+            for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+                for (int j = 0; j < NT; j++)
+#pragma unroll
+                    for (int half = 0; half < 2; half++) {
+                        const int b = m0 + 16 * mt + g + 8 * half, i = n0 + 8 * j + 2 * q;
+                        float hv[2], av[2];
+#pragma unroll
+                        for (int u = 0; u < 2; u++) {
+                            const bool ok = b < nb && i + u < H;
+                            const float z = acc[mt][j][2 * half + u];
+                            if (rate) {
+                                hv[u] = ok ? (1.f - tau) * Hs[b * ld + i + u] + tau * z : 0.f;
+                                av[u] = tanhf(hv[u]);
+                            } else {
+                                hv[u] = ok ? tanhf(z) : 0.f;
+                                av[u] = hv[u];
+                            }
+                        }
+                        Anext[b * ld + i] = av[0];
+                        Anext[b * ld + i + 1] = av[1];
+                        if (rate) {
+                            Hs[b * ld + i] = hv[0];
+                            Hs[b * ld + i + 1] = hv[1];
+                        }
+                        if (b < nb) {
+                            float* grow = states + (((size_t)s * T + t) * B + b0 + b) * H;
+                            if (i < H) grow[i] = hv[0];
+                            if (i + 1 < H) grow[i + 1] = hv[1];
+                        }
+                    }
+            cpAsyncWait();
+            __syncthreads();
+            // Readout, loss and dL/dy for (b, o), as rnn_forward.
+            for (int e = tid; e < nb * O; e += nt) {
+                int b = e / O, o = e % O;
+                const float* ar = Anext + b * ld;
+                const float* wr = Wo + o * H;
+                float v0 = 0.f, v1 = 0.f, v2 = 0.f, v3 = 0.f;
+                int i = 0;
+                if (vec) {
+                    for (; i < H; i += 4) {
+                        float4 a4 = *reinterpret_cast<const float4*>(ar + i);
+                        float4 w4 = *reinterpret_cast<const float4*>(wr + i);
+                        v0 = fmaf(w4.x, a4.x, v0);
+                        v1 = fmaf(w4.y, a4.y, v1);
+                        v2 = fmaf(w4.z, a4.z, v2);
+                        v3 = fmaf(w4.w, a4.w, v3);
+                    }
+                }
+                for (; i < H; i++) v0 = fmaf(wr[i], ar[i], v0);
+                float v = c * ((v0 + v1) + (v2 + v3)) + bo[o];
+                float m = Mt[e], d = v - Yt[e];
+                lsum += m * d * d;
+                size_t oi = (((size_t)s * T + t) * B + b0 + b) * O + o;
+                if (yout) yout[oi] = v;
+                if (dy) dy[oi] = dscale * m * d;
+            }
+            __syncthreads();
+            float* tmp = Acur;
+            Acur = Anext;
+            Anext = tmp;
+        }
+    }
+    lsum = blockSum(lsum, red);
+    if (tid == 0) loss[s] = msum > 0.f ? lsum / msum : 0.f;
+}
+
+extern "C" __global__ void __launch_bounds__(32 * MMA_WARPS, 1) rnn_forward_mma_m1n2(FWD_PARAMS) { forwardMma<1, 2>(FWD_ARGS); }
+extern "C" __global__ void __launch_bounds__(32 * MMA_WARPS, 1) rnn_forward_mma_m1n4(FWD_PARAMS) { forwardMma<1, 4>(FWD_ARGS); }
+extern "C" __global__ void __launch_bounds__(32 * MMA_WARPS, 1) rnn_forward_mma_m1n8(FWD_PARAMS) { forwardMma<1, 8>(FWD_ARGS); }
+extern "C" __global__ void __launch_bounds__(32 * MMA_WARPS, 1) rnn_forward_mma_m2n4(FWD_PARAMS) { forwardMma<2, 4>(FWD_ARGS); }
+extern "C" __global__ void __launch_bounds__(32 * MMA_WARPS, 1) rnn_forward_mma_m2n8(FWD_PARAMS) { forwardMma<2, 8>(FWD_ARGS); }
+
+// mma_selftest multiplies one 16x8 A by one 8x8 B (both row-major, values
+// exact in TF32) with a single mmaTF32 into D (16x8, row-major), one warp:
+// a GPU-free test runs it on the emulator and the GPU check runs it on the
+// card, which shows that the fragment layout above is the hardware's.
+extern "C" __global__ void __launch_bounds__(32) mma_selftest(const float* __restrict__ A, const float* __restrict__ Bm,
+                                                              float* __restrict__ D) {
+    const int lane = threadIdx.x % 32, g = lane / 4, q = lane % 4;
+    unsigned a[4], b[2];
+    float d[4] = {0.f, 0.f, 0.f, 0.f};
+    for (int r = 0; r < 4; r++) a[r] = toTF32(A[(g + 8 * (r % 2)) * 8 + q + 4 * (r / 2)]);
+    for (int r = 0; r < 2; r++) b[r] = toTF32(Bm[(q + 4 * r) * 8 + g]);
+    mmaTF32(d, a, b);
+    for (int r = 0; r < 4; r++) D[(g + 8 * (r / 2)) * 8 + 2 * q + r % 2] = d[r];
+}
 extern "C" __global__ void __launch_bounds__(NT_MAX, 1) rnn_backward_r8(BWD_PARAMS) { backward<8>(BWD_ARGS); }
 extern "C" __global__ void __launch_bounds__(NT_MAX) rnn_backward_r4(BWD_PARAMS) { backward<4>(BWD_ARGS); }
 

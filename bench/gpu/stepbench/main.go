@@ -32,6 +32,7 @@ type result struct {
 	Name       string         `json:"name"`
 	Dims       degen.Dims     `json:"dims"`
 	Cell       string         `json:"cell"`
+	Forward    string         `json:"forward"`               // fp32 or mma (gpu.Backend.ForwardVariant)
 	Backward   string         `json:"backward"`              // split or fused (gpu.Backend.BackwardVariant)
 	Shared     gpu.Timing     `json:"shared_batch"`          // N = 1
 	PerNetwork gpu.Timing     `json:"per_network"`           // N = S, uploaded
@@ -54,7 +55,8 @@ func main() {
 	reps := flag.Int("reps", 10, "timed steps per configuration (after 2 warm-up steps)")
 	jsonPath := flag.String("json", "", "also write the results as JSON to this file")
 	cells := flag.String("cells", "vanilla", "cells to time: vanilla, rate or both")
-	backwards := flag.String("backward", "split,auto", "backward variants to time, comma-separated ("+gpu.BackwardEnv+" values: split, fused, auto); a variant that resolves to one already timed is skipped")
+	backwards := flag.String("backward", "split,auto", "backward variants to time, comma-separated ("+gpu.BackwardEnv+" values: split, fused, auto)")
+	forwards := flag.String("forward", "fp32,auto", "forward variants to time, comma-separated ("+gpu.ForwardEnv+" values: fp32, mma, auto); every pair with -backward is timed once, a pair that resolves to one already timed is skipped")
 	workNames := flag.String("works", "W1,W2", "workloads to time, comma-separated: W1, W2, tiny (a smoke test, e.g. on the CPU emulator)")
 	flag.Parse()
 	devs, err := gpu.Devices()
@@ -87,26 +89,24 @@ func main() {
 		os.Exit(2)
 	}
 	var results []result
-	fmt.Printf("%-4s %-7s %-5s %9s %9s %9s %9s %9s %10s %10s %10s %9s %9s %10s\n", "work", "cell", "bwd", "fwd ms", "bwd ms", "dWhh ms", "adam ms", "kern ms", "step N=1", "step N=S", "upload N=S", "TFLOP/s", "gen N=S", "task N=S")
+	fmt.Printf("%-4s %-7s %-4s %-5s %9s %9s %9s %9s %9s %10s %10s %10s %9s %9s %10s\n", "work", "cell", "fwd", "bwd", "fwd ms", "bwd ms", "dWhh ms", "adam ms", "kern ms", "step N=1", "step N=S", "upload N=S", "TFLOP/s", "gen N=S", "task N=S")
 	for _, w := range works {
 		for _, cell := range cellList {
 			timed := map[string]bool{}
-			for _, variant := range strings.Split(*backwards, ",") {
-				if err := os.Setenv(gpu.BackwardEnv, variant); err != nil {
-					fmt.Fprintln(os.Stderr, "stepbench:", err)
-					os.Exit(1)
-				}
+			for _, pair := range variantPairs(*forwards, *backwards) {
+				os.Setenv(gpu.ForwardEnv, pair[0])
+				os.Setenv(gpu.BackwardEnv, pair[1])
 				r, err := bench(w.name, w.d, cell, *reps, timed)
 				if err != nil {
-					fmt.Fprintf(os.Stderr, "stepbench: %s %s %s: %v\n", w.name, cell, variant, err)
+					fmt.Fprintf(os.Stderr, "stepbench: %s %s forward %s backward %s: %v\n", w.name, cell, pair[0], pair[1], err)
 					os.Exit(1)
 				}
 				if r.Backward == "" {
-					continue // resolved to a variant already timed
+					continue // resolved to a pair already timed
 				}
 				results = append(results, r)
 				t := r.Shared
-				fmt.Printf("%-4s %-7s %-5s %9.2f %9.2f %9.2f %9.2f %9.2f %10.2f %10.2f %10.2f %9.1f %9.2f %10.2f\n", r.Name, r.Cell, r.Backward, t.Forward, t.Backward, t.GradWhh, t.Adam,
+				fmt.Printf("%-4s %-7s %-4s %-5s %9.2f %9.2f %9.2f %9.2f %9.2f %10.2f %10.2f %10.2f %9.1f %9.2f %10.2f\n", r.Name, r.Cell, r.Forward, r.Backward, t.Forward, t.Backward, t.GradWhh, t.Adam,
 					t.Kernels, t.Step, r.PerNetwork.Step, r.PerNetwork.Upload, r.GFLOP/t.Kernels, r.OnDevice.Generate, r.OnDevice.StepTask)
 			}
 		}
@@ -120,9 +120,21 @@ func main() {
 	}
 }
 
-// bench times one workload with the backward variant gpu.New picks from
-// the environment; it returns a result with an empty Backward, untimed,
-// when that variant is already in timed.
+// variantPairs returns every (forward, backward) pair of the two
+// comma-separated lists.
+func variantPairs(forwards, backwards string) [][2]string {
+	var pairs [][2]string
+	for _, f := range strings.Split(forwards, ",") {
+		for _, b := range strings.Split(backwards, ",") {
+			pairs = append(pairs, [2]string{f, b})
+		}
+	}
+	return pairs
+}
+
+// bench times one workload with the variants gpu.New picks from the
+// environment; it returns a result with an empty Backward, untimed, when
+// that pair is already in timed.
 func bench(name string, d degen.Dims, cell degen.Cell, reps int, timed map[string]bool) (result, error) {
 	r := result{Name: name, Dims: d, Cell: string(cell),
 		GFLOP: 3 * 2 * float64(d.S) * float64(d.B) * float64(d.T) * float64(d.H) * float64(d.H+d.I+d.O) / 1e9}
@@ -136,11 +148,12 @@ func bench(name string, d degen.Dims, cell degen.Cell, reps int, timed map[strin
 		return r, err
 	}
 	defer be.Close()
-	if timed[be.BackwardVariant()] {
+	pair := be.ForwardVariant() + "/" + be.BackwardVariant()
+	if timed[pair] {
 		return r, nil
 	}
-	timed[be.BackwardVariant()] = true
-	r.Backward = be.BackwardVariant()
+	timed[pair] = true
+	r.Forward, r.Backward = be.ForwardVariant(), be.BackwardVariant()
 	l := degen.NewLayout(d.H, d.I, d.O)
 	st := degen.NewTrainState(d.S, l)
 	for s := range d.S {

@@ -17,8 +17,8 @@
 #   7. stepbench                        one training step on W1 and W2: batch
 #                                       shared, uploaded per network, and
 #                                       generated on the device (gen, task N=S);
-#                                       forward fp32 and mma, backward split and
-#                                       fused (fwd, bwd columns)
+#                                       CUDA cores and tensor cores, backward
+#                                       split and fused (fwd, bwd columns)
 #   8. torch and jax peers              the same workloads (bench/peers)
 #
 # QUICK=1 skips the peers; E2E_LIMIT (default 80s) bounds the training, 0 skips it.
@@ -79,7 +79,7 @@ cp /tmp/degen-e2e-gpu/run.json "$OUT/run.json" 2>/dev/null
 step e2e-vs-cpu 30 "$BIN/e2e" compare -gpu /tmp/degen-e2e-gpu -curve bench/gpu/results/e2e-cpu-curve.json
 fi
 step compare 60 "$BIN/degen-cuda" compare --steps 3 --hidden 128 --seeds 16 --batch 32
-step stepbench 180 "$BIN/stepbench" -reps 10 -cells both -forward fp32,auto -backward split,auto -json "$OUT/stepbench.json"
+step stepbench 180 "$BIN/stepbench" -reps 10 -cells both -mma off,auto -backward split,auto -json "$OUT/stepbench.json"
 if [ -z "${QUICK:-}" ]; then
 	step torch 80 python3 bench/peers/torch_peers.py
 	step jax 80 python3 bench/peers/jax_peers.py

@@ -261,6 +261,13 @@ float __shfl_xor_sync(unsigned mask, float v, int laneMask) {
 
 float* emuDynamicShared() { return shared.data(); }
 
+// __trap ends the process, as a trapped kernel ends the GPU context: a
+// kernel traps only on a launch its code does not support.
+void __trap() {
+    std::fprintf(stderr, "emu: __trap in block (%u,%u) thread %d of %d\n", emuBlockIdx.x, emuBlockIdx.y, current, threads);
+    std::abort();
+}
+
 // mmaTF32 gathers the warp's fragments (one warp barrier), and every lane
 // computes its four elements of D from the whole of A and B (layout in
 // kernels/compat.cuh); a second barrier frees the scratch for the next call.

@@ -52,13 +52,15 @@ struct EmuKernel {
 #define EMU_KERNEL(f) {#f, EmuTraits<decltype(&f)>::signature, &EmuTraits<decltype(&f)>::template call<&f>}
 
 static const EmuKernel emuKernels[] = {
-    EMU_KERNEL(rnn_forward_r8),        EMU_KERNEL(rnn_forward_r4),        EMU_KERNEL(rnn_forward_mma_m1n2),
-    EMU_KERNEL(rnn_forward_mma_m1n4),  EMU_KERNEL(rnn_forward_mma_m1n8),  EMU_KERNEL(rnn_forward_mma_m2n4),
-    EMU_KERNEL(rnn_forward_mma_m2n8),  EMU_KERNEL(mma_selftest),          EMU_KERNEL(rnn_backward_r8),
-    EMU_KERNEL(rnn_backward_r4),       EMU_KERNEL(rnn_backward_fused_r8), EMU_KERNEL(rnn_backward_fused_r4),
-    EMU_KERNEL(rnn_grad_w4_t128),      EMU_KERNEL(rnn_grad_w4_t64),       EMU_KERNEL(rnn_grad_w16),
-    EMU_KERNEL(rnn_adam),              EMU_KERNEL(task_flipflop),         EMU_KERNEL(task_sine),
-    EMU_KERNEL(task_delayed),          EMU_KERNEL(task_pathint),
+    EMU_KERNEL(rnn_forward_r8),         EMU_KERNEL(rnn_forward_r4),         EMU_KERNEL(rnn_forward_mma_m1n2),
+    EMU_KERNEL(rnn_forward_mma_m1n4),   EMU_KERNEL(rnn_forward_mma_m1n8),   EMU_KERNEL(rnn_forward_mma_m2n4),
+    EMU_KERNEL(rnn_forward_mma_m2n8),   EMU_KERNEL(rnn_backward_r8),        EMU_KERNEL(rnn_backward_r4),
+    EMU_KERNEL(rnn_backward_mma_m1n2),  EMU_KERNEL(rnn_backward_mma_m1n4),  EMU_KERNEL(rnn_backward_mma_m1n8),
+    EMU_KERNEL(rnn_backward_mma_m2n4),  EMU_KERNEL(rnn_backward_mma_m2n8),  EMU_KERNEL(rnn_backward_fused_r8),
+    EMU_KERNEL(rnn_backward_fused_r4),  EMU_KERNEL(rnn_grad_w4_t128),       EMU_KERNEL(rnn_grad_w4_t64),
+    EMU_KERNEL(rnn_grad_w16),           EMU_KERNEL(rnn_adam),               EMU_KERNEL(mma_selftest),
+    EMU_KERNEL(task_flipflop),          EMU_KERNEL(task_sine),              EMU_KERNEL(task_delayed),
+    EMU_KERNEL(task_pathint),
 };
 
 inline const EmuKernel* emuFind(const char* name) {

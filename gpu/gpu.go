@@ -47,8 +47,8 @@ type Backend struct {
 
 	ctx   *cuda.Context
 	mod   *cuda.Module
-	fwd   *cuda.Kernel // rnn_forward_r8 or _r4, or rnn_forward_mma_* (see chooseForward)
-	bwd   *cuda.Kernel // rnn_backward_r8 or _r4, or rnn_backward_fused_r8 or _r4
+	fwd   *cuda.Kernel // rnn_forward_r8 or _r4, or rnn_forward_mma_* (see chooseMma)
+	bwd   *cuda.Kernel // rnn_backward_r8 or _r4, rnn_backward_mma_*, or rnn_backward_fused_r8 or _r4
 	whh   *cuda.Kernel // rnn_grad_*: all weight gradients (see gradKernel); nil when fused
 	adam  *cuda.Kernel
 	fused bool // bwd is rnn_backward_fused (see chooseBackward)
@@ -139,7 +139,7 @@ func (g *Backend) init(gamma []float32) error {
 	if g.fused, err = chooseBackward(os.Getenv(BackwardEnv), d, g.rate == 1, bc, g.ctx.SharedOptin); err != nil {
 		return err
 	}
-	mmaName, err := chooseForward(os.Getenv(ForwardEnv), d, g.rate == 1, bc, g.ctx.SharedOptin)
+	mma, err := chooseMma(os.Getenv(MmaEnv), d, g.rate == 1, bc, g.ctx.SharedOptin)
 	if err != nil {
 		return err
 	}
@@ -152,8 +152,9 @@ func (g *Backend) init(gamma []float32) error {
 		dst  **cuda.Kernel
 		name string
 	}{{&g.fwd, fmt.Sprintf("rnn_forward_r%d", r)}, {&g.bwd, fmt.Sprintf("rnn_backward_r%d", r)}, {&g.whh, gradName}, {&g.adam, "rnn_adam"}}
-	if mmaName != "" {
-		kernelNames[0].name = mmaName
+	if mma != "" {
+		kernelNames[0].name = "rnn_forward_mma_" + mma
+		kernelNames[1].name = "rnn_backward_mma_" + mma
 	}
 	if g.fused {
 		kernelNames[1].name = fmt.Sprintf("rnn_backward_fused_r%d", r)
@@ -169,11 +170,14 @@ func (g *Backend) init(gamma []float32) error {
 		bs, _ = fusedShared(d, g.rate == 1, bc, g.ctx.SharedOptin)
 	}
 	g.fwdShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: nt, Shared: 4 * fs}
-	if mmaName != "" {
-		_, mf, _ := mmaForward(d, g.rate == 1, bc, g.ctx.SharedOptin)
-		g.fwdShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: 32 * mmaWarps, Shared: 4 * mf}
-	}
 	g.bwdShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: nt, Shared: 4 * bs}
+	if mma != "" {
+		_, mf, mb, _ := mmaKernels(d, g.rate == 1, bc, g.ctx.SharedOptin)
+		g.fwdShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: 32 * mmaWarps, Shared: 4 * mf}
+		if !g.fused {
+			g.bwdShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: 32 * mmaWarps, Shared: 4 * mb}
+		}
+	}
 	tiles := (d.H + gradTile - 1) / gradTile
 	g.whhShape = cuda.Shape{Grid: [2]int{tiles * tiles, d.S}, Block: gradThreads}
 	g.adamShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: 256}
@@ -491,7 +495,7 @@ func sharedFlag(bt *tasks.Batch) int32 {
 	return 0
 }
 
-// ForwardVariant returns "mma" or "fp32" (see chooseForward).
+// ForwardVariant returns "mma" (tensor cores) or "fp32" (see chooseMma).
 func (g *Backend) ForwardVariant() string {
 	if strings.HasPrefix(g.fwd.Name, "rnn_forward_mma") {
 		return "mma"
@@ -499,10 +503,14 @@ func (g *Backend) ForwardVariant() string {
 	return "fp32"
 }
 
-// BackwardVariant returns "fused" or "split" (see chooseBackward).
+// BackwardVariant returns "fused" (see chooseBackward), "mma" (split, its
+// recurrence on the tensor cores) or "split".
 func (g *Backend) BackwardVariant() string {
-	if g.fused {
+	switch {
+	case g.fused:
 		return "fused"
+	case strings.HasPrefix(g.bwd.Name, "rnn_backward_mma"):
+		return "mma"
 	}
 	return "split"
 }

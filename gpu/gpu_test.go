@@ -71,14 +71,14 @@ func TestFusedBackward(t *testing.T) {
 	}
 }
 
-// TestForwardMma runs the suite's case with the tensor-core forward
-// (3xTF32, DEGEN_FORWARD=mma) on sizes that reach each of its kernels (one
-// and two 64-trial row blocks; 32, 64 and 128 units; both cells; H off the
-// tile boundaries; two chunks of trials), with the split and the fused
-// backward behind it, and checks outputs on a long shared batch against the
-// float64 reference as TestEvaluateShared does.
-func TestForwardMma(t *testing.T) {
-	t.Setenv(gpu.ForwardEnv, "mma")
+// TestMma runs the suite's case with the tensor-core kernels (3xTF32,
+// DEGEN_MMA=on) on sizes that reach each of them (one and two 64-trial row
+// blocks; 32, 64 and 128 units; both cells; H off the tile boundaries; two
+// chunks of trials), with the tensor-core split backward and with the fused
+// backward where it runs (DEGEN_BACKWARD=auto), the long-sequence gradient
+// check, and outputs on a long shared batch as TestEvaluateShared.
+func TestMma(t *testing.T) {
+	t.Setenv(gpu.MmaEnv, "on")
 	for i, c := range []cputest.Case{
 		{Cell: degen.Vanilla, S: 3, B: 5, T: 6, I: 2, H: 31, O: 3},   // m1n2
 		{Cell: degen.Rate, S: 2, B: 20, T: 5, I: 3, H: 33, O: 2},     // m1n4
@@ -96,6 +96,7 @@ func TestForwardMma(t *testing.T) {
 		}
 	}
 	t.Run("long shared batch", TestEvaluateShared)
+	t.Run("long gradient", TestGradientAccuracyLong)
 }
 
 // TestWideInputs runs the suite's case on sizes with more than four inputs

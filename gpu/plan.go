@@ -127,61 +127,64 @@ func chooseBackward(request string, d degen.Dims, rate bool, bc, limit int) (fus
 	return false, fmt.Errorf("%s=%q: want split, fused or auto", BackwardEnv, request)
 }
 
-// mmaWarps is MMA_WARPS in rnn.cu: the tensor-core forward's block is
+// mmaWarps is MMA_WARPS in rnn.cu: the tensor-core kernels' blocks are
 // 4 x 2 warps.
 const mmaWarps = 8
 
-// mmaForward returns the tensor-core forward kernel for chunks of bc trials
-// (rnn_forward_mma_mMTnNT: 64 MT trials by 16 NT units per block), its
-// dynamic shared memory in floats, and whether it can run these sizes within
-// limit bytes (see forwardMma in rnn.cu).
-func mmaForward(d degen.Dims, rate bool, bc, limit int) (name string, floats int, ok bool) {
+// mmaKernels returns the suffix mMTnNT of the tensor-core sequence kernels
+// (rnn_forward_mma_*, rnn_backward_mma_*: 64 MT trials by 16 NT units per
+// block) for chunks of bc trials, their dynamic shared memory in floats, and
+// whether both can run these sizes within limit bytes (see forwardMma and
+// backwardMma in rnn.cu).
+func mmaKernels(d degen.Dims, rate bool, bc, limit int) (suffix string, fwd, bwd int, ok bool) {
 	mt := (bc + 63) / 64
 	nt := 2
 	for nt < 8 && 16*nt < d.H {
 		nt *= 2
 	}
 	if mt == 2 && nt == 2 {
-		nt = 4 // no m2n2 kernel
+		nt = 4 // no m2n2 kernels
 	}
 	if mt > 2 || 16*nt < d.H {
-		return "", 0, false
+		return "", 0, 0, false
 	}
 	mp, np := 64*mt, 16*nt
-	kp := (np + d.I + 1 + 7) &^ 7
-	ld, ldw := kp+4, np+8
 	bufs := 2
 	if rate {
 		bufs = 3
 	}
-	floats = kp*ldw + bufs*mp*ld + d.O*d.H + d.O + 2*mp*d.O + 32
-	return fmt.Sprintf("rnn_forward_mma_m%dn%d", mt, nt), floats, 4*floats <= limit
+	kf := (np + d.I + 1 + 7) &^ 7
+	kb := (np + d.O + 7) &^ 7
+	fwd = kf*(np+8) + bufs*mp*(kf+4) + d.O*d.H + d.O + 2*mp*d.O + 32
+	bwd = kb*(np+8) + bufs*mp*(kb+4)
+	return fmt.Sprintf("m%dn%d", mt, nt), fwd, bwd, 4*max(fwd, bwd) <= limit
 }
 
-// Forward variants: "fp32" runs rnn_forward_r8/_r4 on the CUDA cores; "mma"
-// runs rnn_forward_mma_* on the tensor cores in 3xTF32. ForwardEnv selects
-// one: fp32 (the default until mma has been timed and checked on a GPU),
-// mma (an error where it cannot run) or auto (mma where it can run).
-const ForwardEnv = "DEGEN_FORWARD"
+// MmaEnv selects where the sequence kernels' per-step GEMMs run: off (the
+// CUDA cores, float32; the default until the tensor-core kernels have been
+// timed and checked on a GPU), on (the tensor cores in 3xTF32, forward and
+// the split backward; an error where they cannot run) or auto (on where
+// they can run). The fused backward (BackwardEnv) stays on the CUDA cores.
+const MmaEnv = "DEGEN_MMA"
 
-// chooseForward returns the tensor-core forward kernel's name, or "" for the
-// CUDA-core one, for the request (ForwardEnv's value) and the sizes.
-func chooseForward(request string, d degen.Dims, rate bool, bc, limit int) (string, error) {
-	name, _, fits := mmaForward(d, rate, bc, limit)
+// chooseMma returns the tensor-core kernels' suffix, or "" for the CUDA-core
+// kernels, for the request (MmaEnv's value) and the sizes.
+func chooseMma(request string, d degen.Dims, rate bool, bc, limit int) (string, error) {
+	suffix, _, _, fits := mmaKernels(d, rate, bc, limit)
 	switch request {
-	case "", "fp32":
+	case "", "off":
 		return "", nil
 	case "auto":
 		if fits {
-			return name, nil
+			return suffix, nil
 		}
 		return "", nil
-	case "mma":
+	case "on":
 		if !fits {
-			return "", fmt.Errorf("%s=mma: the tensor-core forward does not support H=%d with chunks of %d trials (it needs H <= 128, chunks <= 128 and the shared memory); use fp32 or auto",
-				ForwardEnv, d.H, bc)
+			return "", fmt.Errorf("%s=on: the tensor-core kernels do not support H=%d with chunks of %d trials (they need H <= 128, chunks <= 128 and the shared memory); use off or auto",
+				MmaEnv, d.H, bc)
 		}
-		return name, nil
+		return suffix, nil
 	}
-	return "", fmt.Errorf("%s=%q: want fp32, mma or auto", ForwardEnv, request)
+	return "", fmt.Errorf("%s=%q: want off, on or auto", MmaEnv, request)
 }

@@ -112,19 +112,19 @@ func TestChooseBackward(t *testing.T) {
 	}
 }
 
-// TestChooseForward checks which tensor-core kernel serves which sizes and
-// that it fits in shared memory, and the requests.
-func TestChooseForward(t *testing.T) {
+// TestChooseMma checks which tensor-core kernels serve which sizes and that
+// they fit in shared memory, and the requests.
+func TestChooseMma(t *testing.T) {
 	for _, c := range []struct {
-		d    degen.Dims
-		rate bool
-		name string // "" where the tensor-core forward cannot run
+		d      degen.Dims
+		rate   bool
+		suffix string // "" where the tensor-core kernels cannot run
 	}{
-		{degen.Dims{S: 256, B: 128, T: 100, H: 128, I: 3, O: 3}, false, "rnn_forward_mma_m2n8"}, // W1
-		{degen.Dims{S: 256, B: 128, T: 100, H: 128, I: 3, O: 3}, true, "rnn_forward_mma_m1n8"},  // W1 rate: chunks of 64
-		{degen.Dims{S: 512, B: 64, T: 200, H: 64, I: 3, O: 3}, false, "rnn_forward_mma_m1n4"},   // W2
-		{degen.Dims{S: 8, B: 32, T: 50, H: 32, I: 3, O: 3}, false, "rnn_forward_mma_m1n2"},      // degen train's default sizes
-		{degen.Dims{S: 2, B: 128, T: 3, H: 40, I: 1, O: 1}, false, "rnn_forward_mma_m2n4"},
+		{degen.Dims{S: 256, B: 128, T: 100, H: 128, I: 3, O: 3}, false, "m2n8"}, // W1
+		{degen.Dims{S: 256, B: 128, T: 100, H: 128, I: 3, O: 3}, true, "m1n8"},  // W1 rate: chunks of 64
+		{degen.Dims{S: 512, B: 64, T: 200, H: 64, I: 3, O: 3}, false, "m1n4"},   // W2
+		{degen.Dims{S: 8, B: 32, T: 50, H: 32, I: 3, O: 3}, false, "m1n2"},      // degen train's default sizes
+		{degen.Dims{S: 2, B: 128, T: 3, H: 40, I: 1, O: 1}, false, "m2n4"},
 		{degen.Dims{S: 2, B: 5, T: 3, H: 129, I: 3, O: 3}, false, ""},  // H > 128
 		{degen.Dims{S: 2, B: 200, T: 3, H: 32, I: 3, O: 3}, false, ""}, // chunks of 200 trials
 	} {
@@ -132,28 +132,28 @@ func TestChooseForward(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		name, floats, fits := mmaForward(c.d, c.rate, bc, h100Shared)
+		suffix, fwd, bwd, fits := mmaKernels(c.d, c.rate, bc, h100Shared)
 		if !fits {
-			name = ""
+			suffix = ""
 		}
-		if name != c.name {
-			t.Errorf("%+v rate=%v chunk %d: %q, want %q", c.d, c.rate, bc, name, c.name)
+		if suffix != c.suffix {
+			t.Errorf("%+v rate=%v chunk %d: %q, want %q", c.d, c.rate, bc, suffix, c.suffix)
 		}
-		if fits && 4*floats > h100Shared {
-			t.Errorf("%+v: %d bytes of shared memory", c.d, 4*floats)
+		if fits && 4*max(fwd, bwd) > h100Shared {
+			t.Errorf("%+v: %d and %d bytes of shared memory", c.d, 4*fwd, 4*bwd)
 		}
-		got, err := chooseForward("auto", c.d, c.rate, bc, h100Shared)
-		if err != nil || got != c.name {
+		got, err := chooseMma("auto", c.d, c.rate, bc, h100Shared)
+		if err != nil || got != c.suffix {
 			t.Errorf("%+v auto: %q, %v", c.d, got, err)
 		}
-		if got, err := chooseForward("fp32", c.d, c.rate, bc, h100Shared); err != nil || got != "" {
-			t.Errorf("%+v fp32: %q, %v", c.d, got, err)
+		if got, err := chooseMma("off", c.d, c.rate, bc, h100Shared); err != nil || got != "" {
+			t.Errorf("%+v off: %q, %v", c.d, got, err)
 		}
-		if _, err := chooseForward("mma", c.d, c.rate, bc, h100Shared); (err == nil) != (c.name != "") {
-			t.Errorf("%+v mma forced: %v", c.d, err)
+		if _, err := chooseMma("on", c.d, c.rate, bc, h100Shared); (err == nil) != (c.suffix != "") {
+			t.Errorf("%+v on: %v", c.d, err)
 		}
 	}
-	if _, err := chooseForward("tensor", degen.Dims{S: 1, B: 8, T: 3, H: 32, I: 3, O: 3}, false, 8, h100Shared); err == nil {
-		t.Error(`chooseForward("tensor"): no error`)
+	if _, err := chooseMma("tensor", degen.Dims{S: 1, B: 8, T: 3, H: 32, I: 3, O: 3}, false, 8, h100Shared); err == nil {
+		t.Error(`chooseMma("tensor"): no error`)
 	}
 }

@@ -35,6 +35,7 @@ extern emuDim3 emuThreadIdx, emuBlockIdx, emuBlockDim, emuGridDim;
 #define gridDim emuGridDim
 
 void __syncthreads();
+void __trap();
 float __shfl_xor_sync(unsigned mask, float v, int laneMask);
 float* emuDynamicShared();
 #define DYNAMIC_SHARED(name) float* name = emuDynamicShared()

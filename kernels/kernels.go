@@ -66,8 +66,13 @@ var Signatures = map[string][]Param{
 	// A, B, D
 	"mma_selftest": {Ptr, Ptr, Ptr},
 	// params, states, dy, delta, gamma, T, B, I, H, O, P, Bc, rate, tau
-	"rnn_backward_r8": backwardParams,
-	"rnn_backward_r4": backwardParams,
+	"rnn_backward_r8":       backwardParams,
+	"rnn_backward_r4":       backwardParams,
+	"rnn_backward_mma_m1n2": backwardParams,
+	"rnn_backward_mma_m1n4": backwardParams,
+	"rnn_backward_mma_m1n8": backwardParams,
+	"rnn_backward_mma_m2n4": backwardParams,
+	"rnn_backward_mma_m2n8": backwardParams,
 	// params, states, dy, x, shared, gamma, grad, T, B, I, H, O, P, Bc, rate, tau
 	"rnn_backward_fused_r8": fusedParams,
 	"rnn_backward_fused_r4": fusedParams,

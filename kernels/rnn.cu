@@ -689,6 +689,45 @@ __device__ __forceinline__ void tf32Split(float x, unsigned& big, unsigned& smal
 // padK8 rounds k up to a multiple of 8, the k of one mma.sync.m16n8k8.
 __host__ __device__ __forceinline__ int padK8(int k) { return (k + 7) & ~7; }
 
+// mmaGemm3x computes the warp's MT x NT tiles of 16 x 8 of
+//
+//	acc = A[m0 .. m0 + 16 MT][0 .. K] Bm[0 .. K][n0 .. n0 + 8 NT]
+//
+// (A row-major with stride lda, Bm row-major with stride ldb, K a multiple
+// of 8) on the tensor cores in 3xTF32; lane (g, q) = (lane / 4, lane % 4)
+// gets acc[mt][j][r] = C[m0 + 16 mt + g + 8 (r / 2)][n0 + 8 j + 2 q + r % 2].
+template <int MT, int NT>
+__device__ __forceinline__ void mmaGemm3x(float acc[MT][NT][4], const float* A, int lda, const float* Bm, int ldb, int K,
+                                          int m0, int n0, int g, int q) {
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+        for (int j = 0; j < NT; j++)
+#pragma unroll
+            for (int r = 0; r < 4; r++) acc[mt][j][r] = 0.f;
+    for (int k0 = 0; k0 < K; k0 += 8) {
+        unsigned aBig[MT][4], aSmall[MT][4], bBig[NT][2], bSmall[NT][2];
+#pragma unroll
+        for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+            for (int r = 0; r < 4; r++)
+                tf32Split(A[(m0 + 16 * mt + g + 8 * (r % 2)) * lda + k0 + q + 4 * (r / 2)], aBig[mt][r], aSmall[mt][r]);
+#pragma unroll
+        for (int j = 0; j < NT; j++)
+#pragma unroll
+            for (int r = 0; r < 2; r++) tf32Split(Bm[(k0 + q + 4 * r) * ldb + n0 + 8 * j + g], bBig[j][r], bSmall[j][r]);
+        // The small products first, so that they are not lost against the big one.
+#pragma unroll
+        for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+            for (int j = 0; j < NT; j++) {
+                mmaTF32(acc[mt][j], aSmall[mt], bBig[j]);
+                mmaTF32(acc[mt][j], aBig[mt], bSmall[j]);
+                mmaTF32(acc[mt][j], aBig[mt], bBig[j]);
+            }
+    }
+}
+
 // forwardMma is rnn_forward with each step's GEMM on the tensor cores:
 //
 //	z = [a_{t-1} | x_t | 1] [kappa W_hh^T; W_ih^T; b]   (trials x units)
@@ -712,6 +751,7 @@ __device__ __forceinline__ void forwardMma(const float* __restrict__ params, con
                                            int Bc, int rate, float tau) {
     DYNAMIC_SHARED(sm);
     constexpr int MP = 64 * MT, NP = 16 * NT;
+    if (blockDim.x != 32 * MMA_WARPS) __trap();  // the warp tiling covers the block only with MMA_WARPS warps
     const int s = blockIdx.x, tid = threadIdx.x, nt = blockDim.x;
     const int Kp = padK8(NP + I + 1), ld = Kp + 4, ldw = NP + 8;
     const Lay L = layout(H, I, O);
@@ -780,33 +820,7 @@ __device__ __forceinline__ void forwardMma(const float* __restrict__ params, con
                 cpAsync4(Mt + e, ms + gi);
             }
             float acc[MT][NT][4];
-#pragma unroll
-            for (int mt = 0; mt < MT; mt++)
-#pragma unroll
-                for (int j = 0; j < NT; j++)
-#pragma unroll
-                    for (int r = 0; r < 4; r++) acc[mt][j][r] = 0.f;
-            for (int k0 = 0; k0 < Kp; k0 += 8) {
-                unsigned aBig[MT][4], aSmall[MT][4], bBig[NT][2], bSmall[NT][2];
-#pragma unroll
-                for (int mt = 0; mt < MT; mt++)
-#pragma unroll
-                    for (int r = 0; r < 4; r++)
-                        tf32Split(Acur[(m0 + 16 * mt + g + 8 * (r % 2)) * ld + k0 + q + 4 * (r / 2)], aBig[mt][r], aSmall[mt][r]);
-#pragma unroll
-                for (int j = 0; j < NT; j++)
-#pragma unroll
-                    for (int r = 0; r < 2; r++)
-                        tf32Split(WT[(k0 + q + 4 * r) * ldw + n0 + 8 * j + g], bBig[j][r], bSmall[j][r]);
-#pragma unroll
-                for (int mt = 0; mt < MT; mt++)
-#pragma unroll
-                    for (int j = 0; j < NT; j++) {
-                        mmaTF32(acc[mt][j], aSmall[mt], bBig[j]);
-                        mmaTF32(acc[mt][j], aBig[mt], bSmall[j]);
-                        mmaTF32(acc[mt][j], aBig[mt], bBig[j]);
-                    }
-            }
+            mmaGemm3x<MT, NT>(acc, Acur, ld, WT, ldw, Kp, m0, n0, g, q);
             // Epilogue: lane owns rows m0 + 16 mt + g (+8) and units n0 + 8 j + 2q (+1).
 #pragma unroll
             for (int mt = 0; mt < MT; mt++)
@@ -882,6 +896,126 @@ extern "C" __global__ void __launch_bounds__(32 * MMA_WARPS, 1) rnn_forward_mma_
 extern "C" __global__ void __launch_bounds__(32 * MMA_WARPS, 1) rnn_forward_mma_m1n8(FWD_PARAMS) { forwardMma<1, 8>(FWD_ARGS); }
 extern "C" __global__ void __launch_bounds__(32 * MMA_WARPS, 1) rnn_forward_mma_m2n4(FWD_PARAMS) { forwardMma<2, 4>(FWD_ARGS); }
 extern "C" __global__ void __launch_bounds__(32 * MMA_WARPS, 1) rnn_forward_mma_m2n8(FWD_PARAMS) { forwardMma<2, 8>(FWD_ARGS); }
+
+// backwardMma is rnn_backward with each step's GEMM on the tensor cores:
+//
+//	e = [delta_{t+1} | dy_t] [kappa W_hh; c W_out]   (trials x units)
+//
+// in 3xTF32 (mmaGemm3x), warps and tiles as forwardMma. Each lane copies the
+// h_t of the elements it owns into the places where it then writes
+// delta_t, and dy_{t-1} is copied next to them while the step computes; one
+// barrier per step. Writes delta (S, T, B, H) as rnn_backward. Shared memory
+// (floats): W Kp x (NP + 8) ([j][i], Kp = padK8(NP + O)), D0 and D1 MP x ld
+// ([b][j], ld = Kp + 4), rate only Q MP x ld.
+template <int MT, int NT>
+__device__ __forceinline__ void backwardMma(const float* __restrict__ params, const float* __restrict__ states,
+                                            const float* __restrict__ dy, float* __restrict__ delta,
+                                            const float* __restrict__ gamma, int T, int B, int I, int H, int O, int P,
+                                            int Bc, int rate, float tau) {
+    DYNAMIC_SHARED(sm);
+    constexpr int MP = 64 * MT, NP = 16 * NT;
+    if (blockDim.x != 32 * MMA_WARPS) __trap();  // the warp tiling covers the block only with MMA_WARPS warps
+    const int s = blockIdx.x, tid = threadIdx.x, nt = blockDim.x;
+    const int Kp = padK8(NP + O), ld = Kp + 4, ldw = NP + 8;
+    const Lay L = layout(H, I, O);
+    const float* p = params + (size_t)s * P;
+    const float c = rate ? 1.f / (gamma[s] * (float)H) : 1.f;
+    const float kappa = rate ? 1.f / (float)H : 1.f;
+    const float* dys = dy + (size_t)s * T * B * O;
+
+    float* W = sm;               // [j][i], Kp x ldw
+    float* D0 = W + Kp * ldw;    // [b][j], MP x ld
+    float* D1 = D0 + MP * ld;
+    float* Q = D1 + MP * ld;     // rate: q [b][i]
+
+    for (int e = tid; e < Kp * ldw; e += nt) {
+        int j = e / ldw, i = e % ldw;
+        float v = 0.f;
+        if (i < H) {
+            if (j < H) v = kappa * p[j * H + i];
+            else if (j >= NP && j < NP + O) v = c * p[L.wout + (j - NP) * H + i];
+        }
+        W[e] = v;
+    }
+
+    const int warp = tid / 32, lane = tid % 32, g = lane / 4, q = lane % 4;
+    const int m0 = (warp / 2) * 16 * MT, n0 = (warp % 2) * 8 * NT;
+
+    for (int b0 = 0; b0 < B; b0 += Bc) {
+        const int nb = min(Bc, B - b0);
+        for (int e = tid; e < MP * ld; e += nt) {
+            int b = e / ld, j = e % ld;
+            float v = 0.f;
+            D1[e] = 0.f;
+            if (b < nb && j >= NP && j < NP + O) v = dys[((size_t)(T - 1) * B + b0 + b) * O + (j - NP)];
+            D0[e] = v;
+            if (rate) Q[e] = 0.f;
+        }
+        __syncthreads();
+        float* Dnext = D0;  // [delta_{t+1} | dy_t]
+        float* Dcur = D1;   // receives [delta_t | dy_{t-1}]
+        for (int t = T - 1; t >= 0; t--) {
+            if (t >= 1)
+                for (int e = tid; e < nb * O; e += nt)
+                    cpAsync4(Dcur + (e / O) * ld + NP + e % O, dys + ((size_t)(t - 1) * B + b0) * O + e);
+            // Each lane's own h_t, into the places of its delta_t.
+#pragma unroll
+            for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+                for (int j = 0; j < NT; j++)
+#pragma unroll
+                    for (int half = 0; half < 2; half++) {
+                        const int b = m0 + 16 * mt + g + 8 * half, i = n0 + 8 * j + 2 * q;
+                        if (b >= nb) continue;
+                        const float* hrow = states + (((size_t)s * T + t) * B + b0 + b) * H;
+                        if (i < H) cpAsync4(Dcur + b * ld + i, hrow + i);
+                        if (i + 1 < H) cpAsync4(Dcur + b * ld + i + 1, hrow + i + 1);
+                    }
+            float acc[MT][NT][4];
+            mmaGemm3x<MT, NT>(acc, Dnext, ld, W, ldw, Kp, m0, n0, g, q);
+            cpAsyncWait();
+#pragma unroll
+            for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+                for (int j = 0; j < NT; j++)
+#pragma unroll
+                    for (int half = 0; half < 2; half++) {
+                        const int b = m0 + 16 * mt + g + 8 * half, i = n0 + 8 * j + 2 * q;
+                        float dv[2];
+#pragma unroll
+                        for (int u = 0; u < 2; u++) {
+                            const bool ok = b < nb && i + u < H;
+                            const float e = acc[mt][j][2 * half + u];
+                            const float hv = ok ? Dcur[b * ld + i + u] : 0.f;
+                            if (rate) {
+                                const float a = tanhf(hv);
+                                const float qv = ok ? (1.f - tau) * Q[b * ld + i + u] + (1.f - a * a) * e : 0.f;
+                                Q[b * ld + i + u] = qv;
+                                dv[u] = tau * qv;
+                            } else {
+                                dv[u] = ok ? e * (1.f - hv * hv) : 0.f;
+                            }
+                            Dcur[b * ld + i + u] = dv[u];
+                        }
+                        if (b < nb) {
+                            float* drow = delta + (((size_t)s * T + t) * B + b0 + b) * H;
+                            if (i < H) drow[i] = dv[0];
+                            if (i + 1 < H) drow[i + 1] = dv[1];
+                        }
+                    }
+            __syncthreads();
+            float* tmp = Dnext;
+            Dnext = Dcur;
+            Dcur = tmp;
+        }
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(32 * MMA_WARPS, 1) rnn_backward_mma_m1n2(BWD_PARAMS) { backwardMma<1, 2>(BWD_ARGS); }
+extern "C" __global__ void __launch_bounds__(32 * MMA_WARPS, 1) rnn_backward_mma_m1n4(BWD_PARAMS) { backwardMma<1, 4>(BWD_ARGS); }
+extern "C" __global__ void __launch_bounds__(32 * MMA_WARPS, 1) rnn_backward_mma_m1n8(BWD_PARAMS) { backwardMma<1, 8>(BWD_ARGS); }
+extern "C" __global__ void __launch_bounds__(32 * MMA_WARPS, 1) rnn_backward_mma_m2n4(BWD_PARAMS) { backwardMma<2, 4>(BWD_ARGS); }
+extern "C" __global__ void __launch_bounds__(32 * MMA_WARPS, 1) rnn_backward_mma_m2n8(BWD_PARAMS) { backwardMma<2, 8>(BWD_ARGS); }
 
 // mma_selftest multiplies one 16x8 A by one 8x8 B (both row-major, values
 // exact in TF32) with a single mmaTF32 into D (16x8, row-major), one warp:

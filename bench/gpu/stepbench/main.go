@@ -33,7 +33,7 @@ type result struct {
 	Dims       degen.Dims     `json:"dims"`
 	Cell       string         `json:"cell"`
 	Forward    string         `json:"forward"`               // fp32 or mma (gpu.Backend.ForwardVariant)
-	Backward   string         `json:"backward"`              // split or fused (gpu.Backend.BackwardVariant)
+	Backward   string         `json:"backward"`              // split, mma or fused (gpu.Backend.BackwardVariant)
 	Shared     gpu.Timing     `json:"shared_batch"`          // N = 1
 	PerNetwork gpu.Timing     `json:"per_network"`           // N = S, uploaded
 	OnDevice   gpu.TaskTiming `json:"per_network_on_device"` // N = S, flip-flop generated on the device
@@ -56,7 +56,7 @@ func main() {
 	jsonPath := flag.String("json", "", "also write the results as JSON to this file")
 	cells := flag.String("cells", "vanilla", "cells to time: vanilla, rate or both")
 	backwards := flag.String("backward", "split,auto", "backward variants to time, comma-separated ("+gpu.BackwardEnv+" values: split, fused, auto)")
-	forwards := flag.String("forward", "fp32,auto", "forward variants to time, comma-separated ("+gpu.ForwardEnv+" values: fp32, mma, auto); every pair with -backward is timed once, a pair that resolves to one already timed is skipped")
+	mmas := flag.String("mma", "off,auto", "tensor-core settings to time, comma-separated ("+gpu.MmaEnv+" values: off, on, auto); every pair with -backward is timed once, a pair that resolves to one already timed is skipped")
 	workNames := flag.String("works", "W1,W2", "workloads to time, comma-separated: W1, W2, tiny (a smoke test, e.g. on the CPU emulator)")
 	flag.Parse()
 	devs, err := gpu.Devices()
@@ -93,12 +93,12 @@ func main() {
 	for _, w := range works {
 		for _, cell := range cellList {
 			timed := map[string]bool{}
-			for _, pair := range variantPairs(*forwards, *backwards) {
-				os.Setenv(gpu.ForwardEnv, pair[0])
+			for _, pair := range variantPairs(*mmas, *backwards) {
+				os.Setenv(gpu.MmaEnv, pair[0])
 				os.Setenv(gpu.BackwardEnv, pair[1])
 				r, err := bench(w.name, w.d, cell, *reps, timed)
 				if err != nil {
-					fmt.Fprintf(os.Stderr, "stepbench: %s %s forward %s backward %s: %v\n", w.name, cell, pair[0], pair[1], err)
+					fmt.Fprintf(os.Stderr, "stepbench: %s %s mma %s backward %s: %v\n", w.name, cell, pair[0], pair[1], err)
 					os.Exit(1)
 				}
 				if r.Backward == "" {
@@ -120,11 +120,11 @@ func main() {
 	}
 }
 
-// variantPairs returns every (forward, backward) pair of the two
+// variantPairs returns every (tensor-core setting, backward) pair of the two
 // comma-separated lists.
-func variantPairs(forwards, backwards string) [][2]string {
+func variantPairs(mmas, backwards string) [][2]string {
 	var pairs [][2]string
-	for _, f := range strings.Split(forwards, ",") {
+	for _, f := range strings.Split(mmas, ",") {
 		for _, b := range strings.Split(backwards, ",") {
 			pairs = append(pairs, [2]string{f, b})
 		}

@@ -21,8 +21,10 @@
 // With DEGEN_BACKWARD=fused (or auto, where its limits allow: see
 // fusedShared) rnn_backward_fused_r8/_r4 replaces the backward and
 // weight-gradient launches: it accumulates every weight gradient on chip as
-// it goes back through time, so no deltas go to memory. Off by default
-// until it has been timed on a GPU.
+// it goes back through time, so no deltas go to memory. With DEGEN_MMA=on
+// (or auto: see mmaKernels) rnn_forward_mma_* and rnn_backward_mma_* run
+// each step's GEMM on the tensor cores in 3xTF32. Both are off by default
+// until they have been timed on a GPU.
 //
 // Launch planning (shared-memory chunks of trials, tile sizes, kernel
 // choice) is in plan.go.

@@ -6,9 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-.devcarry}
 mkdir -p "$BIN"
-go build -tags cuda -o "$BIN/degen-cuda" ./cmd/degen
-go test -c -tags cuda -o "$BIN/gpu.test" ./gpu
-go test -c -tags cuda -o "$BIN/cuda.test" ./cuda
-go build -tags cuda -o "$BIN/e2e" ./bench/gpu/e2e
-go build -tags cuda -o "$BIN/stepbench" ./bench/gpu/stepbench
+# Stripped (-s -w): the device tool carries at most 64 MiB, and every binary
+# embeds the 3 MB of PTX.
+strip=(-ldflags "-s -w")
+go build -tags cuda "${strip[@]}" -o "$BIN/degen-cuda" ./cmd/degen
+go test -c -tags cuda "${strip[@]}" -o "$BIN/gpu.test" ./gpu
+go test -c -tags cuda "${strip[@]}" -o "$BIN/cuda.test" ./cuda
+go build -tags cuda "${strip[@]}" -o "$BIN/e2e" ./bench/gpu/e2e
+go build -tags cuda "${strip[@]}" -o "$BIN/stepbench" ./bench/gpu/stepbench
+du -sh "$BIN"
 ls -l "$BIN"

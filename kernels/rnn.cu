@@ -24,7 +24,10 @@
 // Every gradient buffer is written (=), never accumulated across launches.
 // Launches of one step: rnn_forward_r8/r4 (grid S), rnn_backward_r8/r4 (grid S),
 // rnn_grad_w4_t128, rnn_grad_w4_t64 or rnn_grad_w16 (grid tiles x S: all
-// weight gradients), rnn_adam (grid S).
+// weight gradients), rnn_adam (grid S). Variants (gpu/plan.go): the
+// tensor-core rnn_forward_mma_* and rnn_backward_mma_* in place of the
+// first two, and rnn_backward_fused_r8/r4 in place of the backward and
+// weight-gradient launches.
 
 #include "compat.cuh"
 
@@ -673,7 +676,7 @@ __device__ __forceinline__ void backwardFused(const float* __restrict__ params, 
 extern "C" __global__ void __launch_bounds__(NT_MAX, 1) rnn_forward_r8(FWD_PARAMS) { forward<8>(FWD_ARGS); }
 extern "C" __global__ void __launch_bounds__(NT_MAX) rnn_forward_r4(FWD_PARAMS) { forward<4>(FWD_ARGS); }
 
-// ---- Tensor-core forward (3xTF32), a variant selected with DEGEN_FORWARD=mma ----
+// ---- Tensor-core sequence kernels (3xTF32), selected with DEGEN_MMA=on|auto (gpu/plan.go) ----
 
 #define MMA_WARPS 8  // warps per block of rnn_forward_mma_*: 4 along trials x 2 along units
 

@@ -142,6 +142,136 @@ __device__ __forceinline__ void load4(float v[4], const float* src, int n, bool 
 // (backward) come out of the same tile GEMM. Row stride ld = Kp + 4.
 __host__ __device__ __forceinline__ int padK(int Hp, int extra) { return (Hp + extra + 3) & ~3; }
 
+// The steps the sequence kernels share, whatever their GEMM (CUDA cores,
+// tensor cores) and shared-memory strides.
+
+// stageForwardWeights writes the forward GEMM's right operand
+// [kappa W_hh^T; W_ih^T; b] into WT ([k][i], Kp rows of stride ldw): rows
+// k < H from W_hh, rows xo .. xo+I-1 from W_ih, row xo+I the bias, zero
+// elsewhere and in columns i >= H.
+__device__ __forceinline__ void stageForwardWeights(float* WT, int Kp, int ldw, int xo, const float* p, Lay L, int H,
+                                                    int I, float kappa, int tid, int nt) {
+    for (int e = tid; e < Kp * ldw; e += nt) {
+        int k = e / ldw, i = e % ldw;
+        float v = 0.f;
+        if (i < H) {
+            if (k < H) v = kappa * p[i * H + k];
+            else if (k >= xo && k < xo + I) v = p[L.wih + i * I + (k - xo)];
+            else if (k == xo + I) v = p[L.bh + i];
+        }
+        WT[e] = v;
+    }
+}
+
+// stageBackwardWeights writes the backward GEMM's right operand
+// [kappa W_hh; c W_out] into W ([j][i], Kp rows of stride ldw): rows j < H
+// from W_hh, rows yo .. yo+O-1 from W_out, zero elsewhere and in columns
+// i >= H.
+__device__ __forceinline__ void stageBackwardWeights(float* W, int Kp, int ldw, int yo, const float* p, Lay L, int H,
+                                                     int O, float kappa, float c, int tid, int nt) {
+    for (int e = tid; e < Kp * ldw; e += nt) {
+        int j = e / ldw, i = e % ldw;
+        float v = 0.f;
+        if (i < H) {
+            if (j < H) v = kappa * p[j * H + i];
+            else if (j >= yo && j < yo + O) v = c * p[L.wout + (j - yo) * H + i];
+        }
+        W[e] = v;
+    }
+}
+
+// startForwardChunk fills the forward's two activation buffers (rows of
+// stride ld) for a chunk of nb trials: a_0 = 0, x_0 of the chunk's trials in
+// A0's columns xo .. xo+I-1, the constant 1 in column xo+I of both, and h = 0
+// in Hs (rate cell).
+__device__ __forceinline__ void startForwardChunk(float* A0, float* A1, float* Hs, int rows, int ld, int xo, int nb,
+                                                  const float* x0, int I, int rate, int tid, int nt) {
+    for (int e = tid; e < rows * ld; e += nt) {
+        int b = e / ld, k = e % ld;
+        float v = 0.f;
+        if (k == xo + I) v = 1.f;
+        A1[e] = v;
+        if (b < nb && k >= xo && k < xo + I) v = x0[b * I + (k - xo)];
+        A0[e] = v;
+        if (rate) Hs[e] = 0.f;
+    }
+}
+
+// startBackwardChunk fills the backward's two buffers (rows of stride ld)
+// for a chunk of nb trials: D0 = [delta_T = 0 | dy_{T-1}] (dy in columns
+// yo .. yo+O-1, from dyLast, the chunk's dy at T-1), D1 = 0, and q = 0 in Q
+// (rate cell).
+__device__ __forceinline__ void startBackwardChunk(float* D0, float* D1, float* Q, int rows, int ld, int yo, int nb,
+                                                   const float* dyLast, int O, int rate, int tid, int nt) {
+    for (int e = tid; e < rows * ld; e += nt) {
+        int b = e / ld, j = e % ld;
+        float v = 0.f;
+        D1[e] = 0.f;
+        if (b < nb && j >= yo && j < yo + O) v = dyLast[b * O + (j - yo)];
+        D0[e] = v;
+        if (rate) Q[e] = 0.f;
+    }
+}
+
+// readoutStep is the forward's readout for the chunk's nb trials at one
+// step: y = c W_out a + b_out from the activations A (rows of stride ld),
+// the masked squared error added to lsum, and (when not null) y into yout
+// and dL/dy = dscale M (y - Y) into dy, both at out (the (t, b0) row of the
+// network's (T, B, O) block).
+__device__ __forceinline__ void readoutStep(const float* A, int ld, const float* Wo, const float* bo, const float* Yt,
+                                            const float* Mt, int nb, int H, int O, float c, float dscale, bool vec,
+                                            float* yout, float* dy, size_t out, float& lsum, int tid, int nt) {
+    for (int e = tid; e < nb * O; e += nt) {
+        int b = e / O, o = e % O;
+        const float* ar = A + b * ld;
+        const float* wr = Wo + o * H;
+        float v0 = 0.f, v1 = 0.f, v2 = 0.f, v3 = 0.f;
+        int i = 0;
+        if (vec) {
+            for (; i < H; i += 4) {
+                float4 a4 = *reinterpret_cast<const float4*>(ar + i);
+                float4 w4 = *reinterpret_cast<const float4*>(wr + i);
+                v0 = fmaf(w4.x, a4.x, v0);
+                v1 = fmaf(w4.y, a4.y, v1);
+                v2 = fmaf(w4.z, a4.z, v2);
+                v3 = fmaf(w4.w, a4.w, v3);
+            }
+        }
+        for (; i < H; i++) v0 = fmaf(wr[i], ar[i], v0);
+        float v = c * ((v0 + v1) + (v2 + v3)) + bo[o];
+        float m = Mt[e], d = v - Yt[e];
+        lsum += m * d * d;
+        if (yout) yout[out + e] = v;
+        if (dy) dy[out + e] = dscale * m * d;
+    }
+}
+
+// copyOwnStates copies, asynchronously, the h_t of the RxR tile (qb, qc)
+// (trials tileIdx(qb), units tileIdx(qc)) into the places of Dcur (rows of
+// stride ld) where the thread then writes delta_t; hbase points at h_t of
+// the chunk's first trial.
+template <int R>
+__device__ __forceinline__ void copyOwnStates(float* Dcur, int ld, const float* hbase, int qb, int qc, int Bp, int Hp,
+                                              int nb, int H, bool vec) {
+#pragma unroll
+    for (int r = 0; r < R; r++) {
+        const int b = tileIdx<R>(qb, Bp / 2, r);
+        if (b >= nb) continue;
+        const float* hrow = hbase + (size_t)b * H;
+#pragma unroll
+        for (int h2 = 0; h2 < R / 4; h2++) {
+            const int i0 = tileIdx<R>(qc, Hp / 2, 4 * h2);
+            if (vec && i0 < H) {
+                cpAsync16(Dcur + b * ld + i0, hrow + i0);
+            } else {
+                for (int u = 0; u < 4; u++)
+                    if (i0 + u < H) cpAsync4(Dcur + b * ld + i0 + u, hrow + i0 + u);
+            }
+        }
+    }
+}
+
+
 // rnn_forward runs network blockIdx.x over all T steps for its B trials, in
 // chunks of Bc trials, and writes
 //
@@ -185,16 +315,7 @@ __device__ __forceinline__ void forward(const float* __restrict__ params, const 
     float* Mt = Yt + Bp * O;
     float* red = Mt + Bp * O;
 
-    for (int e = tid; e < Kp * Hp; e += nt) {
-        int k = e / Hp, i = e % Hp;
-        float v = 0.f;
-        if (i < H) {
-            if (k < H) v = kappa * p[i * H + k];
-            else if (k >= Hp && k < Hp + I) v = p[L.wih + i * I + (k - Hp)];
-            else if (k == Hp + I) v = p[L.bh + i];
-        }
-        WT[e] = v;
-    }
+    stageForwardWeights(WT, Kp, Hp, Hp, p, L, H, I, kappa, tid, nt);
     for (int e = tid; e < O * H; e += nt) Wo[e] = p[L.wout + e];
     for (int e = tid; e < O; e += nt) bo[e] = p[L.bout + e];
 
@@ -209,15 +330,7 @@ __device__ __forceinline__ void forward(const float* __restrict__ params, const 
 
     for (int b0 = 0; b0 < B; b0 += Bc) {
         const int nb = min(Bc, B - b0);
-        for (int e = tid; e < Bp * ld; e += nt) {
-            int b = e / ld, k = e % ld;
-            float v = 0.f;
-            if (k == Hp + I) v = 1.f;
-            A1[e] = v;
-            if (b < nb && k >= Hp && k < Hp + I) v = xs[((size_t)b0 + b) * I + (k - Hp)];
-            A0[e] = v;
-            if (rate) Hs[e] = 0.f;
-        }
+        startForwardChunk(A0, A1, Hs, Bp, ld, Hp, nb, xs + (size_t)b0 * I, I, rate, tid, nt);
         __syncthreads();
         float* Acur = A0;
         float* Anext = A1;
@@ -266,30 +379,8 @@ __device__ __forceinline__ void forward(const float* __restrict__ params, const 
             cpAsyncWait();
             __syncthreads();
             // Readout, loss and dL/dy for (b, o).
-            for (int e = tid; e < nb * O; e += nt) {
-                int b = e / O, o = e % O;
-                const float* ar = Anext + b * ld;
-                const float* wr = Wo + o * H;
-                float v0 = 0.f, v1 = 0.f, v2 = 0.f, v3 = 0.f;
-                int i = 0;
-                if (vec) {
-                    for (; i < H; i += 4) {
-                        float4 a4 = *reinterpret_cast<const float4*>(ar + i);
-                        float4 w4 = *reinterpret_cast<const float4*>(wr + i);
-                        v0 = fmaf(w4.x, a4.x, v0);
-                        v1 = fmaf(w4.y, a4.y, v1);
-                        v2 = fmaf(w4.z, a4.z, v2);
-                        v3 = fmaf(w4.w, a4.w, v3);
-                    }
-                }
-                for (; i < H; i++) v0 = fmaf(wr[i], ar[i], v0);
-                float v = c * ((v0 + v1) + (v2 + v3)) + bo[o];
-                float m = Mt[e], d = v - Yt[e];
-                lsum += m * d * d;
-                size_t oi = (((size_t)s * T + t) * B + b0 + b) * O + o;
-                if (yout) yout[oi] = v;
-                if (dy) dy[oi] = dscale * m * d;
-            }
+            readoutStep(Anext, ld, Wo, bo, Yt, Mt, nb, H, O, c, dscale, vec, yout, dy,
+                        (((size_t)s * T + t) * B + b0) * O, lsum, tid, nt);
             __syncthreads();
             float* tmp = Acur;
             Acur = Anext;
@@ -330,28 +421,13 @@ __device__ __forceinline__ void backward(const float* __restrict__ params, const
     float* D1 = D0 + Bp * ld;
     float* Q = D1 + Bp * ld;     // rate: q [b][i]
 
-    for (int e = tid; e < Kp * Hp; e += nt) {
-        int j = e / Hp, i = e % Hp;
-        float v = 0.f;
-        if (i < H) {
-            if (j < H) v = kappa * p[j * H + i];
-            else if (j >= Hp && j < Hp + O) v = c * p[L.wout + (j - Hp) * H + i];
-        }
-        W[e] = v;
-    }
+    stageBackwardWeights(W, Kp, Hp, Hp, p, L, H, O, kappa, c, tid, nt);
 
     const int tilesC = Hp / R, tiles = (Bp / R) * tilesC;
 
     for (int b0 = 0; b0 < B; b0 += Bc) {
         const int nb = min(Bc, B - b0);
-        for (int e = tid; e < Bp * ld; e += nt) {
-            int b = e / ld, j = e % ld;
-            float v = 0.f;
-            D1[e] = 0.f;
-            if (b < nb && j >= Hp && j < Hp + O) v = dys[((size_t)(T - 1) * B + b0 + b) * O + (j - Hp)];
-            D0[e] = v;
-            if (rate) Q[e] = 0.f;
-        }
+        startBackwardChunk(D0, D1, Q, Bp, ld, Hp, nb, dys + ((size_t)(T - 1) * B + b0) * O, O, rate, tid, nt);
         __syncthreads();
         float* Dnext = D0;  // [delta_{t+1} | dy_t]
         float* Dcur = D1;   // receives [delta_t | dy_{t-1}]
@@ -360,25 +436,8 @@ __device__ __forceinline__ void backward(const float* __restrict__ params, const
                 for (int e = tid; e < nb * O; e += nt)
                     cpAsync4(Dcur + (e / O) * ld + Hp + e % O, dys + ((size_t)(t - 1) * B + b0) * O + e);
             // Each thread's own h_t, into the places of its delta_t.
-            for (int q = tid; q < tiles; q += nt) {
-                int qb = q / tilesC, qc = q % tilesC;
-#pragma unroll
-                for (int r = 0; r < R; r++) {
-                    const int b = tileIdx<R>(qb, Bp / 2, r);
-                    if (b >= nb) continue;
-                    const float* hrow = states + (((size_t)s * T + t) * B + b0 + b) * H;
-#pragma unroll
-                    for (int h2 = 0; h2 < R / 4; h2++) {
-                        const int i0 = tileIdx<R>(qc, Hp / 2, 4 * h2);
-                        if (vec && i0 < H) {
-                            cpAsync16(Dcur + b * ld + i0, hrow + i0);
-                        } else {
-                            for (int u = 0; u < 4; u++)
-                                if (i0 + u < H) cpAsync4(Dcur + b * ld + i0 + u, hrow + i0 + u);
-                        }
-                    }
-                }
-            }
+            const float* hbase = states + (((size_t)s * T + t) * B + b0) * H;
+            for (int q = tid; q < tiles; q += nt) copyOwnStates<R>(Dcur, ld, hbase, q / tilesC, q % tilesC, Bp, Hp, nb, H, vec);
             for (int q = tid; q < tiles; q += nt) {
                 int qb = q / tilesC, qc = q % tilesC;
                 float accu[R][R];
@@ -468,15 +527,7 @@ __device__ __forceinline__ void backwardFused(const float* __restrict__ params, 
     float* Q = D1 + Bp * ld;     // rate: q [b][i]
     float* X = Q + (rate ? Bp * ld : 0);  // [b][k], Bp x 4
 
-    for (int e = tid; e < Kp * Hp; e += nt) {
-        int j = e / Hp, i = e % Hp;
-        float v = 0.f;
-        if (i < H) {
-            if (j < H) v = kappa * p[j * H + i];
-            else if (j >= Hp && j < Hp + O) v = c * p[L.wout + (j - Hp) * H + i];
-        }
-        W[e] = v;
-    }
+    stageBackwardWeights(W, Kp, Hp, Hp, p, L, H, O, kappa, c, tid, nt);
 
     const int tilesC = Hp / R, tiles = (Bp / R) * tilesC;
     const bool hasTile = tid < tiles;                 // at most one recurrence tile per thread
@@ -538,14 +589,7 @@ __device__ __forceinline__ void backwardFused(const float* __restrict__ params, 
 
     for (int b0 = 0; b0 < B; b0 += Bc) {
         const int nb = min(Bc, B - b0);
-        for (int e = tid; e < Bp * ld; e += nt) {
-            int b = e / ld, j = e % ld;
-            float v = 0.f;
-            D1[e] = 0.f;
-            if (b < nb && j >= Hp && j < Hp + O) v = dys[((size_t)(T - 1) * B + b0 + b) * O + (j - Hp)];
-            D0[e] = v;
-            if (rate) Q[e] = 0.f;
-        }
+        startBackwardChunk(D0, D1, Q, Bp, ld, Hp, nb, dys + ((size_t)(T - 1) * B + b0) * O, O, rate, tid, nt);
         for (int e = tid; e < Bp * 4; e += nt) X[e] = 0.f;  // x_T does not exist
         __syncthreads();
         float* Dnext = D0;  // [delta_{t+1} | dy_t]
@@ -561,22 +605,8 @@ __device__ __forceinline__ void backwardFused(const float* __restrict__ params, 
             if (t + 1 < T)
                 for (int e = tid; e < nb * I; e += nt)
                     cpAsync4(X + (e / I) * 4 + e % I, xs + ((size_t)(t + 1) * B + b0) * I + e);
-#pragma unroll
-            for (int r = 0; r < R; r++) {
-                const int b = tileIdx<R>(qb, Bp / 2, r);
-                if (!hasTile || b >= nb) continue;
-                const float* hrow = states + (((size_t)s * T + t) * B + b0 + b) * H;
-#pragma unroll
-                for (int h2 = 0; h2 < R / 4; h2++) {
-                    const int i0 = tileIdx<R>(qc, Hp / 2, 4 * h2);
-                    if (vec && i0 < H) {
-                        cpAsync16(Dcur + b * ld + i0, hrow + i0);
-                    } else {
-                        for (int u = 0; u < 4; u++)
-                            if (i0 + u < H) cpAsync4(Dcur + b * ld + i0 + u, hrow + i0 + u);
-                    }
-                }
-            }
+            if (hasTile)
+                copyOwnStates<R>(Dcur, ld, states + (((size_t)s * T + t) * B + b0) * H, qb, qc, Bp, Hp, nb, H, vec);
             // The recurrence GEMM needs none of the copies.
             float accu[R][R];
             if (hasTile) tileGemm<R>(accu, Dnext, ld, qb, Bp / 2, W, Hp, qc, Hp / 2, Kp);
@@ -777,16 +807,7 @@ __device__ __forceinline__ void forwardMma(const float* __restrict__ params, con
     float* Mt = Yt + MP * O;
     float* red = Mt + MP * O;
 
-    for (int e = tid; e < Kp * ldw; e += nt) {
-        int k = e / ldw, i = e % ldw;
-        float v = 0.f;
-        if (i < H) {
-            if (k < H) v = kappa * p[i * H + k];
-            else if (k >= NP && k < NP + I) v = p[L.wih + i * I + (k - NP)];
-            else if (k == NP + I) v = p[L.bh + i];
-        }
-        WT[e] = v;
-    }
+    stageForwardWeights(WT, Kp, ldw, NP, p, L, H, I, kappa, tid, nt);
     for (int e = tid; e < O * H; e += nt) Wo[e] = p[L.wout + e];
     for (int e = tid; e < O; e += nt) bo[e] = p[L.bout + e];
 
@@ -801,15 +822,7 @@ __device__ __forceinline__ void forwardMma(const float* __restrict__ params, con
 
     for (int b0 = 0; b0 < B; b0 += Bc) {
         const int nb = min(Bc, B - b0);
-        for (int e = tid; e < MP * ld; e += nt) {
-            int b = e / ld, k = e % ld;
-            float v = 0.f;
-            if (k == NP + I) v = 1.f;
-            A1[e] = v;
-            if (b < nb && k >= NP && k < NP + I) v = xs[((size_t)b0 + b) * I + (k - NP)];
-            A0[e] = v;
-            if (rate) Hs[e] = 0.f;
-        }
+        startForwardChunk(A0, A1, Hs, MP, ld, NP, nb, xs + (size_t)b0 * I, I, rate, tid, nt);
         __syncthreads();
         float* Acur = A0;
         float* Anext = A1;
@@ -860,30 +873,8 @@ __device__ __forceinline__ void forwardMma(const float* __restrict__ params, con
             cpAsyncWait();
             __syncthreads();
             // Readout, loss and dL/dy for (b, o), as rnn_forward.
-            for (int e = tid; e < nb * O; e += nt) {
-                int b = e / O, o = e % O;
-                const float* ar = Anext + b * ld;
-                const float* wr = Wo + o * H;
-                float v0 = 0.f, v1 = 0.f, v2 = 0.f, v3 = 0.f;
-                int i = 0;
-                if (vec) {
-                    for (; i < H; i += 4) {
-                        float4 a4 = *reinterpret_cast<const float4*>(ar + i);
-                        float4 w4 = *reinterpret_cast<const float4*>(wr + i);
-                        v0 = fmaf(w4.x, a4.x, v0);
-                        v1 = fmaf(w4.y, a4.y, v1);
-                        v2 = fmaf(w4.z, a4.z, v2);
-                        v3 = fmaf(w4.w, a4.w, v3);
-                    }
-                }
-                for (; i < H; i++) v0 = fmaf(wr[i], ar[i], v0);
-                float v = c * ((v0 + v1) + (v2 + v3)) + bo[o];
-                float m = Mt[e], d = v - Yt[e];
-                lsum += m * d * d;
-                size_t oi = (((size_t)s * T + t) * B + b0 + b) * O + o;
-                if (yout) yout[oi] = v;
-                if (dy) dy[oi] = dscale * m * d;
-            }
+            readoutStep(Anext, ld, Wo, bo, Yt, Mt, nb, H, O, c, dscale, vec, yout, dy,
+                        (((size_t)s * T + t) * B + b0) * O, lsum, tid, nt);
             __syncthreads();
             float* tmp = Acur;
             Acur = Anext;
@@ -931,29 +922,14 @@ __device__ __forceinline__ void backwardMma(const float* __restrict__ params, co
     float* D1 = D0 + MP * ld;
     float* Q = D1 + MP * ld;     // rate: q [b][i]
 
-    for (int e = tid; e < Kp * ldw; e += nt) {
-        int j = e / ldw, i = e % ldw;
-        float v = 0.f;
-        if (i < H) {
-            if (j < H) v = kappa * p[j * H + i];
-            else if (j >= NP && j < NP + O) v = c * p[L.wout + (j - NP) * H + i];
-        }
-        W[e] = v;
-    }
+    stageBackwardWeights(W, Kp, ldw, NP, p, L, H, O, kappa, c, tid, nt);
 
     const int warp = tid / 32, lane = tid % 32, g = lane / 4, q = lane % 4;
     const int m0 = (warp / 2) * 16 * MT, n0 = (warp % 2) * 8 * NT;
 
     for (int b0 = 0; b0 < B; b0 += Bc) {
         const int nb = min(Bc, B - b0);
-        for (int e = tid; e < MP * ld; e += nt) {
-            int b = e / ld, j = e % ld;
-            float v = 0.f;
-            D1[e] = 0.f;
-            if (b < nb && j >= NP && j < NP + O) v = dys[((size_t)(T - 1) * B + b0 + b) * O + (j - NP)];
-            D0[e] = v;
-            if (rate) Q[e] = 0.f;
-        }
+        startBackwardChunk(D0, D1, Q, MP, ld, NP, nb, dys + ((size_t)(T - 1) * B + b0) * O, O, rate, tid, nt);
         __syncthreads();
         float* Dnext = D0;  // [delta_{t+1} | dy_t]
         float* Dcur = D1;   // receives [delta_t | dy_{t-1}]

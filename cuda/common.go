@@ -34,6 +34,14 @@ func (s Shape) String() string {
 	return fmt.Sprintf("grid=[%d,%d] block=%d shared=%dB", s.Grid[0], s.Grid[1], s.Block, s.Shared)
 }
 
+// check returns an error when n elements do not fit in the buffer.
+func (b *Buffer) check(n int, what string) error {
+	if n > b.N {
+		return fmt.Errorf("cuda: %s of %d elements into a buffer of %d", what, n, b.N)
+	}
+	return nil
+}
+
 // packArgs checks each launch argument against the kernel's parameter type
 // and returns one 8-byte slot per argument, the layout cuLaunchKernel reads
 // behind each kernelParams pointer: *Buffer (nil passes 0) for pointers,

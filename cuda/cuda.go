@@ -294,13 +294,6 @@ func (b *Buffer) Free() error {
 	return nil
 }
 
-func (b *Buffer) check(n int, what string) error {
-	if n > b.N {
-		return fmt.Errorf("cuda: %s of %d elements into a buffer of %d", what, n, b.N)
-	}
-	return nil
-}
-
 // Upload copies src to the start of the buffer (inside Do).
 func (b *Buffer) Upload(src []float32) error {
 	if len(src) == 0 {

@@ -296,13 +296,6 @@ func (b *Buffer) Free() error {
 	return nil
 }
 
-func (b *Buffer) check(n int, what string) error {
-	if n > b.N {
-		return fmt.Errorf("cuda: %s of %d elements into a buffer of %d", what, n, b.N)
-	}
-	return nil
-}
-
 // Upload copies src to the start of the buffer.
 func (b *Buffer) Upload(src []float32) error {
 	if err := stickyErr(fmt.Sprintf("uploading %d floats", len(src))); err != nil {

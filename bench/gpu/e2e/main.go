@@ -184,16 +184,10 @@ func evaluate(args []string) error {
 // summarize measures every network's test loss and writes testloss.json.
 func summarize(dir, backend string, run *degen.Run, info *degen.RunInfo, secs float64) error {
 	cfg := run.Config
-	params, err := degen.ReadWeights(dir, run.Layout, run.Dims.S, "")
+	params, d, id, err := savedForEval(dir, run)
 	if err != nil {
 		return err
 	}
-	id, _, err := run.EvalSets()
-	if err != nil {
-		return err
-	}
-	d := run.Dims
-	d.B, d.T = id.B, id.T
 	loss, err := testLoss(factory(backend), d, cfg.Model(), run.Gamma(), run.Layout, params, id)
 	if err != nil {
 		return err
@@ -248,6 +242,20 @@ func summarize(dir, backend string, run *degen.Run, info *degen.RunInfo, secs fl
 	}
 	fmt.Printf("e2e %s: %d networks, %d converged, %.1f s of training\n", backend, len(sum.Networks), sum.Converged, secs)
 	return nil
+}
+
+// savedForEval reads the weights saved in dir and the run's in-distribution
+// evaluation set, with the ensemble's sizes for evaluating it.
+func savedForEval(dir string, run *degen.Run) (params []float32, d degen.Dims, id *tasks.Batch, err error) {
+	if params, err = degen.ReadWeights(dir, run.Layout, run.Dims.S, ""); err != nil {
+		return nil, d, nil, err
+	}
+	if id, _, err = run.EvalSets(); err != nil {
+		return nil, d, nil, err
+	}
+	d = run.Dims
+	d.B, d.T = id.B, id.T
+	return params, d, id, nil
 }
 
 // testLoss evaluates parameters params (S, P) on batch id with a backend of
@@ -407,16 +415,10 @@ func curve(args []string) error {
 		if err != nil && !(errors.Is(err, degen.ErrInterrupted) && e < *epochs) {
 			return err
 		}
-		params, err := degen.ReadWeights(*dir, run.Layout, run.Dims.S, "")
+		params, d, id, err := savedForEval(*dir, run)
 		if err != nil {
 			return err
 		}
-		id, _, err := run.EvalSets()
-		if err != nil {
-			return err
-		}
-		d := run.Dims
-		d.B, d.T = id.B, id.T
 		loss, err := testLoss(factory("cpu"), d, cfg.Model(), run.Gamma(), run.Layout, params, id)
 		if err != nil {
 			return err

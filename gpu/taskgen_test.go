@@ -286,10 +286,11 @@ type unknownTask struct{ tasks.Task }
 
 func (unknownTask) Name() string { return "unknown" }
 
-// TestStepTaskErrors checks StepTask's argument errors: each names the call
-// and the problem, before anything runs.
-func TestStepTaskErrors(t *testing.T) {
-	task, err := tasks.New("flipflop", nil)
+// flipflopBackend returns the flip-flop task with knobs and a vanilla GPU
+// backend of two networks of H=8 with batches of 4 trials for it.
+func flipflopBackend(t *testing.T, knobs map[string]float64) (tasks.Task, degen.Dims, *gpu.Backend) {
+	t.Helper()
+	task, err := tasks.New("flipflop", knobs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,6 +299,13 @@ func TestStepTaskErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return task, d, be
+}
+
+// TestStepTaskErrors checks StepTask's argument errors: each names the call
+// and the problem, before anything runs.
+func TestStepTaskErrors(t *testing.T) {
+	task, d, be := flipflopBackend(t, nil)
 	defer be.Close()
 	sine, err := tasks.New("sine", nil)
 	if err != nil {
@@ -332,15 +340,7 @@ func TestStepTaskErrors(t *testing.T) {
 
 // TestProfileTask checks that ProfileTask runs and reports both times.
 func TestProfileTask(t *testing.T) {
-	task, err := tasks.New("flipflop", map[string]float64{"steps": 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := degen.Dims{S: 2, B: 4, T: task.Steps(false), I: task.Inputs(), H: 8, O: task.Outputs()}
-	be, err := gpu.New(d, degen.Model{Cell: degen.Vanilla, H: d.H}, make([]float32, d.S))
-	if err != nil {
-		t.Fatal(err)
-	}
+	task, d, be := flipflopBackend(t, map[string]float64{"steps": 5})
 	defer be.Close()
 	tm, err := be.ProfileTask(task, taskKeys(d.S, 0), &degen.Hyper{LR: []float32{1e-3, 1e-3}}, 1)
 	if err != nil {

@@ -246,6 +246,21 @@ __device__ __forceinline__ void readoutStep(const float* A, int ld, const float*
     }
 }
 
+// copyStepInputs starts a forward step's asynchronous copies for the chunk
+// of nb trials from b0: x_{t+1} into columns xo .. xo+I-1 of A (rows of
+// stride ld; none at the last step), and y_t and M_t into Yt and Mt.
+__device__ __forceinline__ void copyStepInputs(float* A, int ld, int xo, float* Yt, float* Mt, const float* xs,
+                                               const float* ys, const float* ms, int t, int T, int B, int b0, int nb,
+                                               int I, int O, int tid, int nt) {
+    if (t + 1 < T)
+        for (int e = tid; e < nb * I; e += nt) cpAsync4(A + (e / I) * ld + xo + e % I, xs + ((size_t)(t + 1) * B + b0) * I + e);
+    for (int e = tid; e < nb * O; e += nt) {
+        size_t gi = ((size_t)t * B + b0) * O + e;
+        cpAsync4(Yt + e, ys + gi);
+        cpAsync4(Mt + e, ms + gi);
+    }
+}
+
 // copyOwnStates copies, asynchronously, the h_t of the RxR tile (qb, qc)
 // (trials tileIdx(qb), units tileIdx(qc)) into the places of Dcur (rows of
 // stride ld) where the thread then writes delta_t; hbase points at h_t of
@@ -336,14 +351,7 @@ __device__ __forceinline__ void forward(const float* __restrict__ params, const 
         float* Anext = A1;
         for (int t = 0; t < T; t++) {
             // Asynchronous copies: x_{t+1} into Anext, y_t and M_t.
-            if (t + 1 < T)
-                for (int e = tid; e < nb * I; e += nt)
-                    cpAsync4(Anext + (e / I) * ld + Hp + e % I, xs + ((size_t)(t + 1) * B + b0) * I + e);
-            for (int e = tid; e < nb * O; e += nt) {
-                size_t gi = ((size_t)t * B + b0) * O + e;
-                cpAsync4(Yt + e, ys + gi);
-                cpAsync4(Mt + e, ms + gi);
-            }
+            copyStepInputs(Anext, ld, Hp, Yt, Mt, xs, ys, ms, t, T, B, b0, nb, I, O, tid, nt);
             for (int q = tid; q < tiles; q += nt) {
                 int qb = q / tilesC, qc = q % tilesC;
                 float accu[R][R];
@@ -827,14 +835,7 @@ __device__ __forceinline__ void forwardMma(const float* __restrict__ params, con
         float* Acur = A0;
         float* Anext = A1;
         for (int t = 0; t < T; t++) {
-            if (t + 1 < T)
-                for (int e = tid; e < nb * I; e += nt)
-                    cpAsync4(Anext + (e / I) * ld + NP + e % I, xs + ((size_t)(t + 1) * B + b0) * I + e);
-            for (int e = tid; e < nb * O; e += nt) {
-                size_t gi = ((size_t)t * B + b0) * O + e;
-                cpAsync4(Yt + e, ys + gi);
-                cpAsync4(Mt + e, ms + gi);
-            }
+            copyStepInputs(Anext, ld, NP, Yt, Mt, xs, ys, ms, t, T, B, b0, nb, I, O, tid, nt);
             float acc[MT][NT][4];
             mmaGemm3x<MT, NT>(acc, Acur, ld, WT, ldw, Kp, m0, n0, g, q);
             // Epilogue: lane owns rows m0 + 16 mt + g (+8) and units n0 + 8 j + 2q (+1).

@@ -9,8 +9,9 @@ help:
 	@echo "make build      build the CPU binary ./$(BIN)"
 	@echo "make demo       build and run the small default job (train, eval, analyze)"
 	@echo "make test       everything CI runs: vet, unit tests, fuzz smoke, GPU backend on the CPU emulator, CUDA build and PTX checks"
+	@echo "make test-emu   the GPU backend's tests on the CPU emulator of its kernels (-tags cudaemu)"
 	@echo "make bench      CPU benchmarks against the PyTorch CPU peer (bench/cpu_vs_torch.sh)"
-	@echo "make ptx        regenerate kernels/*.ptx from kernels/*.cu (needs nvcc)"
+	@echo "make ptx        regenerate kernels/kernels.ptx from kernels/*.cu (needs nvcc)"
 	@echo "make cuda       build the GPU binary ./$(CUDABIN) (needs the CUDA toolkit)"
 	@echo "make gpu-check  on a GPU host: conformance, end-to-end and benchmark script"
 

@@ -89,6 +89,8 @@ fi
 	echo
 	echo "--- ours (stepbench; kernels = the four launches with the batch on the device; task N=S = StepTask, per-network batches generated on the device)"
 	sed -n '/^work /,$p' "$LOG" | grep -E "^(work|W1|W2) " | head -n 10
+	echo "--- fastest variants (default = kernels / task step ms)"
+	python3 bench/gpu/fastest.py "$OUT/stepbench.json" 2>&1 || true
 	echo "--- peers"
 	grep -E "step .* ms" "$LOG" | grep -E "torch|jax|cudnn" || true
 	echo "--- conformance"

@@ -19,6 +19,33 @@ func newGPU(d degen.Dims, m degen.Model, gamma []float32) (degen.Backend, error)
 	return gpu.New(d, m, gamma)
 }
 
+// initState returns a train state with every network of d initialised by
+// degen.InitParams from seed.
+func initState(m degen.Model, d degen.Dims, seed uint64) *degen.TrainState {
+	l := degen.NewLayout(d.H, d.I, d.O)
+	st := degen.NewTrainState(d.S, l)
+	for s := range d.S {
+		degen.InitParams(m, l, seed, uint64(s), st.Params[s*l.P:(s+1)*l.P])
+	}
+	return st
+}
+
+// pulseBatch returns n slots of flip-flop-like trials: inputs ±1 pulses on
+// 10% of the steps, targets ±1, every output scored.
+func pulseBatch(rng *rand.Rand, n int, d degen.Dims) *tasks.Batch {
+	bt := tasks.NewBatch(n, d.B, d.T, d.I, d.O)
+	for i := range bt.X {
+		if rng.Float64() < 0.1 {
+			bt.X[i] = float32(2*rng.IntN(2) - 1)
+		}
+	}
+	for i := range bt.Y {
+		bt.Y[i] = float32(2*rng.IntN(2) - 1)
+		bt.Mask[i] = 1
+	}
+	return bt
+}
+
 // tolerances are the CPU float32 backend's (cputest.Float32: about ten times
 // the worst float32-vs-float64 error the CPU shows). The GPU computes in
 // plain float32 too; it differs from the CPU float32 backend only in the
@@ -144,11 +171,7 @@ func TestFaults(t *testing.T) {
 func TestLongerBatch(t *testing.T) {
 	d := degen.Dims{S: 3, B: 5, T: 4, I: 2, H: 33, O: 2}
 	m := degen.Model{Cell: degen.Vanilla, H: d.H}
-	l := degen.NewLayout(d.H, d.I, d.O)
-	st := degen.NewTrainState(d.S, l)
-	for s := range d.S {
-		degen.InitParams(m, l, 7, uint64(s), st.Params[s*l.P:(s+1)*l.P])
-	}
+	st := initState(m, d, 7)
 	rng := rand.New(rand.NewPCG(1, 2))
 	bt := tasks.NewBatch(d.S, d.B, 2*d.T, d.I, d.O)
 	for i := range bt.X {
@@ -189,22 +212,8 @@ func TestEvaluateShared(t *testing.T) {
 	for _, cell := range []degen.Cell{degen.Vanilla, degen.Rate} {
 		d := degen.Dims{S: 4, B: 64, T: 100, I: 3, H: 128, O: 3}
 		m := degen.Model{Cell: cell, H: d.H, Tau: 0.1}
-		l := degen.NewLayout(d.H, d.I, d.O)
-		st := degen.NewTrainState(d.S, l)
-		for s := range d.S {
-			degen.InitParams(m, l, 3, uint64(s), st.Params[s*l.P:(s+1)*l.P])
-		}
-		rng := rand.New(rand.NewPCG(5, 6))
-		bt := tasks.NewBatch(1, d.B, d.T, d.I, d.O)
-		for i := range bt.X {
-			if rng.Float64() < 0.1 {
-				bt.X[i] = float32(2*rng.IntN(2) - 1)
-			}
-		}
-		for i := range bt.Y {
-			bt.Y[i] = float32(2*rng.IntN(2) - 1)
-			bt.Mask[i] = 1
-		}
+		st := initState(m, d, 3)
+		bt := pulseBatch(rand.New(rand.NewPCG(5, 6)), 1, d)
 		gamma := []float32{1, 1, 1, 1}
 		outs, losses := make([][]float32, 2), make([][]float32, 2)
 		for k, mk := range []func(degen.Dims, degen.Model, []float32) (degen.Backend, error){newGPU,
@@ -255,21 +264,8 @@ func TestGradientAccuracyLong(t *testing.T) {
 	d := degen.Dims{S: 4, B: 32, T: 100, I: 3, H: 128, O: 3}
 	m := degen.Model{Cell: degen.Vanilla, H: d.H}
 	l := degen.NewLayout(d.H, d.I, d.O)
-	st := degen.NewTrainState(d.S, l)
-	for s := range d.S {
-		degen.InitParams(m, l, 9, uint64(s), st.Params[s*l.P:(s+1)*l.P])
-	}
-	rng := rand.New(rand.NewPCG(7, 8))
-	bt := tasks.NewBatch(d.S, d.B, d.T, d.I, d.O)
-	for i := range bt.X {
-		if rng.Float64() < 0.1 {
-			bt.X[i] = float32(2*rng.IntN(2) - 1)
-		}
-	}
-	for i := range bt.Y {
-		bt.Y[i] = float32(2*rng.IntN(2) - 1)
-		bt.Mask[i] = 1
-	}
+	st := initState(m, d, 9)
+	bt := pulseBatch(rand.New(rand.NewPCG(7, 8)), d.S, d)
 	h := &degen.Hyper{}
 	grads := make([][]float32, 3)
 	for k, mk := range []func(degen.Dims, degen.Model, []float32) (degen.Backend, error){newGPU,

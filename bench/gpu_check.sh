@@ -13,12 +13,13 @@
 #                                       GPU-converged network against the CPU
 #                                       after the same steps (e2e compare -curve)
 #   6. degen-cuda compare               3 steps of 16 networks against the
-#                                       float64 CPU reference, per tensor
+#                                       float64 CPU reference, per tensor;
+#                                       again with DEGEN_MMA=on (tensor cores)
 #   7. stepbench                        one training step on W1 and W2: batch
 #                                       shared, uploaded per network, and
 #                                       generated on the device (gen, task N=S);
 #                                       CUDA cores and tensor cores, backward
-#                                       split and fused (fwd, bwd columns)
+#                                       split and fused (fwd, bwd, dW columns)
 #   8. torch and jax peers              the same workloads (bench/peers)
 #
 # QUICK=1 skips the peers; E2E_LIMIT (default 80s) bounds the training, 0 skips it.
@@ -79,6 +80,9 @@ cp /tmp/degen-e2e-gpu/run.json "$OUT/run.json" 2>/dev/null
 step e2e-vs-cpu 30 "$BIN/e2e" compare -gpu /tmp/degen-e2e-gpu -curve bench/gpu/results/e2e-cpu-curve.json
 fi
 step compare 60 "$BIN/degen-cuda" compare --steps 3 --hidden 128 --seeds 16 --batch 32
+# The same with every GEMM on the tensor cores (3xTF32: forward, split
+# backward, weight gradients), to decide DEGEN_MMA's default.
+step compare-mma 60 env DEGEN_MMA=on DEGEN_BACKWARD=split "$BIN/degen-cuda" compare --steps 3 --hidden 128 --seeds 16 --batch 32
 step stepbench 180 "$BIN/stepbench" -reps 10 -cells both -mma off,auto -backward split,auto -json "$OUT/stepbench.json"
 if [ -z "${QUICK:-}" ]; then
 	step torch 80 python3 bench/peers/torch_peers.py

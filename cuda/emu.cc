@@ -98,6 +98,23 @@ unsigned warpGen[kMaxThreads / 32];
 float shuffle[kMaxThreads];
 std::vector<float> shared;
 std::string failure;
+
+// Asynchronous copies (cp.async) land at either end of the window the GPU
+// allows, alternating by block: in blocks with an even bx + by a copy is
+// held until its thread waits for its group (so a read that needs a missing
+// wait sees NaN or stale data, whatever barriers come between), in the others
+// it lands when issued (so a copy into a buffer other threads still read
+// shows). The source is read when the copy is issued (kernels do not write
+// what they copy in the same launch).
+struct PendingCopy {
+    float* dst;
+    float data[4];
+    int n;      // floats
+    int group;  // the commit group: copies issued after `committed` commits
+};
+std::vector<PendingCopy> pending[kMaxThreads];
+int committed[kMaxThreads];
+bool copiesLand;  // the block's copies land when issued
 void (*body)(void**);
 void** bodyArgs;
 
@@ -194,6 +211,11 @@ bool runBlock(unsigned bx, unsigned by, int sharedBytes) {
     std::memset(shared.data(), 0xff, sharedBytes);  // NaN: unwritten shared memory shows
     live = threads;
     blockArrived = 0;
+    for (int i = 0; i < threads; i++) {
+        pending[i].clear();
+        committed[i] = 0;
+    }
+    copiesLand = (bx + by) % 2 == 1;
     for (int w = 0; w < (threads + 31) / 32; w++) {
         warpArrived[w] = 0;
         warpLive[w] = std::min(32, threads - 32 * w);
@@ -260,6 +282,30 @@ float __shfl_xor_sync(unsigned mask, float v, int laneMask) {
 }
 
 float* emuDynamicShared() { return shared.data(); }
+
+void emuCpAsync(float* dst, const float* src, int n) {
+    if (copiesLand) {
+        std::memcpy(dst, src, sizeof(float) * n);
+        return;
+    }
+    PendingCopy c{dst, {}, n, committed[current]};
+    std::memcpy(c.data, src, sizeof(float) * n);
+    pending[current].push_back(c);
+}
+
+void emuCpAsyncCommit() { committed[current]++; }
+
+// emuCpAsyncWaitGroup completes the calling thread's copies of every
+// committed group but the newest n (cp.async.wait_group n).
+void emuCpAsyncWaitGroup(int n) {
+    std::vector<PendingCopy>& p = pending[current];
+    size_t done = 0;
+    while (done < p.size() && p[done].group < committed[current] - n) {
+        std::memcpy(p[done].dst, p[done].data, sizeof(float) * p[done].n);
+        done++;
+    }
+    p.erase(p.begin(), p.begin() + done);
+}
 
 // __trap ends the process, as a trapped kernel ends the GPU context: a
 // kernel traps only on a launch its code does not support.

@@ -58,7 +58,8 @@ static const EmuKernel emuKernels[] = {
     EMU_KERNEL(rnn_backward_mma_m1n2),  EMU_KERNEL(rnn_backward_mma_m1n4),  EMU_KERNEL(rnn_backward_mma_m1n8),
     EMU_KERNEL(rnn_backward_mma_m2n4),  EMU_KERNEL(rnn_backward_mma_m2n8),  EMU_KERNEL(rnn_backward_fused_r8),
     EMU_KERNEL(rnn_backward_fused_r4),  EMU_KERNEL(rnn_grad_w4_t128),       EMU_KERNEL(rnn_grad_w4_t64),
-    EMU_KERNEL(rnn_grad_w16),           EMU_KERNEL(rnn_adam),               EMU_KERNEL(mma_selftest),
+    EMU_KERNEL(rnn_grad_w16),           EMU_KERNEL(rnn_grad_mma_t128),      EMU_KERNEL(rnn_grad_mma_t64),
+    EMU_KERNEL(rnn_adam),               EMU_KERNEL(mma_selftest),
     EMU_KERNEL(task_flipflop),          EMU_KERNEL(task_sine),              EMU_KERNEL(task_delayed),
     EMU_KERNEL(task_pathint),
 };

@@ -22,9 +22,10 @@
 // fusedShared) rnn_backward_fused_r8/_r4 replaces the backward and
 // weight-gradient launches: it accumulates every weight gradient on chip as
 // it goes back through time, so no deltas go to memory. With DEGEN_MMA=on
-// (or auto: see mmaKernels) rnn_forward_mma_* and rnn_backward_mma_* run
-// each step's GEMM on the tensor cores in 3xTF32. Both are off by default
-// until they have been timed on a GPU.
+// (or auto: see chooseMma) rnn_forward_mma_* and rnn_backward_mma_* run
+// each step's GEMM, and rnn_grad_mma_t128/_t64 the weight-gradient GEMM,
+// on the tensor cores in 3xTF32. Both are off by default until they have
+// been timed on a GPU.
 //
 // Launch planning (shared-memory chunks of trials, tile sizes, kernel
 // choice) is in plan.go.

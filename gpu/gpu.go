@@ -143,7 +143,7 @@ func (g *Backend) init(gamma []float32) error {
 	if err != nil {
 		return err
 	}
-	gradName, gradTile, gradThreads := gradKernel(d)
+	gradName, gradTile, gradThreads, gradShared := gradKernel(d, mma.grad)
 	r, nt := tileFor(d.H, bc)
 	if g.mod, err = cuda.LoadModule(kernels.PTX); err != nil {
 		return err
@@ -152,9 +152,9 @@ func (g *Backend) init(gamma []float32) error {
 		dst  **cuda.Kernel
 		name string
 	}{{&g.fwd, fmt.Sprintf("rnn_forward_r%d", r)}, {&g.bwd, fmt.Sprintf("rnn_backward_r%d", r)}, {&g.whh, gradName}, {&g.adam, "rnn_adam"}}
-	if mma != "" {
-		kernelNames[0].name = "rnn_forward_mma_" + mma
-		kernelNames[1].name = "rnn_backward_mma_" + mma
+	if mma.seq != "" {
+		kernelNames[0].name = "rnn_forward_mma_" + mma.seq
+		kernelNames[1].name = "rnn_backward_mma_" + mma.seq
 	}
 	if g.fused {
 		kernelNames[1].name = fmt.Sprintf("rnn_backward_fused_r%d", r)
@@ -171,7 +171,7 @@ func (g *Backend) init(gamma []float32) error {
 	}
 	g.fwdShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: nt, Shared: 4 * fs}
 	g.bwdShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: nt, Shared: 4 * bs}
-	if mma != "" {
+	if mma.seq != "" {
 		_, mf, mb, _ := mmaKernels(d, g.rate == 1, bc, g.ctx.SharedOptin)
 		g.fwdShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: 32 * mmaWarps, Shared: 4 * mf}
 		if !g.fused {
@@ -179,13 +179,18 @@ func (g *Backend) init(gamma []float32) error {
 		}
 	}
 	tiles := (d.H + gradTile - 1) / gradTile
-	g.whhShape = cuda.Shape{Grid: [2]int{tiles * tiles, d.S}, Block: gradThreads}
+	g.whhShape = cuda.Shape{Grid: [2]int{tiles * tiles, d.S}, Block: gradThreads, Shared: 4 * gradShared}
 	g.adamShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: 256}
 	if err := g.fwd.SetMaxDynamicShared(g.fwdShape.Shared); err != nil {
 		return err
 	}
 	if err := g.bwd.SetMaxDynamicShared(g.bwdShape.Shared); err != nil {
 		return err
+	}
+	if g.whh != nil {
+		if err := g.whh.SetMaxDynamicShared(g.whhShape.Shared); err != nil {
+			return err
+		}
 	}
 
 	sp := d.S * g.lay.P
@@ -498,6 +503,19 @@ func sharedFlag(bt *tasks.Batch) int32 {
 // ForwardVariant returns "mma" (tensor cores) or "fp32" (see chooseMma).
 func (g *Backend) ForwardVariant() string {
 	if strings.HasPrefix(g.fwd.Name, "rnn_forward_mma") {
+		return "mma"
+	}
+	return "fp32"
+}
+
+// GradVariant returns where the weight-gradient kernel runs: "mma" (the
+// tensor cores, see chooseMma), "fp32" (the CUDA cores) or "fused" (no
+// separate kernel: rnn_backward_fused writes the gradients).
+func (g *Backend) GradVariant() string {
+	switch {
+	case g.fused:
+		return "fused"
+	case strings.HasPrefix(g.whh.Name, "rnn_grad_mma"):
 		return "mma"
 	}
 	return "fp32"

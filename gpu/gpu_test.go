@@ -3,6 +3,7 @@
 package gpu_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -124,6 +125,26 @@ func TestMma(t *testing.T) {
 	}
 	t.Run("long shared batch", TestEvaluateShared)
 	t.Run("long gradient", TestGradientAccuracyLong)
+	// Above H = 128 only the weight-gradient kernel runs on the tensor cores
+	// (DEGEN_MMA=auto), in 2 x 2 tiles of 128 x 128: tiles without the first
+	// row or column, and 4-byte (H=129) and 16-byte (H=132) copies.
+	t.Run("weight gradients only", func(t *testing.T) {
+		t.Setenv(gpu.MmaEnv, "auto")
+		gradOnly := func(d degen.Dims, m degen.Model, gamma []float32) (degen.Backend, error) {
+			be, err := gpu.New(d, m, gamma)
+			if err == nil && (be.ForwardVariant() != "fp32" || be.GradVariant() != "mma") {
+				be.Close()
+				return nil, fmt.Errorf("forward %s, weight gradients %s; want fp32 and mma", be.ForwardVariant(), be.GradVariant())
+			}
+			return be, err
+		}
+		for i, c := range []cputest.Case{
+			{Cell: degen.Vanilla, S: 2, B: 7, T: 5, I: 3, H: 129, O: 2},
+			{Cell: degen.Rate, S: 2, B: 6, T: 4, I: 2, H: 132, O: 3},
+		} {
+			cputest.RunCase(t, c, uint64(320+i), gradOnly, tolerances())
+		}
+	})
 }
 
 // TestWideInputs runs the suite's case on sizes with more than four inputs

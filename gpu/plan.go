@@ -63,16 +63,42 @@ func planChunk(d degen.Dims, rate bool, limit int) (int, error) {
 }
 
 // gradKernel names the weight-gradient kernel for the sizes, with its W_hh
-// tile side and threads per block (see rnn.cu): four small-gradient
-// accumulators per thread when I and O allow it, 128x128 tiles for H > 64.
-func gradKernel(d degen.Dims) (name string, tile, threads int) {
+// tile side, threads per block and dynamic shared memory in floats: with
+// mma (see chooseMma) the tensor-core rnn_grad_mma_t128 or _t64, else four
+// small-gradient accumulators per thread when I and O allow it, 128x128
+// tiles for H > 64, on the CUDA cores.
+func gradKernel(d degen.Dims, mma bool) (name string, tile, threads, shared int) {
 	switch {
+	case mma && d.H > 64:
+		return "rnn_grad_mma_t128", 128, 256, gradMmaShared(128)
+	case mma:
+		return "rnn_grad_mma_t64", 64, 256, gradMmaShared(64)
 	case d.I <= 4 && d.O <= 4 && d.H > 64:
-		return "rnn_grad_w4_t128", 128, 256
+		return "rnn_grad_w4_t128", 128, 256, 0
 	case d.I <= 4 && d.O <= 4:
-		return "rnn_grad_w4_t64", 64, 64
+		return "rnn_grad_w4_t64", 64, 64, 0
 	}
-	return "rnn_grad_w16", 64, 64
+	return "rnn_grad_w16", 64, 64, 0
+}
+
+// GM_STAGES, GM_ROWS and GM_PAD in rnn.cu.
+const gmStages, gmRows, gmPad = 4, 32, 8
+
+// gradMmaShared is rnn_grad_mma_t<tile>'s dynamic shared memory in floats:
+// gmStages stages of gmRows rows of deltas and activations (padded rows)
+// and of x and dy (4 each).
+func gradMmaShared(tile int) int {
+	return gmStages * (2*gmRows*(tile+gmPad) + 2*gmRows*4)
+}
+
+// gradMmaFits says whether rnn_grad_mma_* can run the sizes within limit
+// bytes of shared memory (it keeps four x and dy accumulators per thread).
+func gradMmaFits(d degen.Dims, limit int) bool {
+	tile := 64
+	if d.H > 64 {
+		tile = 128
+	}
+	return d.I <= 4 && d.O <= 4 && 4*gradMmaShared(tile) <= limit
 }
 
 // perNetworkBytes is the device memory one network needs for T steps.
@@ -160,31 +186,46 @@ func mmaKernels(d degen.Dims, rate bool, bc, limit int) (suffix string, fwd, bwd
 	return fmt.Sprintf("m%dn%d", mt, nt), fwd, bwd, 4*max(fwd, bwd) <= limit
 }
 
-// MmaEnv selects where the sequence kernels' per-step GEMMs run: off (the
-// CUDA cores, float32; the default until the tensor-core kernels have been
-// timed and checked on a GPU), on (the tensor cores in 3xTF32, forward and
-// the split backward; an error where they cannot run) or auto (on where
-// they can run). The fused backward (BackwardEnv) stays on the CUDA cores.
+// MmaEnv selects where the per-step GEMMs of the sequence kernels and the
+// weight-gradient GEMM run: off (the CUDA cores, float32; the default until
+// the tensor-core kernels have been timed and checked on a GPU), on (the
+// tensor cores in 3xTF32: forward, the split backward and the weight
+// gradients; an error where they cannot run) or auto (on for each kernel
+// that can run). The fused backward (BackwardEnv) stays on the CUDA cores.
 const MmaEnv = "DEGEN_MMA"
 
-// chooseMma returns the tensor-core kernels' suffix, or "" for the CUDA-core
-// kernels, for the request (MmaEnv's value) and the sizes.
-func chooseMma(request string, d degen.Dims, rate bool, bc, limit int) (string, error) {
-	suffix, _, _, fits := mmaKernels(d, rate, bc, limit)
+// mmaPlan says which kernels run on the tensor cores: seq is the suffix of
+// the sequence kernels (rnn_forward_mma_*, rnn_backward_mma_*; "" for the
+// CUDA-core ones), grad whether the weight gradients use rnn_grad_mma_*.
+type mmaPlan struct {
+	seq  string
+	grad bool
+}
+
+// chooseMma returns the tensor-core plan for the request (MmaEnv's value)
+// and the sizes.
+func chooseMma(request string, d degen.Dims, rate bool, bc, limit int) (mmaPlan, error) {
+	suffix, _, _, seqFits := mmaKernels(d, rate, bc, limit)
+	gradFits := gradMmaFits(d, limit)
 	switch request {
 	case "", "off":
-		return "", nil
+		return mmaPlan{}, nil
 	case "auto":
-		if fits {
-			return suffix, nil
+		p := mmaPlan{grad: gradFits}
+		if seqFits {
+			p.seq = suffix
 		}
-		return "", nil
+		return p, nil
 	case "on":
-		if !fits {
-			return "", fmt.Errorf("%s=on: the tensor-core kernels do not support H=%d with chunks of %d trials (they need H <= 128, chunks <= 128 and the shared memory); use off or auto",
+		if !seqFits {
+			return mmaPlan{}, fmt.Errorf("%s=on: the tensor-core sequence kernels do not support H=%d with chunks of %d trials (they need H <= 128, chunks <= 128 and the shared memory); use off or auto",
 				MmaEnv, d.H, bc)
 		}
-		return suffix, nil
+		if !gradFits {
+			return mmaPlan{}, fmt.Errorf("%s=on: the tensor-core weight-gradient kernel does not support I=%d, O=%d (it needs I, O <= 4); use off or auto",
+				MmaEnv, d.I, d.O)
+		}
+		return mmaPlan{seq: suffix, grad: true}, nil
 	}
-	return "", fmt.Errorf("%s=%q: want off, on or auto", MmaEnv, request)
+	return mmaPlan{}, fmt.Errorf("%s=%q: want off, on or auto", MmaEnv, request)
 }

@@ -57,12 +57,32 @@ func TestPlan(t *testing.T) {
 func TestGradKernel(t *testing.T) {
 	for _, c := range []struct {
 		i, h, o int
+		mma     bool
 		name    string
-	}{{3, 128, 3, "rnn_grad_w4_t128"}, {4, 65, 4, "rnn_grad_w4_t128"}, {3, 64, 3, "rnn_grad_w4_t64"}, {5, 128, 3, "rnn_grad_w16"}, {3, 32, 16, "rnn_grad_w16"}} {
-		name, _, _ := gradKernel(degen.Dims{I: c.i, H: c.h, O: c.o})
+	}{{3, 128, 3, false, "rnn_grad_w4_t128"}, {4, 65, 4, false, "rnn_grad_w4_t128"}, {3, 64, 3, false, "rnn_grad_w4_t64"},
+		{5, 128, 3, false, "rnn_grad_w16"}, {3, 32, 16, false, "rnn_grad_w16"},
+		{3, 128, 3, true, "rnn_grad_mma_t128"}, {3, 65, 3, true, "rnn_grad_mma_t128"}, {3, 64, 3, true, "rnn_grad_mma_t64"}} {
+		d := degen.Dims{I: c.i, H: c.h, O: c.o}
+		name, tile, threads, shared := gradKernel(d, c.mma)
 		if name != c.name {
-			t.Errorf("I=%d H=%d O=%d: %s, want %s", c.i, c.h, c.o, name, c.name)
+			t.Errorf("I=%d H=%d O=%d mma=%v: %s, want %s", c.i, c.h, c.o, c.mma, name, c.name)
 		}
+		if c.mma && (threads != 256 || 4*shared > h100Shared || !gradMmaFits(d, h100Shared)) {
+			t.Errorf("%s: %d threads, %d bytes of shared memory", name, threads, 4*shared)
+		}
+		if !c.mma && shared != 0 {
+			t.Errorf("%s: %d floats of dynamic shared memory, want none", name, shared)
+		}
+		if name != "rnn_grad_w16" && (c.h > 64) != (tile == 128) {
+			t.Errorf("%s for H=%d: tile %d", name, c.h, tile)
+		}
+	}
+	// 4 stages of 32 rows: (2*32*136 + 2*32*4)*4 floats = 139 KiB for 128x128 tiles.
+	if got := 4 * gradMmaShared(128); got != 143360 {
+		t.Errorf("rnn_grad_mma_t128: %d bytes of shared memory, want 143360", got)
+	}
+	if gradMmaFits(degen.Dims{I: 5, H: 64, O: 3}, h100Shared) || gradMmaFits(degen.Dims{I: 3, H: 64, O: 3}, 48<<10) {
+		t.Error("gradMmaFits: fits I=5, or in 48 KiB")
 	}
 }
 
@@ -143,15 +163,24 @@ func TestChooseMma(t *testing.T) {
 			t.Errorf("%+v: %d and %d bytes of shared memory", c.d, 4*fwd, 4*bwd)
 		}
 		got, err := chooseMma("auto", c.d, c.rate, bc, h100Shared)
-		if err != nil || got != c.suffix {
-			t.Errorf("%+v auto: %q, %v", c.d, got, err)
+		if err != nil || got != (mmaPlan{seq: c.suffix, grad: true}) {
+			t.Errorf("%+v auto: %+v, %v", c.d, got, err)
 		}
-		if got, err := chooseMma("off", c.d, c.rate, bc, h100Shared); err != nil || got != "" {
-			t.Errorf("%+v off: %q, %v", c.d, got, err)
+		if got, err := chooseMma("off", c.d, c.rate, bc, h100Shared); err != nil || got != (mmaPlan{}) {
+			t.Errorf("%+v off: %+v, %v", c.d, got, err)
 		}
 		if _, err := chooseMma("on", c.d, c.rate, bc, h100Shared); (err == nil) != (c.suffix != "") {
 			t.Errorf("%+v on: %v", c.d, err)
 		}
+	}
+	// Wide inputs: the sequence kernels on the tensor cores, the weight
+	// gradients on the CUDA cores under auto; on refuses.
+	wide := degen.Dims{S: 2, B: 16, T: 3, H: 64, I: 6, O: 3}
+	if got, err := chooseMma("auto", wide, false, 16, h100Shared); err != nil || got != (mmaPlan{seq: "m1n4"}) {
+		t.Errorf("%+v auto: %+v, %v", wide, got, err)
+	}
+	if _, err := chooseMma("on", wide, false, 16, h100Shared); err == nil || !strings.Contains(err.Error(), "I=6") {
+		t.Errorf("%+v on: %v", wide, err)
 	}
 	if _, err := chooseMma("tensor", degen.Dims{S: 1, B: 8, T: 3, H: 32, I: 3, O: 3}, false, 8, h100Shared); err == nil {
 		t.Error(`chooseMma("tensor"): no error`)

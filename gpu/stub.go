@@ -77,3 +77,6 @@ func (g *Backend) BackwardVariant() string { return "" }
 
 // ForwardVariant returns "": this build has no GPU backend.
 func (g *Backend) ForwardVariant() string { return "" }
+
+// GradVariant returns "": this build has no GPU backend.
+func (g *Backend) GradVariant() string { return "" }

@@ -15,7 +15,9 @@
 // cpAsync4 copies one float from global to shared memory without going
 // through registers (sm_80+); cpAsync16 copies four (both 16-byte aligned).
 // cpAsyncWait waits for the calling thread's copies; other threads see them
-// after a __syncthreads.
+// after a __syncthreads. cpAsyncCommit closes the thread's current group of
+// copies; cpAsyncWaitGroup<N> waits for all its committed groups but the
+// newest N (for pipelines of several stages in flight).
 __device__ __forceinline__ void cpAsync4(float* dst, const float* src) {
     unsigned d = (unsigned)__cvta_generic_to_shared(dst);
     asm volatile("cp.async.ca.shared.global [%0], [%1], 4;\n" ::"r"(d), "l"(src));
@@ -27,6 +29,11 @@ __device__ __forceinline__ void cpAsync16(float* dst, const float* src) {
 __device__ __forceinline__ void cpAsyncWait() {
     asm volatile("cp.async.commit_group;\n" ::);
     asm volatile("cp.async.wait_all;\n" ::);
+}
+__device__ __forceinline__ void cpAsyncCommit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N>
+__device__ __forceinline__ void cpAsyncWaitGroup() {
+    asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
 }
 
 // toTF32 rounds x to TensorFloat-32 (10 mantissa bits, to nearest, ties

@@ -7,9 +7,11 @@
 // so that reading what no thread wrote shows up in results.
 //
 // What it checks: indexing, bounds, barrier placement (a barrier that not
-// every live thread reaches is reported as a deadlock), launch arguments and
-// shared-memory sizes. What it cannot: timing, the memory model beyond
-// barriers, tanhf's and the libm functions' last bits on the GPU.
+// every live thread reaches is reported as a deadlock), launch arguments,
+// shared-memory sizes, and asynchronous copies landing at either end of
+// their window (a missing cp.async wait, a copy overwriting data still in
+// use). What it cannot: timing, the memory model beyond barriers and
+// cp.async, tanhf's and the libm functions' last bits on the GPU.
 #pragma once
 
 #include <algorithm>
@@ -64,10 +66,21 @@ inline unsigned __float_as_uint(float f) {
 inline unsigned toTF32(float x) { return (__float_as_uint(x) + 0x1000u) & 0xffffe000u; }
 void mmaTF32(float d[4], const unsigned a[4], const unsigned b[2]);
 
-// Copies complete at once: a valid schedule of cp.async.
-inline void cpAsync4(float* dst, const float* src) { *dst = *src; }
-inline void cpAsync16(float* dst, const float* src) { std::memcpy(dst, src, 16); }
-inline void cpAsyncWait() {}
+// cp.async: a copy reaches shared memory when its thread waits for its
+// group, or in every other block at once (cuda/emu.cc), so a missing wait
+// or a copy into a buffer still being read changes results.
+void emuCpAsync(float* dst, const float* src, int n);
+void emuCpAsyncCommit();
+void emuCpAsyncWaitGroup(int n);
+inline void cpAsync4(float* dst, const float* src) { emuCpAsync(dst, src, 1); }
+inline void cpAsync16(float* dst, const float* src) { emuCpAsync(dst, src, 4); }
+inline void cpAsyncCommit() { emuCpAsyncCommit(); }
+template <int N>
+inline void cpAsyncWaitGroup() { emuCpAsyncWaitGroup(N); }
+inline void cpAsyncWait() {
+    emuCpAsyncCommit();
+    emuCpAsyncWaitGroup(0);
+}
 
 // Correctly rounded double operations (cuda/emu.cc turns fp-contract off,
 // so nothing is fused).

@@ -46,6 +46,7 @@ var (
 		I32, I32, I32, I32, I32, I32, I32, I32, F32}
 	fusedParams = []Param{Ptr, Ptr, Ptr, Ptr, I32, Ptr, Ptr,
 		I32, I32, I32, I32, I32, I32, I32, I32, F32}
+	gradParams = []Param{Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, I32, I32, I32, I32, I32, I32, I32}
 	taskParams = []Param{Ptr, Ptr, I32, I32, I32, I32, I32, I32, Ptr, Ptr, Ptr}
 )
 
@@ -77,9 +78,12 @@ var Signatures = map[string][]Param{
 	"rnn_backward_fused_r8": fusedParams,
 	"rnn_backward_fused_r4": fusedParams,
 	// delta, states, x, shared, dy, gamma, grad, T, B, I, H, O, P, rate
-	"rnn_grad_w4_t128": {Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, I32, I32, I32, I32, I32, I32, I32},
-	"rnn_grad_w4_t64":  {Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, I32, I32, I32, I32, I32, I32, I32},
-	"rnn_grad_w16":     {Ptr, Ptr, Ptr, I32, Ptr, Ptr, Ptr, I32, I32, I32, I32, I32, I32, I32},
+	"rnn_grad_w4_t128": gradParams,
+	"rnn_grad_w4_t64":  gradParams,
+	"rnn_grad_w16":     gradParams,
+	// the tensor-core variants, same parameters (tile side)
+	"rnn_grad_mma_t128": gradParams,
+	"rnn_grad_mma_t64":  gradParams,
 	// params, grad, m, v, steps, lr, l1, nuc, polar, active,
 	// clip, update, H, I, O, P, beta1, beta2, eps
 	"rnn_adam": {Ptr, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr, Ptr,

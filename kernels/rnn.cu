@@ -25,9 +25,9 @@
 // Launches of one step: rnn_forward_r8/r4 (grid S), rnn_backward_r8/r4 (grid S),
 // rnn_grad_w4_t128, rnn_grad_w4_t64 or rnn_grad_w16 (grid tiles x S: all
 // weight gradients), rnn_adam (grid S). Variants (gpu/plan.go): the
-// tensor-core rnn_forward_mma_* and rnn_backward_mma_* in place of the
-// first two, and rnn_backward_fused_r8/r4 in place of the backward and
-// weight-gradient launches.
+// tensor-core rnn_forward_mma_*, rnn_backward_mma_* and rnn_grad_mma_t128
+// or _t64 in place of the first three, and rnn_backward_fused_r8/r4 in
+// place of the backward and weight-gradient launches.
 
 #include "compat.cuh"
 
@@ -734,12 +734,13 @@ __host__ __device__ __forceinline__ int padK8(int k) { return (k + 7) & ~7; }
 //
 //	acc = A[m0 .. m0 + 16 MT][0 .. K] Bm[0 .. K][n0 .. n0 + 8 NT]
 //
-// (A row-major with stride lda, Bm row-major with stride ldb, K a multiple
-// of 8) on the tensor cores in 3xTF32; lane (g, q) = (lane / 4, lane % 4)
-// gets acc[mt][j][r] = C[m0 + 16 mt + g + 8 (r / 2)][n0 + 8 j + 2 q + r % 2].
+// (element (m, k) of A at A[m ldm + k ldk]: ldk = 1 for row-major A, ldm = 1
+// for column-major; Bm row-major with stride ldb; K a multiple of 8) on the
+// tensor cores in 3xTF32; lane (g, q) = (lane / 4, lane % 4) gets
+// acc[mt][j][r] = C[m0 + 16 mt + g + 8 (r / 2)][n0 + 8 j + 2 q + r % 2].
 template <int MT, int NT>
-__device__ __forceinline__ void mmaGemm3x(float acc[MT][NT][4], const float* A, int lda, const float* Bm, int ldb, int K,
-                                          int m0, int n0, int g, int q) {
+__device__ __forceinline__ void mmaGemm3x(float acc[MT][NT][4], const float* A, int ldm, int ldk, const float* Bm,
+                                          int ldb, int K, int m0, int n0, int g, int q) {
 #pragma unroll
     for (int mt = 0; mt < MT; mt++)
 #pragma unroll
@@ -752,7 +753,8 @@ __device__ __forceinline__ void mmaGemm3x(float acc[MT][NT][4], const float* A, 
         for (int mt = 0; mt < MT; mt++)
 #pragma unroll
             for (int r = 0; r < 4; r++)
-                tf32Split(A[(m0 + 16 * mt + g + 8 * (r % 2)) * lda + k0 + q + 4 * (r / 2)], aBig[mt][r], aSmall[mt][r]);
+                tf32Split(A[(m0 + 16 * mt + g + 8 * (r % 2)) * ldm + (k0 + q + 4 * (r / 2)) * ldk], aBig[mt][r],
+                          aSmall[mt][r]);
 #pragma unroll
         for (int j = 0; j < NT; j++)
 #pragma unroll
@@ -837,7 +839,7 @@ __device__ __forceinline__ void forwardMma(const float* __restrict__ params, con
         for (int t = 0; t < T; t++) {
             copyStepInputs(Anext, ld, NP, Yt, Mt, xs, ys, ms, t, T, B, b0, nb, I, O, tid, nt);
             float acc[MT][NT][4];
-            mmaGemm3x<MT, NT>(acc, Acur, ld, WT, ldw, Kp, m0, n0, g, q);
+            mmaGemm3x<MT, NT>(acc, Acur, ld, 1, WT, ldw, Kp, m0, n0, g, q);
             // Epilogue: lane owns rows m0 + 16 mt + g (+8) and units n0 + 8 j + 2q (+1).
 #pragma unroll
             for (int mt = 0; mt < MT; mt++)
@@ -952,7 +954,7 @@ __device__ __forceinline__ void backwardMma(const float* __restrict__ params, co
                         if (i + 1 < H) cpAsync4(Dcur + b * ld + i + 1, hrow + i + 1);
                     }
             float acc[MT][NT][4];
-            mmaGemm3x<MT, NT>(acc, Dnext, ld, W, ldw, Kp, m0, n0, g, q);
+            mmaGemm3x<MT, NT>(acc, Dnext, ld, 1, W, ldw, Kp, m0, n0, g, q);
             cpAsyncWait();
 #pragma unroll
             for (int mt = 0; mt < MT; mt++)
@@ -1025,6 +1027,85 @@ extern "C" __global__ void __launch_bounds__(NT_MAX, 1) rnn_backward_fused_r8(FU
 }
 extern "C" __global__ void __launch_bounds__(NT_MAX) rnn_backward_fused_r4(FUSED_PARAMS) {
     backwardFused<4, FUSED_DT>(FUSED_ARGS);
+}
+
+// finishSmallGradients completes what gradWeights and gradWeightsMma
+// accumulate for dW_ih, db (tiles with doIn) and dW_out, db_out (doOut)
+// over the staged rows: it adds the boundary step (t = 0 for dW_ih and db,
+// t = T-1 for dW_out and db_out), sums the NT / TILE row groups through red
+// (NT / TILE x TILE x (2 MX + 2) floats of shared memory) and writes the
+// gradients of the tile's units (unit tid % TILE, row group tid / TILE).
+template <int TILE, int NT, int MX>
+__device__ __forceinline__ void finishSmallGradients(float accX[MX], float accY[MX], float accB, float accBo,
+                                                     float* red, bool doIn, bool doOut, const float* Dn,
+                                                     const float* An, const float* Xn, const float* Yn, float* g,
+                                                     Lay L, int T, int B, int I, int H, int O, int i0, int j0,
+                                                     int rate, float c, int tid) {
+    constexpr int NRG = NT / TILE, RW = 2 * MX + 2;
+    const int col = tid % TILE, rg = tid / TILE;
+    const size_t rl = (size_t)(T - 1) * B;
+    for (int b = rg; b < B; b += NRG) {
+        if (doIn && i0 + col < H) {
+            float dv = Dn[(size_t)b * H + i0 + col];
+#pragma unroll
+            for (int k = 0; k < MX; k++)
+                if (k < I) accX[k] = fmaf(dv, Xn[(size_t)b * I + k], accX[k]);
+            accB += dv;
+        }
+        if (doOut) {
+            float av = 0.f;
+            if (j0 + col < H) {
+                av = An[(rl + b) * H + j0 + col];
+                if (rate) av = tanhf(av);
+            }
+#pragma unroll
+            for (int o = 0; o < MX; o++)
+                if (o < O) accY[o] = fmaf(Yn[(rl + b) * O + o], av, accY[o]);
+            if (col < O) accBo += Yn[(rl + b) * O + col];
+        }
+    }
+    // Sum the row groups.
+    float* mine = red + (rg * TILE + col) * RW;
+#pragma unroll
+    for (int k = 0; k < MX; k++) {
+        mine[k] = accX[k];
+        mine[MX + k] = accY[k];
+    }
+    mine[2 * MX] = accB;
+    mine[2 * MX + 1] = accBo;
+    __syncthreads();
+    if (rg != 0) return;
+    float sx[MX], sy[MX], sb = 0.f, sbo = 0.f;
+#pragma unroll
+    for (int k = 0; k < MX; k++) {
+        sx[k] = 0.f;
+        sy[k] = 0.f;
+    }
+#pragma unroll
+    for (int q = 0; q < NRG; q++) {
+        const float* part = red + (q * TILE + col) * RW;
+#pragma unroll
+        for (int k = 0; k < MX; k++) {
+            sx[k] += part[k];
+            sy[k] += part[MX + k];
+        }
+        sb += part[2 * MX];
+        sbo += part[2 * MX + 1];
+    }
+    if (doIn && i0 + col < H) {
+        const int i = i0 + col;
+#pragma unroll
+        for (int k = 0; k < MX; k++)
+            if (k < I) g[L.wih + i * I + k] = sx[k];
+        g[L.bh + i] = sb;
+    }
+    if (doOut && j0 + col < H) {
+        const int j = j0 + col;
+#pragma unroll
+        for (int o = 0; o < MX; o++)
+            if (o < O) g[L.wout + o * H + j] = c * sy[o];
+    }
+    if (doOut && j0 == 0 && col < O) g[L.bout + col] = sbo;
 }
 
 #define GK 16   // rows per shared stage of the weight-gradient kernels
@@ -1192,68 +1273,8 @@ __device__ __forceinline__ void gradWeights(const float* __restrict__ delta, con
         }
     }
     if (!doIn && !doOut) return;
-    // Boundary steps: t = 0 for dW_ih and db, t = T-1 for dW_out and db_out.
-    const size_t rl = (size_t)(T - 1) * B;
-    for (int b = rg; b < B; b += NRG) {
-        if (doIn && i0 + col < H) {
-            float dv = Dn[(size_t)b * H + i0 + col];
-#pragma unroll
-            for (int k = 0; k < MX; k++)
-                if (k < I) accX[k] = fmaf(dv, Xn[(size_t)b * I + k], accX[k]);
-            accB += dv;
-        }
-        if (doOut) {
-            float av = 0.f;
-            if (j0 + col < H) {
-                av = An[(rl + b) * H + j0 + col];
-                if (rate) av = tanhf(av);
-            }
-#pragma unroll
-            for (int o = 0; o < MX; o++)
-                if (o < O) accY[o] = fmaf(Yn[(rl + b) * O + o], av, accY[o]);
-            if (col < O) accBo += Yn[(rl + b) * O + col];
-        }
-    }
-    // Sum the row groups.
-#pragma unroll
-    for (int k = 0; k < MX; k++) {
-        Red[rg][col][k] = accX[k];
-        Red[rg][col][MX + k] = accY[k];
-    }
-    Red[rg][col][2 * MX] = accB;
-    Red[rg][col][2 * MX + 1] = accBo;
-    __syncthreads();
-    if (rg != 0) return;
-    float sx[MX], sy[MX], sb = 0.f, sbo = 0.f;
-#pragma unroll
-    for (int k = 0; k < MX; k++) {
-        sx[k] = 0.f;
-        sy[k] = 0.f;
-    }
-#pragma unroll
-    for (int q = 0; q < NRG; q++) {
-#pragma unroll
-        for (int k = 0; k < MX; k++) {
-            sx[k] += Red[q][col][k];
-            sy[k] += Red[q][col][MX + k];
-        }
-        sb += Red[q][col][2 * MX];
-        sbo += Red[q][col][2 * MX + 1];
-    }
-    if (doIn && i0 + col < H) {
-        const int i = i0 + col;
-#pragma unroll
-        for (int k = 0; k < MX; k++)
-            if (k < I) g[L.wih + i * I + k] = sx[k];
-        g[L.bh + i] = sb;
-    }
-    if (doOut && j0 + col < H) {
-        const int j = j0 + col;
-#pragma unroll
-        for (int o = 0; o < MX; o++)
-            if (o < O) g[L.wout + o * H + j] = c * sy[o];
-    }
-    if (doOut && j0 == 0 && col < O) g[L.bout + col] = sbo;
+    finishSmallGradients<TILE, NT, MX>(accX, accY, accB, accBo, &Red[0][0][0], doIn, doOut, Dn, An, Xn, Yn, g, L, T,
+                                       B, I, H, O, i0, j0, rate, c, tid);
 }
 
 // The weight-gradient kernels: rnn_grad_w4_t128 (I, O <= 4, 128x128 tiles,
@@ -1274,6 +1295,205 @@ extern "C" __global__ void __launch_bounds__(64) rnn_grad_w4_t64(GRAD_PARAMS) {
 extern "C" __global__ void __launch_bounds__(64) rnn_grad_w16(GRAD_PARAMS) {
     gradWeights<64, 8, 16>(GRAD_ARGS);
 }
+
+// ---- Tensor-core weight gradients (3xTF32), selected with DEGEN_MMA=on|auto (gpu/plan.go) ----
+
+#define GM_STAGES 4  // shared stages of rnn_grad_mma_*: three in flight while one is multiplied
+#define GM_ROWS 32   // rows (trial-steps) per stage
+#define GM_PAD 8     // row padding: row stride = 8 mod 32 floats, so that a fragment load hits 32 banks
+
+// gradWeightsMma is gradWeights (same gradients, grid, and small-gradient
+// work, I, O <= 4) with the dW_hh products on the tensor cores:
+//
+//	dW_hh[i0.., j0..] = kappa D^T A   (D: deltas, A: activations, K rows)
+//
+// in 3xTF32 (mmaGemm3x, D^T read column-major from the staged rows). The 8
+// warps are 2 (along i) x 4 (along j); warp (wi, wj) owns rows TILE/2 wi ..
+// and columns TILE/4 wj .. of the tile, MT x NT tiles of 16 x 8. Rows are
+// staged GM_ROWS at a time through GM_STAGES shared buffers with cp.async
+// (16-byte copies when H % 4 == 0), GM_STAGES - 1 of them in flight, so
+// that the kernel streams the deltas and states at memory speed with one
+// block per SM. Each stage's products are summed on the tensor cores from
+// zero and then added to float32 accumulators: the tensor cores' own
+// accumulation does not round to nearest, and over the K = (T-1) B rows
+// (12,700 for W1) its error grew to 12x the FP32 kernel's when it carried
+// the whole sum (the dropped v6 attempt, bench/RESULTS.md); per stage it
+// carries 32 rows. Dynamic shared memory (floats): GM_STAGES x (2 GM_ROWS x
+// (TILE + GM_PAD) + 2 GM_ROWS x 4), the D, A, x and dy rows of each stage.
+template <int TILE>
+__device__ __forceinline__ void gradWeightsMma(const float* __restrict__ delta, const float* __restrict__ states,
+                                               const float* __restrict__ x, int shared, const float* __restrict__ dy,
+                                               const float* __restrict__ gamma, float* __restrict__ grad, int T,
+                                               int B, int I, int H, int O, int P, int rate) {
+    constexpr int NT = 256, MX = 4, NRG = NT / TILE;
+    constexpr int MT = TILE / 32, NTL = TILE / 32;  // a warp's tiles of 16 x 8: (TILE/2) / 16, (TILE/4) / 8
+    constexpr int LD = TILE + GM_PAD;
+    constexpr int STAGE = 2 * GM_ROWS * LD + 2 * GM_ROWS * MX;  // floats per stage
+    constexpr int VEC = GM_ROWS * TILE / 4 / NT;                // 16-byte copies per thread and operand
+    DYNAMIC_SHARED(sm);
+    if (blockDim.x != NT) __trap();  // the warp tiling covers the block only with 256 threads
+    const int s = blockIdx.y, tid = threadIdx.x;
+    const int tilesJ = (H + TILE - 1) / TILE;
+    const int i0 = (blockIdx.x / tilesJ) * TILE, j0 = (blockIdx.x % tilesJ) * TILE;
+    const bool doIn = j0 == 0, doOut = i0 == 0;
+    const float kappa = rate ? 1.f / (float)H : 1.f;
+    const float c = rate ? 1.f / (gamma[s] * (float)H) : 1.f;
+    const Lay L = layout(H, I, O);
+    const float* Dn = delta + (size_t)s * T * B * H;  // rows r = t B + b
+    const float* An = states + (size_t)s * T * B * H;
+    const float* Xn = x + (size_t)(shared ? 0 : s) * T * B * I;
+    const float* Yn = dy + (size_t)s * T * B * O;
+    const int K = (T - 1) * B;
+    const int stages = (K + GM_ROWS - 1) / GM_ROWS;
+    const bool vec = (H & 3) == 0;
+    const int col = tid % TILE, rg = tid / TILE;
+    const int warp = tid / 32, lane = tid % 32, g = lane / 4, q = lane % 4;
+    const int m0 = (warp / 4) * (TILE / 2), n0 = (warp % 4) * (TILE / 4);
+
+    // Stage st: Ds [k][i] and As [k][j] (GM_ROWS x LD), Xs [k][I], Ys [k][O].
+    auto Ds = [&](int st) { return sm + st * STAGE; };
+    auto As = [&](int st) { return sm + st * STAGE + GM_ROWS * LD; };
+    auto Xs = [&](int st) { return sm + st * STAGE + 2 * GM_ROWS * LD; };
+    auto Ys = [&](int st) { return sm + st * STAGE + 2 * GM_ROWS * LD + GM_ROWS * MX; };
+
+    // fetch starts the copies of stage number n (rows GM_ROWS n ..) into
+    // buffer n % GM_STAGES and commits them as one group (an empty group
+    // past the last stage, so that every thread counts groups alike); rows
+    // and columns outside the matrices are written as zeros.
+    auto fetch = [&](int n) {
+        if (n < stages) {
+            const int k0 = n * GM_ROWS, st = n % GM_STAGES;
+            float *dd = Ds(st), *ad = As(st);
+            if (vec) {
+#pragma unroll
+                for (int u = 0; u < VEC; u++) {
+                    const int e = tid + u * NT, kk = e / (TILE / 4), cc = 4 * (e % (TILE / 4)), k = k0 + kk;
+                    float* dv = dd + kk * LD + cc;
+                    float* av = ad + kk * LD + cc;
+                    if (k < K && i0 + cc < H) cpAsync16(dv, Dn + (size_t)(B + k) * H + i0 + cc);
+                    else dv[0] = dv[1] = dv[2] = dv[3] = 0.f;
+                    if (k < K && j0 + cc < H) cpAsync16(av, An + (size_t)k * H + j0 + cc);
+                    else av[0] = av[1] = av[2] = av[3] = 0.f;
+                }
+            } else {
+                for (int e = tid; e < GM_ROWS * TILE; e += NT) {
+                    const int kk = e / TILE, cc = e % TILE, k = k0 + kk;
+                    float* dv = dd + kk * LD + cc;
+                    float* av = ad + kk * LD + cc;
+                    if (k < K && i0 + cc < H) cpAsync4(dv, Dn + (size_t)(B + k) * H + i0 + cc);
+                    else *dv = 0.f;
+                    if (k < K && j0 + cc < H) cpAsync4(av, An + (size_t)k * H + j0 + cc);
+                    else *av = 0.f;
+                }
+            }
+            for (int e = tid; e < GM_ROWS * MX; e += NT) {
+                const int kk = e / MX, k = k0 + kk;
+                if (doIn) {
+                    float* xd = Xs(st) + e;
+                    if (k < K && e % MX < I) cpAsync4(xd, Xn + (size_t)(B + k) * I + e % MX);
+                    else *xd = 0.f;
+                }
+                if (doOut) {
+                    float* yd = Ys(st) + e;
+                    if (k < K && e % MX < O) cpAsync4(yd, Yn + (size_t)k * O + e % MX);
+                    else *yd = 0.f;
+                }
+            }
+        }
+        cpAsyncCommit();
+    };
+    // activate applies tanh, for the rate cell, to the activations this
+    // thread copied into buffer st (the cell's a = tanh(h); zeros stay 0).
+    auto activate = [&](int st) {
+        float* ad = As(st);
+        if (vec) {
+#pragma unroll
+            for (int u = 0; u < VEC; u++) {
+                const int e = tid + u * NT, kk = e / (TILE / 4), cc = 4 * (e % (TILE / 4));
+#pragma unroll
+                for (int v = 0; v < 4; v++) ad[kk * LD + cc + v] = tanhf(ad[kk * LD + cc + v]);
+            }
+        } else {
+            for (int e = tid; e < GM_ROWS * TILE; e += NT) ad[(e / TILE) * LD + e % TILE] = tanhf(ad[(e / TILE) * LD + e % TILE]);
+        }
+    };
+
+    float acc[MT][NTL][4];
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+        for (int j = 0; j < NTL; j++)
+#pragma unroll
+            for (int r = 0; r < 4; r++) acc[mt][j][r] = 0.f;
+    float accX[MX], accY[MX], accB = 0.f, accBo = 0.f;
+#pragma unroll
+    for (int k = 0; k < MX; k++) {
+        accX[k] = 0.f;
+        accY[k] = 0.f;
+    }
+
+#pragma unroll
+    for (int n = 0; n < GM_STAGES - 1; n++) fetch(n);
+    for (int n = 0; n < stages; n++) {
+        const int st = n % GM_STAGES;
+        cpAsyncWaitGroup<GM_STAGES - 2>();  // this thread's copies of stage n have landed
+        if (rate) activate(st);
+        // Every thread's stage n is in place, and every thread is done with
+        // stage n - 1, whose buffer the next fetch refills.
+        __syncthreads();
+        fetch(n + GM_STAGES - 1);
+        float part[MT][NTL][4];
+        mmaGemm3x<MT, NTL>(part, Ds(st), 1, LD, As(st), LD, GM_ROWS, m0, n0, g, q);
+#pragma unroll
+        for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+            for (int j = 0; j < NTL; j++)
+#pragma unroll
+                for (int r = 0; r < 4; r++) acc[mt][j][r] += part[mt][j][r];
+        if (doIn) {
+            const float* dd = Ds(st);
+            const float* xs = Xs(st);
+#pragma unroll
+            for (int kk = rg; kk < GM_ROWS; kk += NRG) {
+                const float dv = dd[kk * LD + col];
+#pragma unroll
+                for (int k = 0; k < MX; k++) accX[k] = fmaf(dv, xs[kk * MX + k], accX[k]);
+                accB += dv;
+            }
+        }
+        if (doOut) {
+            const float* ad = As(st);
+            const float* ys = Ys(st);
+#pragma unroll
+            for (int kk = rg; kk < GM_ROWS; kk += NRG) {
+                const float av = ad[kk * LD + col];
+#pragma unroll
+                for (int o = 0; o < MX; o++) accY[o] = fmaf(ys[kk * MX + o], av, accY[o]);
+                if (col < O) accBo += ys[kk * MX + col];
+            }
+        }
+    }
+    cpAsyncWaitGroup<0>();  // the empty groups past the last stage
+    float* gr = grad + (size_t)s * P;
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+        for (int j = 0; j < NTL; j++)
+#pragma unroll
+            for (int r = 0; r < 4; r++) {
+                const int i = i0 + m0 + 16 * mt + g + 8 * (r / 2), jj = j0 + n0 + 8 * j + 2 * q + r % 2;
+                if (i < H && jj < H) gr[i * H + jj] = kappa * acc[mt][j][r];
+            }
+    if (!doIn && !doOut) return;
+    __syncthreads();  // every thread is done with the stages: red reuses them
+    finishSmallGradients<TILE, NT, MX>(accX, accY, accB, accBo, sm, doIn, doOut, Dn, An, Xn, Yn, gr, L, T, B, I, H, O,
+                                       i0, j0, rate, c, tid);
+}
+
+// rnn_grad_mma_t128 (H > 64) and rnn_grad_mma_t64: gradWeightsMma with
+// 128 x 128 and 64 x 64 tiles of dW_hh, 256 threads.
+extern "C" __global__ void __launch_bounds__(256, 1) rnn_grad_mma_t128(GRAD_PARAMS) { gradWeightsMma<128>(GRAD_ARGS); }
+extern "C" __global__ void __launch_bounds__(256) rnn_grad_mma_t64(GRAD_PARAMS) { gradWeightsMma<64>(GRAD_ARGS); }
 
 // rnn_adam finishes the step of network blockIdx.x. First the regularisers are
 // added to the loss gradient in grad (S, P) (=, in place):

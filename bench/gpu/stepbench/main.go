@@ -34,6 +34,7 @@ type result struct {
 	Cell       string         `json:"cell"`
 	Forward    string         `json:"forward"`               // fp32 or mma (gpu.Backend.ForwardVariant)
 	Backward   string         `json:"backward"`              // split, mma or fused (gpu.Backend.BackwardVariant)
+	Grad       string         `json:"grad"`                  // fp32, mma or fused (gpu.Backend.GradVariant)
 	Shared     gpu.Timing     `json:"shared_batch"`          // N = 1
 	PerNetwork gpu.Timing     `json:"per_network"`           // N = S, uploaded
 	OnDevice   gpu.TaskTiming `json:"per_network_on_device"` // N = S, flip-flop generated on the device
@@ -89,7 +90,7 @@ func main() {
 		os.Exit(2)
 	}
 	var results []result
-	fmt.Printf("%-4s %-7s %-4s %-5s %9s %9s %9s %9s %9s %10s %10s %10s %9s %9s %10s\n", "work", "cell", "fwd", "bwd", "fwd ms", "bwd ms", "dWhh ms", "adam ms", "kern ms", "step N=1", "step N=S", "upload N=S", "TFLOP/s", "gen N=S", "task N=S")
+	fmt.Printf("%-4s %-7s %-4s %-5s %-5s %9s %9s %9s %9s %9s %10s %10s %10s %9s %9s %10s\n", "work", "cell", "fwd", "bwd", "dW", "fwd ms", "bwd ms", "dWhh ms", "adam ms", "kern ms", "step N=1", "step N=S", "upload N=S", "TFLOP/s", "gen N=S", "task N=S")
 	for _, w := range works {
 		for _, cell := range cellList {
 			timed := map[string]bool{}
@@ -106,7 +107,7 @@ func main() {
 				}
 				results = append(results, r)
 				t := r.Shared
-				fmt.Printf("%-4s %-7s %-4s %-5s %9.2f %9.2f %9.2f %9.2f %9.2f %10.2f %10.2f %10.2f %9.1f %9.2f %10.2f\n", r.Name, r.Cell, r.Forward, r.Backward, t.Forward, t.Backward, t.GradWhh, t.Adam,
+				fmt.Printf("%-4s %-7s %-4s %-5s %-5s %9.2f %9.2f %9.2f %9.2f %9.2f %10.2f %10.2f %10.2f %9.1f %9.2f %10.2f\n", r.Name, r.Cell, r.Forward, r.Backward, r.Grad, t.Forward, t.Backward, t.GradWhh, t.Adam,
 					t.Kernels, t.Step, r.PerNetwork.Step, r.PerNetwork.Upload, r.GFLOP/t.Kernels, r.OnDevice.Generate, r.OnDevice.StepTask)
 			}
 		}
@@ -148,12 +149,12 @@ func bench(name string, d degen.Dims, cell degen.Cell, reps int, timed map[strin
 		return r, err
 	}
 	defer be.Close()
-	pair := be.ForwardVariant() + "/" + be.BackwardVariant()
+	pair := be.ForwardVariant() + "/" + be.BackwardVariant() + "/" + be.GradVariant()
 	if timed[pair] {
 		return r, nil
 	}
 	timed[pair] = true
-	r.Forward, r.Backward = be.ForwardVariant(), be.BackwardVariant()
+	r.Forward, r.Backward, r.Grad = be.ForwardVariant(), be.BackwardVariant(), be.GradVariant()
 	l := degen.NewLayout(d.H, d.I, d.O)
 	st := degen.NewTrainState(d.S, l)
 	for s := range d.S {

@@ -63,7 +63,12 @@ inline unsigned __float_as_uint(float f) {
     std::memcpy(&u, &f, 4);
     return u;
 }
-inline unsigned toTF32(float x) { return (__float_as_uint(x) + 0x1000u) & 0xffffe000u; }
+// cvt.rna.tf32.f32: to nearest, ties away from zero; NaN stays NaN (the
+// integer rounding alone would carry a NaN's payload into the sign bit).
+inline unsigned toTF32(float x) {
+    if (std::isnan(x)) return 0x7fffffffu;
+    return (__float_as_uint(x) + 0x1000u) & 0xffffe000u;
+}
 void mmaTF32(float d[4], const unsigned a[4], const unsigned b[2]);
 
 // cp.async: a copy reaches shared memory when its thread waits for its

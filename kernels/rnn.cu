@@ -1325,7 +1325,7 @@ __device__ __forceinline__ void gradWeightsMma(const float* __restrict__ delta, 
                                                const float* __restrict__ x, int shared, const float* __restrict__ dy,
                                                const float* __restrict__ gamma, float* __restrict__ grad, int T,
                                                int B, int I, int H, int O, int P, int rate) {
-    constexpr int NT = 256, MX = 4, NRG = NT / TILE;
+    constexpr int NT = 256, MX = 4, NRG = NT / TILE;  // MX: the x and dy columns of a stage row (16 bytes)
     constexpr int MT = TILE / 32, NTL = TILE / 32;  // a warp's tiles of 16 x 8: (TILE/2) / 16, (TILE/4) / 8
     constexpr int LD = TILE + GM_PAD;
     constexpr int STAGE = 2 * GM_ROWS * LD + 2 * GM_ROWS * MX;  // floats per stage
@@ -1456,8 +1456,11 @@ __device__ __forceinline__ void gradWeightsMma(const float* __restrict__ delta, 
 #pragma unroll
             for (int kk = rg; kk < GM_ROWS; kk += NRG) {
                 const float dv = dd[kk * LD + col];
-#pragma unroll
-                for (int k = 0; k < MX; k++) accX[k] = fmaf(dv, xs[kk * MX + k], accX[k]);
+                const float4 xv = *reinterpret_cast<const float4*>(xs + kk * MX);  // the same row for the warp: broadcast
+                accX[0] = fmaf(dv, xv.x, accX[0]);
+                accX[1] = fmaf(dv, xv.y, accX[1]);
+                accX[2] = fmaf(dv, xv.z, accX[2]);
+                accX[3] = fmaf(dv, xv.w, accX[3]);
                 accB += dv;
             }
         }
@@ -1467,8 +1470,11 @@ __device__ __forceinline__ void gradWeightsMma(const float* __restrict__ delta, 
 #pragma unroll
             for (int kk = rg; kk < GM_ROWS; kk += NRG) {
                 const float av = ad[kk * LD + col];
-#pragma unroll
-                for (int o = 0; o < MX; o++) accY[o] = fmaf(ys[kk * MX + o], av, accY[o]);
+                const float4 yv = *reinterpret_cast<const float4*>(ys + kk * MX);
+                accY[0] = fmaf(yv.x, av, accY[0]);
+                accY[1] = fmaf(yv.y, av, accY[1]);
+                accY[2] = fmaf(yv.z, av, accY[2]);
+                accY[3] = fmaf(yv.w, av, accY[3]);
                 if (col < O) accBo += ys[kk * MX + col];
             }
         }

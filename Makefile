@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= degen
 CUDABIN ?= degen-cuda
 
-.PHONY: help build test test-go test-emu test-cuda-build bench bench-cpu fuzz ptx cuda gpu-check demo clean
+.PHONY: help build test test-go test-emu test-cuda-build bench bench-cpu fuzz ptx cuda gpu-check gpu-check-dryrun demo clean
 
 help:
 	@echo "make build      build the CPU binary ./$(BIN)"
@@ -14,6 +14,7 @@ help:
 	@echo "make ptx        regenerate kernels/kernels.ptx from kernels/*.cu (needs nvcc)"
 	@echo "make cuda       build the GPU binary ./$(CUDABIN) (needs the CUDA toolkit)"
 	@echo "make gpu-check  on a GPU host: conformance, end-to-end and benchmark script"
+	@echo "make gpu-check-dryrun  the same script on the CPU emulator, to check it before a GPU session"
 
 build:
 	$(GO) build -o $(BIN) ./cmd/degen
@@ -62,6 +63,9 @@ cuda:
 
 gpu-check:
 	bash bench/gpu_check.sh
+
+gpu-check-dryrun:
+	bash bench/gpu/dryrun.sh
 
 clean:
 	rm -f $(BIN) $(CUDABIN)

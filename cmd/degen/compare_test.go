@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"math"
 	"testing"
 
@@ -50,5 +51,28 @@ func TestDiff(t *testing.T) {
 	got[2] = float32(math.NaN())
 	if d := diff("x", got, want, compareTol{Atol: 1, Rtol: 1}); d.Pass {
 		t.Error("a NaN where the reference has a number passed")
+	}
+}
+
+// TestCompareLearningRate checks that compare trains at compareLR unless
+// --lr sets the rate, and reports the rate it used.
+func TestCompareLearningRate(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want float64
+	}{{nil, compareLR}, {[]string{"--lr", "0.02"}, 0.02}} {
+		args := append([]string{"compare", "--backend", "cpu", "--hidden", "6", "--seeds", "2", "--batch", "4",
+			"--knob", "steps=10", "--steps", "2", "--json"}, c.args...)
+		code, out := runCapture(t, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, out)
+		}
+		var rep compareReport
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("%v: %v in %q", args, err, out)
+		}
+		if len(rep.LR) != 1 || rep.LR[0] != c.want {
+			t.Errorf("%v: lr %v, want [%g]", args, rep.LR, c.want)
+		}
 	}
 }

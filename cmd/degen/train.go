@@ -146,7 +146,7 @@ func trainCommand() *cli.Command {
 					return err
 				}
 			} else {
-				if run, err = runFromFlags(c, cflags); err != nil {
+				if run, err = runFromFlags(c, cflags, degen.DefaultConfig()); err != nil {
 					return err
 				}
 				dir = c.String("out")
@@ -164,8 +164,7 @@ func trainCommand() *cli.Command {
 
 // runFromFlags builds a run from the defaults, then --config, then the
 // flags that are set.
-func runFromFlags(c *cli.Context, cflags []configFlag) (*degen.Run, error) {
-	cfg := degen.DefaultConfig()
+func runFromFlags(c *cli.Context, cflags []configFlag, cfg degen.Config) (*degen.Run, error) {
 	if c.IsSet("config") {
 		var err error
 		if cfg, err = degen.LoadConfig(c.String("config")); err != nil {

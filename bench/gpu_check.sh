@@ -23,6 +23,7 @@
 #   8. torch and jax peers              the same workloads (bench/peers)
 #
 # QUICK=1 skips the peers; E2E_LIMIT (default 80s) bounds the training, 0 skips it;
+# E2E_MMA=1 trains and checks it a second time on the tensor cores;
 # WORKS (default W1,W2) names stepbench's workloads (tiny for a dry run);
 # COMPARE_ARGS replaces the compare steps' sizes (smaller for a dry run).
 #
@@ -80,6 +81,14 @@ cp /tmp/degen-e2e-gpu/run.json "$OUT/run.json" 2>/dev/null
 # same seed after the same steps (the CPU side was trained offline by
 # `e2e curve`, bench/gpu/results/e2e-cpu-curve.json).
 step e2e-vs-cpu 30 "$BIN/e2e" compare -gpu /tmp/degen-e2e-gpu -curve bench/gpu/results/e2e-cpu-curve.json
+# E2E_MMA=1: the same with every GEMM on the tensor cores, before making
+# DEGEN_MMA=auto the default (about 2 more minutes).
+if [ -n "${E2E_MMA:-}" ]; then
+rm -rf /tmp/degen-e2e-mma
+step e2e-mma 110 env DEGEN_MMA=auto "$BIN/e2e" train -backend gpu -dir /tmp/degen-e2e-mma -seeds 256 -hidden 128 -max-epochs 30 -time-limit ${E2E_LIMIT:-80s}
+cp /tmp/degen-e2e-mma/testloss.json "$OUT/testloss-mma.json" 2>/dev/null
+step e2e-mma-vs-cpu 30 "$BIN/e2e" compare -gpu /tmp/degen-e2e-mma -curve bench/gpu/results/e2e-cpu-curve.json
+fi
 fi
 # lr 1e-3: from a cold Adam state the first updates are about lr*sign(g), so
 # at the default 1e-2 rounding in near-zero gradients moves parameters and

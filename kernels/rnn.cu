@@ -1029,6 +1029,41 @@ extern "C" __global__ void __launch_bounds__(NT_MAX) rnn_backward_fused_r4(FUSED
     backwardFused<4, FUSED_DT>(FUSED_ARGS);
 }
 
+// GradTile is what a weight-gradient block (gradWeights, gradWeightsMma)
+// works on: network s = blockIdx.y, the TILE x TILE tile blockIdx.x of
+// dW_hh from row i0 and column j0, whether it also does the input (first
+// tile column) and output (first tile row) gradients, the cell's kappa and
+// c, and the network's deltas, states (rows r = t B + b), x and dy; K =
+// (T-1) B rows pair delta_t with a_{t-1}.
+struct GradTile {
+    int s, i0, j0, K;
+    bool doIn, doOut;
+    float kappa, c;
+    Lay L;
+    const float *Dn, *An, *Xn, *Yn;
+};
+
+__device__ __forceinline__ GradTile gradTile(int TILE, const float* delta, const float* states, const float* x,
+                                             int shared, const float* dy, const float* gamma, int T, int B, int I,
+                                             int H, int O, int rate) {
+    GradTile t;
+    t.s = blockIdx.y;
+    const int tilesJ = (H + TILE - 1) / TILE;
+    t.i0 = (blockIdx.x / tilesJ) * TILE;
+    t.j0 = (blockIdx.x % tilesJ) * TILE;
+    t.K = (T - 1) * B;
+    t.doIn = t.j0 == 0;
+    t.doOut = t.i0 == 0;
+    t.kappa = rate ? 1.f / (float)H : 1.f;
+    t.c = rate ? 1.f / (gamma[t.s] * (float)H) : 1.f;
+    t.L = layout(H, I, O);
+    t.Dn = delta + (size_t)t.s * T * B * H;
+    t.An = states + (size_t)t.s * T * B * H;
+    t.Xn = x + (size_t)(shared ? 0 : t.s) * T * B * I;
+    t.Yn = dy + (size_t)t.s * T * B * O;
+    return t;
+}
+
 // finishSmallGradients completes what gradWeights and gradWeightsMma
 // accumulate for dW_ih, db (tiles with doIn) and dW_out, db_out (doOut)
 // over the staged rows: it adds the boundary step (t = 0 for dW_ih and db,
@@ -1145,18 +1180,13 @@ __device__ __forceinline__ void gradWeights(const float* __restrict__ delta, con
     __shared__ float Xs[2][GK][MX];
     __shared__ float Ys[2][GK][MX];
     __shared__ float Red[NRG][TILE][2 * MX + 2];
-    const int s = blockIdx.y, tid = threadIdx.x;
-    const int tilesJ = (H + TILE - 1) / TILE;
-    const int i0 = (blockIdx.x / tilesJ) * TILE, j0 = (blockIdx.x % tilesJ) * TILE;
-    const bool doIn = j0 == 0, doOut = i0 == 0;
-    const float kappa = rate ? 1.f / (float)H : 1.f;
-    const float c = rate ? 1.f / (gamma[s] * (float)H) : 1.f;
-    const Lay L = layout(H, I, O);
-    const float* Dn = delta + (size_t)s * T * B * H;        // rows r = t B + b
-    const float* An = states + (size_t)s * T * B * H;
-    const float* Xn = x + (size_t)(shared ? 0 : s) * T * B * I;
-    const float* Yn = dy + (size_t)s * T * B * O;
-    const int K = (T - 1) * B;
+    const int tid = threadIdx.x;
+    const GradTile gt = gradTile(TILE, delta, states, x, shared, dy, gamma, T, B, I, H, O, rate);
+    const int s = gt.s, i0 = gt.i0, j0 = gt.j0, K = gt.K;
+    const bool doIn = gt.doIn, doOut = gt.doOut;
+    const float kappa = gt.kappa, c = gt.c;
+    const Lay L = gt.L;
+    const float *Dn = gt.Dn, *An = gt.An, *Xn = gt.Xn, *Yn = gt.Yn;
     constexpr int TW = TILE / TPT;                    // threads along a tile side
     const int ti = tid / TW, tj = tid % TW;
     const int col = tid % TILE, rg = tid / TILE;
@@ -1332,18 +1362,13 @@ __device__ __forceinline__ void gradWeightsMma(const float* __restrict__ delta, 
     constexpr int VEC = GM_ROWS * TILE / 4 / NT;                // 16-byte copies per thread and operand
     DYNAMIC_SHARED(sm);
     if (blockDim.x != NT) __trap();  // the warp tiling covers the block only with 256 threads
-    const int s = blockIdx.y, tid = threadIdx.x;
-    const int tilesJ = (H + TILE - 1) / TILE;
-    const int i0 = (blockIdx.x / tilesJ) * TILE, j0 = (blockIdx.x % tilesJ) * TILE;
-    const bool doIn = j0 == 0, doOut = i0 == 0;
-    const float kappa = rate ? 1.f / (float)H : 1.f;
-    const float c = rate ? 1.f / (gamma[s] * (float)H) : 1.f;
-    const Lay L = layout(H, I, O);
-    const float* Dn = delta + (size_t)s * T * B * H;  // rows r = t B + b
-    const float* An = states + (size_t)s * T * B * H;
-    const float* Xn = x + (size_t)(shared ? 0 : s) * T * B * I;
-    const float* Yn = dy + (size_t)s * T * B * O;
-    const int K = (T - 1) * B;
+    const int tid = threadIdx.x;
+    const GradTile gt = gradTile(TILE, delta, states, x, shared, dy, gamma, T, B, I, H, O, rate);
+    const int s = gt.s, i0 = gt.i0, j0 = gt.j0, K = gt.K;
+    const bool doIn = gt.doIn, doOut = gt.doOut;
+    const float kappa = gt.kappa, c = gt.c;
+    const Lay L = gt.L;
+    const float *Dn = gt.Dn, *An = gt.An, *Xn = gt.Xn, *Yn = gt.Yn;
     const int stages = (K + GM_ROWS - 1) / GM_ROWS;
     const bool vec = (H & 3) == 0;
     const int col = tid % TILE, rg = tid / TILE;

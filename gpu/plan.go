@@ -181,8 +181,12 @@ func mmaKernels(d degen.Dims, rate bool, bc, limit int) (suffix string, fwd, bwd
 	}
 	kf := (np + d.I + 1 + 7) &^ 7
 	kb := (np + d.O + 7) &^ 7
-	fwd = kf*(np+8) + bufs*mp*(kf+4) + d.O*d.H + d.O + 2*mp*d.O + 32
-	bwd = kb*(np+8) + bufs*mp*(kb+4)
+	weights := 1
+	if nt <= 4 {
+		weights = 2 // PRESPLIT in rnn.cu: the weights' TF32 big and small parts
+	}
+	fwd = weights*kf*(np+8) + bufs*mp*(kf+4) + d.O*d.H + d.O + 2*mp*d.O + 32
+	bwd = weights*kb*(np+8) + bufs*mp*(kb+4)
 	return fmt.Sprintf("m%dn%d", mt, nt), fwd, bwd, 4*max(fwd, bwd) <= limit
 }
 

@@ -727,6 +727,26 @@ __device__ __forceinline__ void tf32Split(float x, unsigned& big, unsigned& smal
     small = toTF32(x - __uint_as_float(big));
 }
 
+// presplitTF32 replaces each of the n floats of W by its TF32 big part and
+// writes its small part to Ws (tf32Split), so that the GEMMs of every time
+// step read the constant weights' parts instead of splitting them again
+// (each split costs more instructions than its three products' issue).
+// Callers sync before (W staged) and after.
+__device__ __forceinline__ void presplitTF32(float* W, float* Ws, int n, int tid, int nt) {
+    for (int e = tid; e < n; e += nt) {
+        unsigned big, small;
+        tf32Split(W[e], big, small);
+        W[e] = __uint_as_float(big);
+        Ws[e] = __uint_as_float(small);
+    }
+}
+
+// PRESPLIT(NT) says whether the tensor-core sequence kernels with NT unit
+// tiles per warp keep their weights split in shared memory (twice the
+// space): for H <= 64 (NT <= 4), where it always fits (gpu/plan.go
+// mmaKernels) and the splits outnumber the products the most.
+#define PRESPLIT(NT) ((NT) <= 4)
+
 // padK8 rounds k up to a multiple of 8, the k of one mma.sync.m16n8k8.
 __host__ __device__ __forceinline__ int padK8(int k) { return (k + 7) & ~7; }
 
@@ -738,9 +758,11 @@ __host__ __device__ __forceinline__ int padK8(int k) { return (k + 7) & ~7; }
 // for column-major; Bm row-major with stride ldb; K a multiple of 8) on the
 // tensor cores in 3xTF32; lane (g, q) = (lane / 4, lane % 4) gets
 // acc[mt][j][r] = C[m0 + 16 mt + g + 8 (r / 2)][n0 + 8 j + 2 q + r % 2].
-template <int MT, int NT>
+// With PRE, Bm and Bs hold B already split (presplitTF32): big and small
+// parts, read instead of split at every load.
+template <int MT, int NT, bool PRE = false>
 __device__ __forceinline__ void mmaGemm3x(float acc[MT][NT][4], const float* A, int ldm, int ldk, const float* Bm,
-                                          int ldb, int K, int m0, int n0, int g, int q) {
+                                          const float* Bs, int ldb, int K, int m0, int n0, int g, int q) {
 #pragma unroll
     for (int mt = 0; mt < MT; mt++)
 #pragma unroll
@@ -758,7 +780,15 @@ __device__ __forceinline__ void mmaGemm3x(float acc[MT][NT][4], const float* A, 
 #pragma unroll
         for (int j = 0; j < NT; j++)
 #pragma unroll
-            for (int r = 0; r < 2; r++) tf32Split(Bm[(k0 + q + 4 * r) * ldb + n0 + 8 * j + g], bBig[j][r], bSmall[j][r]);
+            for (int r = 0; r < 2; r++) {
+                const int e = (k0 + q + 4 * r) * ldb + n0 + 8 * j + g;
+                if (PRE) {
+                    bBig[j][r] = __float_as_uint(Bm[e]);
+                    bSmall[j][r] = __float_as_uint(Bs[e]);
+                } else {
+                    tf32Split(Bm[e], bBig[j][r], bSmall[j][r]);
+                }
+            }
         // The small products first, so that they are not lost against the big one.
 #pragma unroll
         for (int mt = 0; mt < MT; mt++)
@@ -781,8 +811,8 @@ __device__ __forceinline__ void mmaGemm3x(float acc[MT][NT][4], const float* A, 
 // and units 8 NT (w % 2) .. +8 NT, i.e. MT x NT tiles of 16 x 8, so the block
 // covers MP = 64 MT trials and NP = 16 NT units (Bc <= MP, H <= NP; padding
 // is zero). Everything else (copies, readout, loss, outputs) is rnn_forward's.
-// Shared memory (floats): WT Kp x (NP + 8) ([k][i], Kp = padK8(NP + I + 1)),
-// A0 and A1 MP x ld ([b][k], ld = Kp + 4), rate only Hs MP x ld, then W_out
+// Shared memory (floats): WT Kp x (NP + 8) ([k][i], Kp = padK8(NP + I + 1);
+// twice that with PRESPLIT(NT): big and small parts), A0 and A1 MP x ld ([b][k], ld = Kp + 4), rate only Hs MP x ld, then W_out
 // O*H, b_out O, y_t MP*O, M_t MP*O, red 32. The row strides make the
 // fragment loads of a warp hit 32 different banks.
 template <int MT, int NT>
@@ -807,8 +837,10 @@ __device__ __forceinline__ void forwardMma(const float* __restrict__ params, con
     const float kappa = rate ? 1.f / (float)H : 1.f;
     const bool vec = (H & 3) == 0;
 
+    constexpr bool PRE = PRESPLIT(NT);
     float* WT = sm;                   // [k][i], Kp x ldw
-    float* A0 = WT + Kp * ldw;        // [b][k], MP x ld
+    float* WTs = WT + Kp * ldw;       // PRE: the small parts of WT
+    float* A0 = WTs + (PRE ? Kp * ldw : 0);  // [b][k], MP x ld
     float* A1 = A0 + MP * ld;
     float* Hs = A1 + MP * ld;         // rate: h [b][i]
     float* Wo = Hs + (rate ? MP * ld : 0);
@@ -818,6 +850,10 @@ __device__ __forceinline__ void forwardMma(const float* __restrict__ params, con
     float* red = Mt + MP * O;
 
     stageForwardWeights(WT, Kp, ldw, NP, p, L, H, I, kappa, tid, nt);
+    if (PRE) {
+        __syncthreads();
+        presplitTF32(WT, WTs, Kp * ldw, tid, nt);
+    }
     for (int e = tid; e < O * H; e += nt) Wo[e] = p[L.wout + e];
     for (int e = tid; e < O; e += nt) bo[e] = p[L.bout + e];
 
@@ -839,7 +875,7 @@ __device__ __forceinline__ void forwardMma(const float* __restrict__ params, con
         for (int t = 0; t < T; t++) {
             copyStepInputs(Anext, ld, NP, Yt, Mt, xs, ys, ms, t, T, B, b0, nb, I, O, tid, nt);
             float acc[MT][NT][4];
-            mmaGemm3x<MT, NT>(acc, Acur, ld, 1, WT, ldw, Kp, m0, n0, g, q);
+            mmaGemm3x<MT, NT, PRE>(acc, Acur, ld, 1, WT, WTs, ldw, Kp, m0, n0, g, q);
             // Epilogue: lane owns rows m0 + 16 mt + g (+8) and units n0 + 8 j + 2q (+1).
 #pragma unroll
             for (int mt = 0; mt < MT; mt++)
@@ -902,7 +938,8 @@ extern "C" __global__ void __launch_bounds__(32 * MMA_WARPS, 1) rnn_forward_mma_
 // h_t of the elements it owns into the places where it then writes
 // delta_t, and dy_{t-1} is copied next to them while the step computes; one
 // barrier per step. Writes delta (S, T, B, H) as rnn_backward. Shared memory
-// (floats): W Kp x (NP + 8) ([j][i], Kp = padK8(NP + O)), D0 and D1 MP x ld
+// (floats): W Kp x (NP + 8) ([j][i], Kp = padK8(NP + O); twice that with
+// PRESPLIT(NT)), D0 and D1 MP x ld
 // ([b][j], ld = Kp + 4), rate only Q MP x ld.
 template <int MT, int NT>
 __device__ __forceinline__ void backwardMma(const float* __restrict__ params, const float* __restrict__ states,
@@ -920,12 +957,18 @@ __device__ __forceinline__ void backwardMma(const float* __restrict__ params, co
     const float kappa = rate ? 1.f / (float)H : 1.f;
     const float* dys = dy + (size_t)s * T * B * O;
 
+    constexpr bool PRE = PRESPLIT(NT);
     float* W = sm;               // [j][i], Kp x ldw
-    float* D0 = W + Kp * ldw;    // [b][j], MP x ld
+    float* Ws = W + Kp * ldw;    // PRE: the small parts of W
+    float* D0 = Ws + (PRE ? Kp * ldw : 0);  // [b][j], MP x ld
     float* D1 = D0 + MP * ld;
     float* Q = D1 + MP * ld;     // rate: q [b][i]
 
     stageBackwardWeights(W, Kp, ldw, NP, p, L, H, O, kappa, c, tid, nt);
+    if (PRE) {
+        __syncthreads();
+        presplitTF32(W, Ws, Kp * ldw, tid, nt);
+    }
 
     const int warp = tid / 32, lane = tid % 32, g = lane / 4, q = lane % 4;
     const int m0 = (warp / 2) * 16 * MT, n0 = (warp % 2) * 8 * NT;
@@ -954,7 +997,7 @@ __device__ __forceinline__ void backwardMma(const float* __restrict__ params, co
                         if (i + 1 < H) cpAsync4(Dcur + b * ld + i + 1, hrow + i + 1);
                     }
             float acc[MT][NT][4];
-            mmaGemm3x<MT, NT>(acc, Dnext, ld, 1, W, ldw, Kp, m0, n0, g, q);
+            mmaGemm3x<MT, NT, PRE>(acc, Dnext, ld, 1, W, Ws, ldw, Kp, m0, n0, g, q);
             cpAsyncWait();
 #pragma unroll
             for (int mt = 0; mt < MT; mt++)
@@ -1468,7 +1511,7 @@ __device__ __forceinline__ void gradWeightsMma(const float* __restrict__ delta, 
         __syncthreads();
         fetch(n + GM_STAGES - 1);
         float part[MT][NTL][4];
-        mmaGemm3x<MT, NTL>(part, Ds(st), 1, LD, As(st), LD, GM_ROWS, m0, n0, g, q);
+        mmaGemm3x<MT, NTL>(part, Ds(st), 1, LD, As(st), nullptr, LD, GM_ROWS, m0, n0, g, q);
 #pragma unroll
         for (int mt = 0; mt < MT; mt++)
 #pragma unroll

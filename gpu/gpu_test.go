@@ -101,10 +101,12 @@ func TestFusedBackward(t *testing.T) {
 
 // TestMma runs the suite's case with the tensor-core kernels (3xTF32,
 // DEGEN_MMA=on) on sizes that reach each of them (one and two 64-trial row
-// blocks; 32, 64 and 128 units; both cells; H off the tile boundaries; two
-// chunks of trials), with the tensor-core split backward and with the fused
-// backward where it runs (DEGEN_BACKWARD=auto), the long-sequence gradient
-// check, and outputs on a long shared batch as TestEvaluateShared.
+// blocks; 32, 64 and 128 units, the first two with their weights split once
+// (PRESPLIT in rnn.cu); both cells; H off the tile boundaries; two chunks of
+// trials), with the tensor-core split backward and weight gradients
+// (rnn_grad_mma_t64 and _t128) and with the fused backward where it runs
+// (DEGEN_BACKWARD=auto), the long-sequence gradient check, and outputs on a
+// long shared batch as TestEvaluateShared.
 func TestMma(t *testing.T) {
 	t.Setenv(gpu.MmaEnv, "on")
 	for i, c := range []cputest.Case{

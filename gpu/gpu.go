@@ -187,7 +187,7 @@ func (g *Backend) init(gamma []float32) error {
 	if err := g.bwd.SetMaxDynamicShared(g.bwdShape.Shared); err != nil {
 		return err
 	}
-	if g.whh != nil {
+	if g.whh != nil && g.whhShape.Shared > 0 { // rnn_grad_mma_*; the FP32 kernels use static shared memory
 		if err := g.whh.SetMaxDynamicShared(g.whhShape.Shared); err != nil {
 			return err
 		}

@@ -1418,7 +1418,8 @@ __device__ __forceinline__ void gradWeightsMma(const float* __restrict__ delta, 
     const int warp = tid / 32, lane = tid % 32, g = lane / 4, q = lane % 4;
     const int m0 = (warp / 4) * (TILE / 2), n0 = (warp % 4) * (TILE / 4);
 
-    // Stage st: Ds [k][i] and As [k][j] (GM_ROWS x LD), Xs [k][I], Ys [k][O].
+    // Stage st: Ds [k][i] and As [k][j] (GM_ROWS x LD), Xs and Ys [k][MX]
+    // (x and dy, zero beyond I and O).
     auto Ds = [&](int st) { return sm + st * STAGE; };
     auto As = [&](int st) { return sm + st * STAGE + GM_ROWS * LD; };
     auto Xs = [&](int st) { return sm + st * STAGE + 2 * GM_ROWS * LD; };

@@ -90,6 +90,7 @@ func main() {
 		os.Exit(2)
 	}
 	var results []result
+	failed := false
 	fmt.Printf("%-4s %-7s %-4s %-5s %-5s %9s %9s %9s %9s %9s %10s %10s %10s %9s %9s %10s\n", "work", "cell", "fwd", "bwd", "dW", "fwd ms", "bwd ms", "dWhh ms", "adam ms", "kern ms", "step N=1", "step N=S", "upload N=S", "TFLOP/s", "gen N=S", "task N=S")
 	for _, w := range works {
 		for _, cell := range cellList {
@@ -99,25 +100,44 @@ func main() {
 				os.Setenv(gpu.BackwardEnv, pair[1])
 				r, err := bench(w.name, w.d, cell, *reps, timed)
 				if err != nil {
+					// Go on with the other variants: one that fails on a card
+					// should not cost the numbers of the rest.
 					fmt.Fprintf(os.Stderr, "stepbench: %s %s mma %s backward %s: %v\n", w.name, cell, pair[0], pair[1], err)
-					os.Exit(1)
+					failed = true
+					continue
 				}
 				if r.Backward == "" {
 					continue // resolved to a pair already timed
 				}
 				results = append(results, r)
+				// Written after every result, so that a time limit keeps what was timed.
+				writeJSON(*jsonPath, results)
 				t := r.Shared
 				fmt.Printf("%-4s %-7s %-4s %-5s %-5s %9.2f %9.2f %9.2f %9.2f %9.2f %10.2f %10.2f %10.2f %9.1f %9.2f %10.2f\n", r.Name, r.Cell, r.Forward, r.Backward, r.Grad, t.Forward, t.Backward, t.GradWhh, t.Adam,
 					t.Kernels, t.Step, r.PerNetwork.Step, r.PerNetwork.Upload, r.GFLOP/t.Kernels, r.OnDevice.Generate, r.OnDevice.StepTask)
 			}
 		}
 	}
-	if *jsonPath != "" {
-		data, _ := json.MarshalIndent(results, "", "  ")
-		if err := os.WriteFile(*jsonPath, append(data, '\n'), 0o644); err != nil {
-			fmt.Fprintln(os.Stderr, "stepbench:", err)
-			os.Exit(1)
-		}
+	if failed {
+		os.Exit(1)
+	}
+}
+
+// writeJSON writes the results so far to path (nothing when path is ""),
+// through a temporary file so that a reader never sees half of it.
+func writeJSON(path string, results []result) {
+	if path == "" {
+		return
+	}
+	data, _ := json.MarshalIndent(results, "", "  ")
+	tmp := path + ".tmp"
+	err := os.WriteFile(tmp, append(data, '\n'), 0o644)
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "stepbench:", err)
+		os.Exit(1)
 	}
 }
 

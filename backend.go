@@ -75,6 +75,14 @@ type Backend interface {
 	Close() error
 }
 
+// Describer is implemented by backends that can say in one line what they
+// compute on: the hardware and the kernels or GEMM in use. Training records
+// it in run.json (backend_detail), because the last bits of results depend
+// on it (another GPU kernel variant sums in another order).
+type Describer interface {
+	Describe() string
+}
+
 // TaskStepper is implemented by backends that make training batches where
 // they compute: StepTask is Step on the trials that task.Fill makes for
 // keys, one key per batch slot (len(keys) = S, network s training on

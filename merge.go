@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // MergeShards gathers the run directories of the shards of one sweep (each
@@ -63,6 +64,9 @@ func MergeShards(out string, dirs []string) error {
 	for i, info := range infos {
 		if info.Backend != merged.Backend {
 			merged.Backend = "mixed"
+		}
+		if info.Detail != "" && !slices.Contains(strings.Split(merged.Detail, " | "), info.Detail) {
+			merged.Detail = strings.TrimPrefix(merged.Detail+" | "+info.Detail, " | ")
 		}
 		merged.Epoch = max(merged.Epoch, info.Epoch)
 		merged.Finished = merged.Finished && info.Finished

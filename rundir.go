@@ -53,6 +53,7 @@ type NetworkStatus struct {
 type RunInfo struct {
 	Version   string             `json:"version"`
 	Backend   string             `json:"backend"`
+	Detail    string             `json:"backend_detail,omitempty"` // what the backend computed on (Describer), at the latest start; shards' distinct ones joined by " | "
 	Config    Config             `json:"config"`
 	Knobs     map[string]float64 `json:"task_knobs"` // every task knob in use, defaults included
 	Threshold float64            `json:"threshold"`  // the threshold in use

@@ -469,6 +469,9 @@ func (t *trainer) info() *RunInfo {
 	cfg := t.run.Config
 	info := &RunInfo{Version: Version, Backend: t.run.Backend, Config: cfg, Knobs: t.run.Task.Knobs(),
 		Threshold: t.run.Threshold(), Dims: t.run.Dims, Epoch: t.epoch, Finished: true}
+	if d, ok := t.be.(Describer); ok {
+		info.Detail = d.Describe()
+	}
 	for s, spec := range t.run.Specs {
 		if t.status[s] == Training {
 			info.Finished = false

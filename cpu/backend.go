@@ -12,8 +12,9 @@ import (
 // training backend, NewFloat64 the float64 reference; both exchange float32
 // with the caller. A Backend is not safe for concurrent use.
 type Backend struct {
-	dims degen.Dims
-	impl ops
+	dims   degen.Dims
+	impl   ops
+	detail string // Describe's line
 }
 
 // ops is what an ensemble of either element type does for Backend, after
@@ -33,7 +34,7 @@ func New(d degen.Dims, m degen.Model, gamma []float32) (*Backend, error) {
 	if err := check(d, m, gamma); err != nil {
 		return nil, err
 	}
-	return &Backend{dims: d, impl: newEnsemble[float32](d, m, gamma)}, nil
+	return &Backend{dims: d, impl: newEnsemble[float32](d, m, gamma), detail: "CPU, float32; GEMM: " + BLAS()}, nil
 }
 
 // NewFloat64 is New with float64 arithmetic inside: the reference that
@@ -43,7 +44,7 @@ func NewFloat64(d degen.Dims, m degen.Model, gamma []float32) (*Backend, error) 
 	if err := check(d, m, gamma); err != nil {
 		return nil, err
 	}
-	return &Backend{dims: d, impl: newEnsemble[float64](d, m, gamma)}, nil
+	return &Backend{dims: d, impl: newEnsemble[float64](d, m, gamma), detail: "CPU, float64 (the reference)"}, nil
 }
 
 func check(d degen.Dims, m degen.Model, gamma []float32) error {
@@ -74,6 +75,10 @@ func check(d degen.Dims, m degen.Model, gamma []float32) error {
 
 // Dims returns the sizes the backend was built for.
 func (b *Backend) Dims() degen.Dims { return b.dims }
+
+// Describe says what the backend computes on (degen.Describer): the
+// element type and, for float32, the GEMM in use.
+func (b *Backend) Describe() string { return b.detail }
 
 // SetState copies parameters and Adam state from st, whose slices must have
 // exactly the lengths degen.NewTrainState gives.

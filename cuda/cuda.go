@@ -139,6 +139,14 @@ func Open(ordinal int) (*Context, error) {
 		c.Close()
 		return nil, fmt.Errorf("cuda: device %d: %w", ordinal, err)
 	}
+	if c.Info.Major, err = attr(dev, C.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR); err == nil {
+		c.Info.Minor, err = attr(dev, C.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR)
+	}
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("cuda: device %d: %w", ordinal, err)
+	}
+	c.Info.Capability = fmt.Sprintf("%d.%d", c.Info.Major, c.Info.Minor)
 	return c, nil
 }
 

@@ -500,6 +500,19 @@ func sharedFlag(bt *tasks.Batch) int32 {
 	return 0
 }
 
+// Describe says what the backend computes on (degen.Describer): the GPU and
+// the kernels of a training step.
+func (g *Backend) Describe() string {
+	i := g.ctx.Info
+	kernels := []string{g.fwd.Name, g.bwd.Name}
+	if g.whh != nil {
+		kernels = append(kernels, g.whh.Name)
+	}
+	kernels = append(kernels, g.adam.Name)
+	return fmt.Sprintf("%s (compute capability %s, %d SMs, driver %s); kernels %s", i.Name, i.Capability, i.SMs, i.Driver,
+		strings.Join(kernels, ", "))
+}
+
 // ForwardVariant returns "mma" (tensor cores) or "fp32" (see chooseMma).
 func (g *Backend) ForwardVariant() string {
 	if strings.HasPrefix(g.fwd.Name, "rnn_forward_mma") {

@@ -80,3 +80,6 @@ func (g *Backend) ForwardVariant() string { return "" }
 
 // GradVariant returns "": this build has no GPU backend.
 func (g *Backend) GradVariant() string { return "" }
+
+// Describe returns "": this build has no GPU backend.
+func (g *Backend) Describe() string { return "" }

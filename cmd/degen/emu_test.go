@@ -53,6 +53,18 @@ func TestTrainGPUEmulated(t *testing.T) {
 		if code, _ := runCapture(t, append([]string{"train", "--out", dir, "--backend", backend}, tiny...)...); code != 0 {
 			t.Fatalf("train --backend %s exited %d", backend, code)
 		}
+		if backend == "gpu" {
+			// run.json says which device and kernels trained the networks.
+			info, err := degen.ReadRunInfo(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{"CPU emulator", "compute capability 9.0", "rnn_forward_r", "rnn_backward_r", "rnn_grad_", "rnn_adam"} {
+				if !strings.Contains(info.Detail, want) {
+					t.Errorf("backend_detail %q does not say %q", info.Detail, want)
+				}
+			}
+		}
 		if code, _ := runCapture(t, "eval", dir, "--backend", backend, "-q"); code != 0 {
 			t.Fatalf("eval --backend %s exited %d", backend, code)
 		}

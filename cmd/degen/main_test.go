@@ -58,6 +58,12 @@ func TestTrainEvalFiles(t *testing.T) {
 			t.Errorf("missing %s", name)
 		}
 	}
+	if info, err := degen.ReadRunInfo(dir); err != nil || !strings.HasPrefix(info.Detail, "CPU, float32; GEMM: ") {
+		t.Errorf("run.json backend_detail: %v", err)
+		if info != nil {
+			t.Errorf("backend_detail %q, want the CPU backend's float32 GEMM", info.Detail)
+		}
+	}
 	shapes := map[string][]int{"W_hh": {4, 6, 6}, "W_ih": {4, 6, 3}, "b": {4, 6}, "W_out": {4, 3, 6}, "b_out": {4, 3}, "W_hh_init": {4, 6, 6}}
 	for name, want := range shapes {
 		a, err := degen.ReadNPZArray(filepath.Join(dir, degen.WeightsFile), name)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"degen"
@@ -24,6 +25,27 @@ func TestMergeCommand(t *testing.T) {
 	info, err := degen.ReadRunInfo(out)
 	if err != nil || len(info.Networks) != 2 || info.Networks[1].Index != 1 {
 		t.Fatalf("merged run.json: %+v %v", info, err)
+	}
+	// One machine: the shards' backend detail, once. Another machine for a
+	// shard: both, joined.
+	cpuDetail := info.Detail
+	if !strings.HasPrefix(cpuDetail, "CPU, float32") {
+		t.Errorf("merged backend_detail %q, want the shards' CPU line", cpuDetail)
+	}
+	other, err := degen.ReadRunInfo(shards[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Detail = "another machine"
+	if err := degen.WriteRunInfo(shards[1], other); err != nil {
+		t.Fatal(err)
+	}
+	mixed := filepath.Join(tmp, "mixed")
+	if code, _ := runCapture(t, append([]string{"merge", "--out", mixed, "-q"}, shards...)...); code != 0 {
+		t.Fatalf("merge exited %d", code)
+	}
+	if info, err := degen.ReadRunInfo(mixed); err != nil || info.Detail != cpuDetail+" | another machine" {
+		t.Errorf("merged backend_detail of shards from two machines: %v, want %q", err, cpuDetail+" | another machine")
 	}
 	if code, _ := runCapture(t, "eval", out, "-q"); code != 0 {
 		t.Errorf("eval of the merged run exited %d", code)

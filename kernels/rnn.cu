@@ -812,7 +812,8 @@ __device__ __forceinline__ void mmaGemm3x(float acc[MT][NT][4], const float* A, 
 // covers MP = 64 MT trials and NP = 16 NT units (Bc <= MP, H <= NP; padding
 // is zero). Everything else (copies, readout, loss, outputs) is rnn_forward's.
 // Shared memory (floats): WT Kp x (NP + 8) ([k][i], Kp = padK8(NP + I + 1);
-// twice that with PRESPLIT(NT): big and small parts), A0 and A1 MP x ld ([b][k], ld = Kp + 4), rate only Hs MP x ld, then W_out
+// twice that with PRESPLIT(NT): big and small parts), A0 and A1 MP x ld
+// ([b][k], ld = Kp + 4), rate only Hs MP x ld, then W_out
 // O*H, b_out O, y_t MP*O, M_t MP*O, red 32. The row strides make the
 // fragment loads of a warp hit 32 different banks.
 template <int MT, int NT>
@@ -1115,11 +1116,13 @@ __device__ __forceinline__ GradTile gradTile(int TILE, const float* delta, const
 // gradients of the tile's units (unit tid % TILE, row group tid / TILE).
 template <int TILE, int NT, int MX>
 __device__ __forceinline__ void finishSmallGradients(float accX[MX], float accY[MX], float accB, float accBo,
-                                                     float* red, bool doIn, bool doOut, const float* Dn,
-                                                     const float* An, const float* Xn, const float* Yn, float* g,
-                                                     Lay L, int T, int B, int I, int H, int O, int i0, int j0,
-                                                     int rate, float c, int tid) {
+                                                     float* red, const GradTile& gt, float* g, int T, int B, int I,
+                                                     int H, int O, int rate, int tid) {
     constexpr int NRG = NT / TILE, RW = 2 * MX + 2;
+    const bool doIn = gt.doIn, doOut = gt.doOut;
+    const int i0 = gt.i0, j0 = gt.j0;
+    const float *Dn = gt.Dn, *An = gt.An, *Xn = gt.Xn, *Yn = gt.Yn;
+    const Lay L = gt.L;
     const int col = tid % TILE, rg = tid / TILE;
     const size_t rl = (size_t)(T - 1) * B;
     for (int b = rg; b < B; b += NRG) {
@@ -1181,7 +1184,7 @@ __device__ __forceinline__ void finishSmallGradients(float accX[MX], float accY[
         const int j = j0 + col;
 #pragma unroll
         for (int o = 0; o < MX; o++)
-            if (o < O) g[L.wout + o * H + j] = c * sy[o];
+            if (o < O) g[L.wout + o * H + j] = gt.c * sy[o];
     }
     if (doOut && j0 == 0 && col < O) g[L.bout + col] = sbo;
 }
@@ -1227,8 +1230,7 @@ __device__ __forceinline__ void gradWeights(const float* __restrict__ delta, con
     const GradTile gt = gradTile(TILE, delta, states, x, shared, dy, gamma, T, B, I, H, O, rate);
     const int s = gt.s, i0 = gt.i0, j0 = gt.j0, K = gt.K;
     const bool doIn = gt.doIn, doOut = gt.doOut;
-    const float kappa = gt.kappa, c = gt.c;
-    const Lay L = gt.L;
+    const float kappa = gt.kappa;
     const float *Dn = gt.Dn, *An = gt.An, *Xn = gt.Xn, *Yn = gt.Yn;
     constexpr int TW = TILE / TPT;                    // threads along a tile side
     const int ti = tid / TW, tj = tid % TW;
@@ -1346,8 +1348,7 @@ __device__ __forceinline__ void gradWeights(const float* __restrict__ delta, con
         }
     }
     if (!doIn && !doOut) return;
-    finishSmallGradients<TILE, NT, MX>(accX, accY, accB, accBo, &Red[0][0][0], doIn, doOut, Dn, An, Xn, Yn, g, L, T,
-                                       B, I, H, O, i0, j0, rate, c, tid);
+    finishSmallGradients<TILE, NT, MX>(accX, accY, accB, accBo, &Red[0][0][0], gt, g, T, B, I, H, O, rate, tid);
 }
 
 // The weight-gradient kernels: rnn_grad_w4_t128 (I, O <= 4, 128x128 tiles,
@@ -1409,8 +1410,7 @@ __device__ __forceinline__ void gradWeightsMma(const float* __restrict__ delta, 
     const GradTile gt = gradTile(TILE, delta, states, x, shared, dy, gamma, T, B, I, H, O, rate);
     const int s = gt.s, i0 = gt.i0, j0 = gt.j0, K = gt.K;
     const bool doIn = gt.doIn, doOut = gt.doOut;
-    const float kappa = gt.kappa, c = gt.c;
-    const Lay L = gt.L;
+    const float kappa = gt.kappa;
     const float *Dn = gt.Dn, *An = gt.An, *Xn = gt.Xn, *Yn = gt.Yn;
     const int stages = (K + GM_ROWS - 1) / GM_ROWS;
     const bool vec = (H & 3) == 0;
@@ -1561,8 +1561,7 @@ __device__ __forceinline__ void gradWeightsMma(const float* __restrict__ delta, 
             }
     if (!doIn && !doOut) return;
     __syncthreads();  // every thread is done with the stages: red reuses them
-    finishSmallGradients<TILE, NT, MX>(accX, accY, accB, accBo, sm, doIn, doOut, Dn, An, Xn, Yn, gr, L, T, B, I, H, O,
-                                       i0, j0, rate, c, tid);
+    finishSmallGradients<TILE, NT, MX>(accX, accY, accB, accBo, sm, gt, gr, T, B, I, H, O, rate, tid);
 }
 
 // rnn_grad_mma_t128 (H > 64) and rnn_grad_mma_t64: gradWeightsMma with

@@ -103,15 +103,22 @@ func readNPY(f *zip.File, name string) (out *Array, err error) {
 	if err != nil || string(prefix[1:6]) != "NUMPY" {
 		return nil, fmt.Errorf("not a .npy array")
 	}
-	headerLen := int64(-1)
+	headerLen, prefixLen := int64(-1), int64(0)
 	switch prefix[6] {
 	case 1:
-		headerLen = 10 + int64(binary.LittleEndian.Uint16(prefix[8:10]))
+		prefixLen = 10
+		headerLen = prefixLen + int64(binary.LittleEndian.Uint16(prefix[8:10]))
 	case 2, 3:
-		headerLen = 12 + int64(binary.LittleEndian.Uint32(prefix[8:12]))
+		prefixLen = 12
+		headerLen = prefixLen + int64(binary.LittleEndian.Uint32(prefix[8:12]))
 	}
 	if headerLen < 0 || headerLen > size {
 		return nil, fmt.Errorf("corrupted header")
+	}
+	// The zip directory's sizes can lie, so size alone does not bound the
+	// header; numpy itself refuses headers over maxNPYHeader bytes.
+	if headerLen-prefixLen > maxNPYHeader {
+		return nil, fmt.Errorf("corrupted header: a header of %d bytes (numpy reads at most %d by default)", headerLen-prefixLen, maxNPYHeader)
 	}
 	nr, err := npy.NewReader(rd)
 	if err != nil {
@@ -204,6 +211,10 @@ func nested(a NamedArray) (any, error) {
 	}
 	return reflect.NewAt(t, rv.Index(0).Addr().UnsafePointer()).Interface(), nil
 }
+
+// maxNPYHeader is numpy's default max_header_size (numpy.lib.format): numpy
+// refuses longer .npy headers unless its caller raises the limit.
+const maxNPYHeader = 10000
 
 // maxElements bounds the arrays degen reads (2^34 elements, 64 GiB of
 // float32), so a corrupted header cannot make it allocate without limit.

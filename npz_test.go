@@ -179,3 +179,35 @@ np.savez_compressed(sys.argv[3], x=x)
 		t.Fatalf("a Fortran-order array must be refused with a clear error, got %v", err)
 	}
 }
+
+// TestNPZHeaderTooLarge: a .npy header longer than numpy's own limit
+// (max_header_size, 10,000 bytes) is refused before npyio reads it. A
+// fuzzed file whose zip directory lied about the entry's compressed size got
+// past the size check with a 4 GB header length, and npyio then spent
+// seconds scanning a buffer of that size.
+func TestNPZHeaderTooLarge(t *testing.T) {
+	var npy bytes.Buffer
+	npy.WriteString("\x93NUMPY\x02\x00")
+	const hlen = 20000
+	npy.Write([]byte{hlen & 0xff, hlen >> 8 & 0xff, 0, 0})
+	header := "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }"
+	npy.WriteString(header + strings.Repeat(" ", hlen-len(header)-1) + "\n")
+	npy.Write([]byte{0, 0, 128, 63})
+	var file bytes.Buffer
+	zw := zip.NewWriter(&file)
+	w, err := zw.CreateHeader(&zip.FileHeader{Name: "x.npy", Method: zip.Store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(npy.Bytes())
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	z, err := zip.NewReader(bytes.NewReader(file.Bytes()), int64(file.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readNPZArray(z, "big.npz", "x"); err == nil || !strings.Contains(err.Error(), "header of 20000 bytes") {
+		t.Fatalf("a 20,000-byte header: %v, want it refused as larger than numpy allows", err)
+	}
+}

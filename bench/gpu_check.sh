@@ -8,20 +8,22 @@
 #   3. cuda.test                        launch argument and shape errors
 #   4. gpu.test                         conformance against the float64 CPU
 #                                       reference, fault messages, long batches
-#   5. e2e train -backend gpu           256 flip-flop networks of H=128 with
-#                                       degen.Train, test losses; then every
-#                                       GPU-converged network against the CPU
-#                                       after the same steps (e2e compare -curve)
-#   6. degen-cuda compare               3 steps of 16 networks against the
+#   5. degen-cuda compare               3 steps of 16 networks against the
 #                                       float64 CPU reference, per tensor;
 #                                       again with DEGEN_MMA=on (tensor cores)
-#   7. stepbench                        one training step on W1 and W2: batch
+#   6. stepbench                        one training step on W1 and W2: batch
 #                                       shared, uploaded per network, and
 #                                       generated on the device (gen, task N=S);
 #                                       CUDA cores and tensor cores, backward
 #                                       split and fused (fwd, bwd, dW columns)
+#   7. e2e train -backend gpu           256 flip-flop networks of H=128 with
+#                                       degen.Train, test losses; then every
+#                                       GPU-converged network against the CPU
+#                                       after the same steps (e2e compare -curve)
 #   8. torch and jax peers              the same workloads (bench/peers)
 #
+# The speed numbers come before the end-to-end training, so that a device
+# call cut short still brings them back.
 # QUICK=1 skips the peers; E2E_LIMIT (default 80s) bounds the training, 0 skips it;
 # E2E_MMA=1 trains and checks it a second time on the tensor cores;
 # WORKS (default W1,W2) names stepbench's workloads (tiny for a dry run);
@@ -72,6 +74,15 @@ step devices 30 "$BIN/degen-cuda" devices
 step cuda.test 60 "$BIN/cuda.test" -test.v -test.count=1
 step gpu.test 120 "$BIN/gpu.test" -test.v -test.count=1 -test.timeout=110s
 grep -E "^(--- FAIL|FAIL|ok|PASS)|worst element|tolerance" "$LOG" | grep -v "^=== RUN" | tail -n 40 >"$OUT/conformance.txt"
+# lr 1e-3: from a cold Adam state the first updates are about lr*sign(g), so
+# at the default 1e-2 rounding in near-zero gradients moves parameters and
+# moments beyond any float32 tolerance on every backend (bench/RESULTS.md).
+read -ra compare_args <<<"${COMPARE_ARGS:---steps 3 --hidden 128 --seeds 16 --batch 32 --lr 1e-3}"
+step compare 60 "$BIN/degen-cuda" compare "${compare_args[@]}"
+# The same with every GEMM on the tensor cores (3xTF32: forward, split
+# backward, weight gradients), to decide DEGEN_MMA's default.
+step compare-mma 60 env DEGEN_MMA=on DEGEN_BACKWARD=split "$BIN/degen-cuda" compare "${compare_args[@]}"
+step stepbench 180 "$BIN/stepbench" -works "${WORKS:-W1,W2}" -reps 10 -cells both -mma off,auto -backward split,auto -json "$OUT/stepbench.json"
 if [ "${E2E_LIMIT:-80s}" != 0 ]; then
 rm -rf /tmp/degen-e2e-gpu
 step e2e 110 "$BIN/e2e" train -backend gpu -dir /tmp/degen-e2e-gpu -seeds 256 -hidden 128 -max-epochs 30 -time-limit ${E2E_LIMIT:-80s}
@@ -90,15 +101,6 @@ cp /tmp/degen-e2e-mma/testloss.json "$OUT/testloss-mma.json" 2>/dev/null
 step e2e-mma-vs-cpu 30 "$BIN/e2e" compare -gpu /tmp/degen-e2e-mma -curve bench/gpu/results/e2e-cpu-curve.json
 fi
 fi
-# lr 1e-3: from a cold Adam state the first updates are about lr*sign(g), so
-# at the default 1e-2 rounding in near-zero gradients moves parameters and
-# moments beyond any float32 tolerance on every backend (bench/RESULTS.md).
-read -ra compare_args <<<"${COMPARE_ARGS:---steps 3 --hidden 128 --seeds 16 --batch 32 --lr 1e-3}"
-step compare 60 "$BIN/degen-cuda" compare "${compare_args[@]}"
-# The same with every GEMM on the tensor cores (3xTF32: forward, split
-# backward, weight gradients), to decide DEGEN_MMA's default.
-step compare-mma 60 env DEGEN_MMA=on DEGEN_BACKWARD=split "$BIN/degen-cuda" compare "${compare_args[@]}"
-step stepbench 180 "$BIN/stepbench" -works "${WORKS:-W1,W2}" -reps 10 -cells both -mma off,auto -backward split,auto -json "$OUT/stepbench.json"
 if [ -z "${QUICK:-}" ]; then
 	step torch 80 python3 bench/peers/torch_peers.py
 	step jax 80 python3 bench/peers/jax_peers.py

@@ -145,7 +145,11 @@ func (g *Backend) init(gamma []float32) error {
 	}
 	gradName, gradTile, gradThreads, gradShared := gradKernel(d, mma.grad)
 	r, nt := tileFor(d.H, bc)
-	if g.mod, err = cuda.LoadModule(kernels.PTX); err != nil {
+	ptx, err := kernelSource()
+	if err != nil {
+		return err
+	}
+	if g.mod, err = cuda.LoadModule(ptx); err != nil {
 		return err
 	}
 	kernelNames := []struct {
@@ -682,4 +686,23 @@ func (g *Backend) Close() error {
 		return fmt.Errorf("gpu: close: %w", err)
 	}
 	return nil
+}
+
+// PTXEnv names a PTX file to load instead of the embedded kernels: for
+// kernel work on a GPU host that has no Go (build the PTX with
+// kernels/genptx.sh elsewhere; entry names and parameters must be the
+// embedded ones'). The emulator refuses it.
+const PTXEnv = "DEGEN_PTX"
+
+// kernelSource returns the PTX to load: the embedded kernels, or PTXEnv's file.
+func kernelSource() (string, error) {
+	path := os.Getenv(PTXEnv)
+	if path == "" {
+		return kernels.PTX, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", PTXEnv, err)
+	}
+	return string(b), nil
 }

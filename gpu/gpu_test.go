@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,6 +15,7 @@ import (
 	"degen/cpu"
 	"degen/cpu/cputest"
 	"degen/gpu"
+	"degen/kernels"
 	"degen/tasks"
 )
 
@@ -58,9 +61,15 @@ func tolerances() cputest.Tolerances { return cputest.Float32() }
 
 // TestConformance runs the shared suite: every case of the size table (H in
 // 31..129, S = 1 and S above the number of multiprocessors, both cells)
-// against the float64 CPU reference, with NaN guards behind every output.
+// against the float64 CPU reference, with NaN guards behind every output;
+// with the default kernels (weight gradients on the tensor cores) and with
+// every GEMM on the CUDA cores (DEGEN_MMA=off).
 func TestConformance(t *testing.T) {
 	cputest.Conformance(t, "gpu", newGPU, tolerances())
+	t.Run("cuda cores", func(t *testing.T) {
+		t.Setenv(gpu.MmaEnv, "off")
+		cputest.Conformance(t, "gpu", newGPU, tolerances())
+	})
 }
 
 // TestResultIndependentOfSlot runs the suite's slot check: a network alone
@@ -186,6 +195,30 @@ func TestFaults(t *testing.T) {
 			}
 			t.Logf("%v", err)
 		})
+	}
+}
+
+// TestPTXOverride checks that PTXEnv loads its file (here a copy of the
+// embedded kernels) and that a missing file is a clear error.
+func TestPTXOverride(t *testing.T) {
+	d := degen.Dims{S: 1, B: 4, T: 3, I: 3, H: 8, O: 3}
+	m := degen.Model{Cell: degen.Vanilla, H: d.H}
+	path := filepath.Join(t.TempDir(), "kernels.ptx")
+	if err := os.WriteFile(path, []byte(kernels.PTX), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(gpu.PTXEnv, path)
+	be, err := gpu.New(d, m, make([]float32, d.S))
+	if err != nil {
+		t.Fatalf("New with %s=%s: %v", gpu.PTXEnv, path, err)
+	}
+	be.Close()
+	t.Setenv(gpu.PTXEnv, path+".missing")
+	if be, err := gpu.New(d, m, make([]float32, d.S)); err == nil {
+		be.Close()
+		t.Fatal("New with a missing PTX file: no error")
+	} else if !strings.Contains(err.Error(), gpu.PTXEnv) {
+		t.Fatalf("New with a missing PTX file: %v, want a message naming %s", err, gpu.PTXEnv)
 	}
 }
 

@@ -191,11 +191,13 @@ func mmaKernels(d degen.Dims, rate bool, bc, limit int) (suffix string, fwd, bwd
 }
 
 // MmaEnv selects where the per-step GEMMs of the sequence kernels and the
-// weight-gradient GEMM run: off (the CUDA cores, float32; the default until
-// the tensor-core kernels have been timed and checked on a GPU), on (the
-// tensor cores in 3xTF32: forward, the split backward and the weight
-// gradients; an error where they cannot run) or auto (on for each kernel
-// that can run). The fused backward (BackwardEnv) stays on the CUDA cores.
+// weight-gradient GEMM run, in 3xTF32 on the tensor cores or in float32 on
+// the CUDA cores. Unset: the weight gradients on the tensor cores where
+// their kernel runs (I, O <= 4), the sequence kernels on the CUDA cores.
+// off: everything on the CUDA cores. grad: the weight gradients on the
+// tensor cores; seq: the forward and the split backward; on: all three
+// (each an error where its kernels cannot run). auto: all three wherever
+// they run. The fused backward (BackwardEnv) stays on the CUDA cores.
 const MmaEnv = "DEGEN_MMA"
 
 // mmaPlan says which kernels run on the tensor cores: seq is the suffix of
@@ -212,7 +214,14 @@ func chooseMma(request string, d degen.Dims, rate bool, bc, limit int) (mmaPlan,
 	suffix, _, _, seqFits := mmaKernels(d, rate, bc, limit)
 	gradFits := gradMmaFits(d, limit)
 	switch request {
-	case "", "off":
+	case "":
+		// The default: the weight gradients on the tensor cores wherever
+		// their kernel runs (faster, and more accurate than the float32
+		// kernel on the H200), the sequence kernels on the CUDA cores (their
+		// tensor-core versions are about as fast and less accurate there;
+		// bench/RESULTS.md, fourth session).
+		return mmaPlan{grad: gradFits}, nil
+	case "off":
 		return mmaPlan{}, nil
 	case "auto":
 		p := mmaPlan{grad: gradFits}
@@ -220,6 +229,18 @@ func chooseMma(request string, d degen.Dims, rate bool, bc, limit int) (mmaPlan,
 			p.seq = suffix
 		}
 		return p, nil
+	case "grad":
+		if !gradFits {
+			return mmaPlan{}, fmt.Errorf("%s=grad: the tensor-core weight-gradient kernel does not support I=%d, O=%d (it needs I, O <= 4); use off or auto",
+				MmaEnv, d.I, d.O)
+		}
+		return mmaPlan{grad: true}, nil
+	case "seq":
+		if !seqFits {
+			return mmaPlan{}, fmt.Errorf("%s=seq: the tensor-core sequence kernels do not support H=%d with chunks of %d trials (they need H <= 128, chunks <= 128 and the shared memory); use off or auto",
+				MmaEnv, d.H, bc)
+		}
+		return mmaPlan{seq: suffix}, nil
 	case "on":
 		if !seqFits {
 			return mmaPlan{}, fmt.Errorf("%s=on: the tensor-core sequence kernels do not support H=%d with chunks of %d trials (they need H <= 128, chunks <= 128 and the shared memory); use off or auto",
@@ -231,5 +252,5 @@ func chooseMma(request string, d degen.Dims, rate bool, bc, limit int) (mmaPlan,
 		}
 		return mmaPlan{seq: suffix, grad: true}, nil
 	}
-	return mmaPlan{}, fmt.Errorf("%s=%q: want off, on or auto", MmaEnv, request)
+	return mmaPlan{}, fmt.Errorf("%s=%q: want off, on, auto, seq or grad", MmaEnv, request)
 }

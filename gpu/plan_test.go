@@ -166,11 +166,20 @@ func TestChooseMma(t *testing.T) {
 		if err != nil || got != (mmaPlan{seq: c.suffix, grad: true}) {
 			t.Errorf("%+v auto: %+v, %v", c.d, got, err)
 		}
+		if got, err := chooseMma("", c.d, c.rate, bc, h100Shared); err != nil || got != (mmaPlan{grad: true}) {
+			t.Errorf("%+v default: %+v, %v", c.d, got, err)
+		}
 		if got, err := chooseMma("off", c.d, c.rate, bc, h100Shared); err != nil || got != (mmaPlan{}) {
 			t.Errorf("%+v off: %+v, %v", c.d, got, err)
 		}
 		if _, err := chooseMma("on", c.d, c.rate, bc, h100Shared); (err == nil) != (c.suffix != "") {
 			t.Errorf("%+v on: %v", c.d, err)
+		}
+		if got, err := chooseMma("seq", c.d, c.rate, bc, h100Shared); (err == nil) != (c.suffix != "") || got != (mmaPlan{seq: c.suffix}) {
+			t.Errorf("%+v seq: %+v, %v", c.d, got, err)
+		}
+		if got, err := chooseMma("grad", c.d, c.rate, bc, h100Shared); err != nil || got != (mmaPlan{grad: true}) {
+			t.Errorf("%+v grad: %+v, %v", c.d, got, err)
 		}
 	}
 	// Wide inputs: the sequence kernels on the tensor cores, the weight
@@ -181,6 +190,12 @@ func TestChooseMma(t *testing.T) {
 	}
 	if _, err := chooseMma("on", wide, false, 16, h100Shared); err == nil || !strings.Contains(err.Error(), "I=6") {
 		t.Errorf("%+v on: %v", wide, err)
+	}
+	if got, err := chooseMma("", wide, false, 16, h100Shared); err != nil || got != (mmaPlan{}) {
+		t.Errorf("%+v default: %+v, %v", wide, got, err)
+	}
+	if _, err := chooseMma("grad", wide, false, 16, h100Shared); err == nil || !strings.Contains(err.Error(), "I=6") {
+		t.Errorf("%+v grad: %v", wide, err)
 	}
 	if _, err := chooseMma("tensor", degen.Dims{S: 1, B: 8, T: 3, H: 32, I: 3, O: 3}, false, 8, h100Shared); err == nil {
 		t.Error(`chooseMma("tensor"): no error`)

@@ -1375,6 +1375,9 @@ extern "C" __global__ void __launch_bounds__(64) rnn_grad_w16(GRAD_PARAMS) {
 #define GM_STAGES 4  // shared stages of rnn_grad_mma_*: three in flight while one is multiplied
 #define GM_ROWS 32   // rows (trial-steps) per stage
 #define GM_PAD 8     // row padding: row stride = 8 mod 32 floats, so that a fragment load hits 32 banks
+#ifndef GM_SUM_ROWS
+#define GM_SUM_ROWS 32  // rows summed on the tensor cores before each float32 add (a divisor of GM_ROWS)
+#endif
 
 // gradWeightsMma is gradWeights (same gradients, grid, and small-gradient
 // work, I, O <= 4) with the dW_hh products on the tensor cores:
@@ -1511,14 +1514,18 @@ __device__ __forceinline__ void gradWeightsMma(const float* __restrict__ delta, 
         // stage n - 1, whose buffer the next fetch refills.
         __syncthreads();
         fetch(n + GM_STAGES - 1);
-        float part[MT][NTL][4];
-        mmaGemm3x<MT, NTL>(part, Ds(st), 1, LD, As(st), nullptr, LD, GM_ROWS, m0, n0, g, q);
 #pragma unroll
-        for (int mt = 0; mt < MT; mt++)
+        for (int kk0 = 0; kk0 < GM_ROWS; kk0 += GM_SUM_ROWS) {
+            float part[MT][NTL][4];
+            mmaGemm3x<MT, NTL>(part, Ds(st) + kk0 * LD, 1, LD, As(st) + kk0 * LD, nullptr, LD, GM_SUM_ROWS, m0, n0,
+                               g, q);
 #pragma unroll
-            for (int j = 0; j < NTL; j++)
+            for (int mt = 0; mt < MT; mt++)
 #pragma unroll
-                for (int r = 0; r < 4; r++) acc[mt][j][r] += part[mt][j][r];
+                for (int j = 0; j < NTL; j++)
+#pragma unroll
+                    for (int r = 0; r < 4; r++) acc[mt][j][r] += part[mt][j][r];
+        }
         if (doIn) {
             const float* dd = Ds(st);
             const float* xs = Xs(st);

@@ -72,6 +72,9 @@ func factory(backend string) degen.BackendFactory {
 			}
 			return b, nil
 		}
+		if backend == "cpu64" {
+			return cpu.NewFloat64(d, m, gamma)
+		}
 		return cpu.New(d, m, gamma)
 	}
 }
@@ -382,7 +385,11 @@ func curve(args []string) error {
 	seeds := fs.Int("seeds", 256, "networks")
 	hidden := fs.Int("hidden", 128, "hidden units")
 	epochs := fs.Int("max-epochs", 30, "epochs")
+	backend := fs.String("backend", "cpu", "cpu (float32) or cpu64 (float64: the rounding-only divergence that calibrates compare -calib)")
 	fs.Parse(args)
+	if *backend != "cpu" && *backend != "cpu64" {
+		return fmt.Errorf("curve: -backend %q: want cpu or cpu64", *backend)
+	}
 	if *dir == "" || *out == "" {
 		return fmt.Errorf("curve: -dir and -out are required")
 	}
@@ -406,7 +413,7 @@ func curve(args []string) error {
 	t0 := time.Now()
 	for e := 1; e <= *epochs; e++ {
 		ctx, cancel := context.WithCancel(context.Background())
-		_, err := degen.Train(ctx, run, *dir, factory("cpu"), e > 1, func(p degen.Progress) {
+		_, err := degen.Train(ctx, run, *dir, factory(*backend), e > 1, func(p degen.Progress) {
 			if p.EpochDone {
 				cancel() // stop before the next epoch's first step
 			}
@@ -419,7 +426,7 @@ func curve(args []string) error {
 		if err != nil {
 			return err
 		}
-		loss, err := testLoss(factory("cpu"), d, cfg.Model(), run.Gamma(), run.Layout, params, id)
+		loss, err := testLoss(factory(*backend), d, cfg.Model(), run.Gamma(), run.Layout, params, id)
 		if err != nil {
 			return err
 		}

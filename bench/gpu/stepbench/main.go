@@ -57,7 +57,7 @@ func main() {
 	jsonPath := flag.String("json", "", "also write the results as JSON to this file")
 	cells := flag.String("cells", "vanilla", "cells to time: vanilla, rate or both")
 	backwards := flag.String("backward", "split,auto", "backward variants to time, comma-separated ("+gpu.BackwardEnv+" values: split, fused, auto)")
-	mmas := flag.String("mma", "off,auto", "tensor-core settings to time, comma-separated ("+gpu.MmaEnv+" values: off, on, auto); every pair with -backward is timed once, a pair that resolves to one already timed is skipped")
+	mmas := flag.String("mma", "off,auto", "tensor-core settings to time, comma-separated ("+gpu.MmaEnv+" values: off, on, auto, seq, grad); every pair with -backward is timed once, a pair that resolves to one already timed is skipped")
 	workNames := flag.String("works", "W1,W2", "workloads to time, comma-separated: W1, W2, tiny (a smoke test, e.g. on the CPU emulator)")
 	flag.Parse()
 	devs, err := gpu.Devices()

@@ -10,12 +10,14 @@
 #                                       reference, fault messages, long batches
 #   5. degen-cuda compare               3 steps of 16 networks against the
 #                                       float64 CPU reference, per tensor;
-#                                       again with DEGEN_MMA=on (tensor cores)
+#                                       again with DEGEN_MMA=off (CUDA cores)
+#                                       and on (tensor cores)
 #   6. stepbench                        one training step on W1 and W2: batch
 #                                       shared, uploaded per network, and
 #                                       generated on the device (gen, task N=S);
-#                                       CUDA cores and tensor cores, backward
-#                                       split and fused (fwd, bwd, dW columns)
+#                                       the defaults, CUDA cores and tensor
+#                                       cores, backward split and fused (fwd,
+#                                       bwd, dW columns)
 #   7. e2e train -backend gpu           256 flip-flop networks of H=128 with
 #                                       degen.Train, test losses; then every
 #                                       GPU-converged network against the CPU
@@ -79,10 +81,11 @@ grep -E "^(--- FAIL|FAIL|ok|PASS)|worst element|tolerance" "$LOG" | grep -v "^==
 # moments beyond any float32 tolerance on every backend (bench/RESULTS.md).
 read -ra compare_args <<<"${COMPARE_ARGS:---steps 3 --hidden 128 --seeds 16 --batch 32 --lr 1e-3}"
 step compare 60 "$BIN/degen-cuda" compare "${compare_args[@]}"
-# The same with every GEMM on the tensor cores (3xTF32: forward, split
-# backward, weight gradients), to decide DEGEN_MMA's default.
+# The same with every GEMM on the CUDA cores (float32), and with every GEMM
+# on the tensor cores (3xTF32: forward, split backward, weight gradients).
+step compare-off 60 env DEGEN_MMA=off "$BIN/degen-cuda" compare "${compare_args[@]}"
 step compare-mma 60 env DEGEN_MMA=on DEGEN_BACKWARD=split "$BIN/degen-cuda" compare "${compare_args[@]}"
-step stepbench 180 "$BIN/stepbench" -works "${WORKS:-W1,W2}" -reps 10 -cells both -mma off,auto -backward split,auto -json "$OUT/stepbench.json"
+step stepbench 180 "$BIN/stepbench" -works "${WORKS:-W1,W2}" -reps 10 -cells both -mma default,off,auto -backward default,auto -json "$OUT/stepbench.json"
 if [ "${E2E_LIMIT:-80s}" != 0 ]; then
 rm -rf /tmp/degen-e2e-gpu
 step e2e 110 "$BIN/e2e" train -backend gpu -dir /tmp/degen-e2e-gpu -seeds 256 -hidden 128 -max-epochs 30 -time-limit ${E2E_LIMIT:-80s}

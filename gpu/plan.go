@@ -20,7 +20,7 @@ func sharedFloats(d degen.Dims, rate bool, bc int) (fwd, bwd int) {
 		bufs = 3
 	}
 	kf, kb := padK(d.I+1), padK(d.O)
-	fwd = kf*hp + bufs*bp*(kf+4) + d.O*d.H + d.O + 2*bp*d.O + 32
+	fwd = kf*hp + bufs*bp*(kf+4) + d.O*d.H + d.O + 4*bp*d.O + 32
 	bwd = kb*hp + bufs*bp*(kb+4)
 	return fwd, bwd
 }
@@ -37,6 +37,17 @@ func tileFor(h, bc int) (r, threads int) {
 	}
 	tiles := (hp / r) * (bp / r)
 	return r, min(max((tiles+31)/32*32, 32), 256)
+}
+
+// readoutInTile mirrors rnn_forward's choice (rnn.cu, inTile): whether the
+// readout runs in each step's epilogue from registers (readoutTile) or
+// after a barrier from shared memory (readoutStep).
+func readoutInTile(h, bc int) bool {
+	r, threads := tileFor(h, bc)
+	hp, bp := (h+7)&^7, (bc+7)&^7
+	tilesC := hp / r
+	tiles := (bp / r) * tilesC
+	return tilesC&(tilesC-1) == 0 && tilesC <= 32 && tiles%threads == 0
 }
 
 // planChunk returns the number of trials per chunk so that both sequence

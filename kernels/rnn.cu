@@ -246,18 +246,67 @@ __device__ __forceinline__ void readoutStep(const float* A, int ld, const float*
     }
 }
 
-// copyStepInputs starts a forward step's asynchronous copies for the chunk
-// of nb trials from b0: x_{t+1} into columns xo .. xo+I-1 of A (rows of
-// stride ld; none at the last step), and y_t and M_t into Yt and Mt.
-__device__ __forceinline__ void copyStepInputs(float* A, int ld, int xo, float* Yt, float* Mt, const float* xs,
-                                               const float* ys, const float* ms, int t, int T, int B, int b0, int nb,
-                                               int I, int O, int tid, int nt) {
+// copyStepInputs starts a forward step's asynchronous copies of x_{t+1}
+// for the chunk of nb trials from b0 into columns xo .. xo+I-1 of A (rows
+// of stride ld; none at the last step).
+__device__ __forceinline__ void copyStepInputs(float* A, int ld, int xo, const float* xs, int t, int T, int B, int b0,
+                                               int nb, int I, int tid, int nt) {
     if (t + 1 < T)
         for (int e = tid; e < nb * I; e += nt) cpAsync4(A + (e / I) * ld + xo + e % I, xs + ((size_t)(t + 1) * B + b0) * I + e);
+}
+
+// copyTargets starts the asynchronous copies of y_t and M_t for the chunk
+// of nb trials from b0 into Yt and Mt ([b][o]).
+__device__ __forceinline__ void copyTargets(float* Yt, float* Mt, const float* ys, const float* ms, int t, int B, int b0,
+                                            int nb, int O, int tid, int nt) {
     for (int e = tid; e < nb * O; e += nt) {
         size_t gi = ((size_t)t * B + b0) * O + e;
         cpAsync4(Yt + e, ys + gi);
         cpAsync4(Mt + e, ms + gi);
+    }
+}
+
+// readoutTile is readoutStep for the R trials of the thread's tile (qb, qc)
+// at one step, from the activations act[r][u] the thread holds (trial
+// tileIdx(qb), unit tileIdx(qc); zero beyond H): each thread sums W_out a
+// over its R units, the tilesC threads of the trial row (an aligned group
+// of lanes) add their sums with xor shuffles, and the thread with qc = r
+// mod tilesC scores trial r: the masked squared error into lsum, y into
+// yout and dL/dy into dy at out (as readoutStep). Every lane of the warp
+// must call it.
+template <int R>
+__device__ __forceinline__ void readoutTile(const float act[R][R], int qb, int qc, int tilesC, int Bp, int Hp,
+                                            const float* Wo, const float* bo, const float* Yt, const float* Mt, int nb,
+                                            int H, int O, float c, float dscale, float* yout, float* dy, size_t out,
+                                            float& lsum) {
+    for (int o = 0; o < O; o++) {
+        float w[R], y[R];
+#pragma unroll
+        for (int u = 0; u < R; u++) {
+            const int i = tileIdx<R>(qc, Hp / 2, u);
+            w[u] = i < H ? Wo[o * H + i] : 0.f;
+        }
+#pragma unroll
+        for (int r = 0; r < R; r++) {
+            float v = 0.f;
+#pragma unroll
+            for (int u = 0; u < R; u++) v = fmaf(w[u], act[r][u], v);
+            y[r] = v;
+        }
+        for (int off = tilesC / 2; off > 0; off >>= 1)
+#pragma unroll
+            for (int r = 0; r < R; r++) y[r] += __shfl_xor_sync(0xffffffff, y[r], off);
+#pragma unroll
+        for (int r = 0; r < R; r++) {
+            const int b = tileIdx<R>(qb, Bp / 2, r);
+            if (r % tilesC != qc || b >= nb) continue;
+            const int e = b * O + o;
+            const float v = c * y[r] + bo[o];
+            const float m = Mt[e], d = v - Yt[e];
+            lsum += m * d * d;
+            if (yout) yout[out + e] = v;
+            if (dy) dy[out + e] = dscale * m * d;
+        }
     }
 }
 
@@ -298,9 +347,17 @@ __device__ __forceinline__ void copyOwnStates(float* Dcur, int ld, const float* 
 // x (N,T,B,I), y (N,T,B,O), mask (N,T,B,O), slot 0 for all when shared.
 // Each step is one tile GEMM z = [a_{t-1} | x_t | 1] [kappa W_hh^T; W_ih^T; b]
 // (Kp = padK(Hp, I+1) rows), then tanh (vanilla) or the leaky update (rate).
-// x_{t+1}, y_t and M_t are copied asynchronously while step t computes.
+// x_{t+1}, y_{t+1} and M_{t+1} are copied asynchronously while step t
+// computes (y and M into two alternating buffers).
+//
+// The readout y_t = c W_out a_t + b_out, the loss and dL/dy are computed in
+// the step's epilogue from the a_t each thread holds in registers
+// (readoutTile), where the threads of one trial row form an aligned group
+// of lanes (Hp / R a power of two up to 32, and every thread owning the same
+// number of tiles); otherwise by readoutStep after a barrier, from shared
+// memory.
 // Shared memory (floats): WT Kp*Hp, A0 and A1 Bp*ld each ([b][k]), rate
-// only Hs Bp*ld (h), then W_out O*H, b_out O, y_t Bp*O, M_t Bp*O, red 32.
+// only Hs Bp*ld (h), then W_out O*H, b_out O, y 2*Bp*O, M 2*Bp*O, red 32.
 template <int R>
 __device__ __forceinline__ void forward(const float* __restrict__ params, const float* __restrict__ x, const float* __restrict__ y,
             const float* __restrict__ mask, int shared, float* __restrict__ states,
@@ -326,9 +383,9 @@ __device__ __forceinline__ void forward(const float* __restrict__ params, const 
     float* Hs = A1 + Bp * ld;         // rate: h [b][i]
     float* Wo = Hs + (rate ? Bp * ld : 0);
     float* bo = Wo + O * H;
-    float* Yt = bo + O;               // [b][o]
-    float* Mt = Yt + Bp * O;
-    float* red = Mt + Bp * O;
+    float* Ybuf = bo + O;             // [2][b][o]: y_t in Ybuf + (t & 1) Bp O
+    float* Mbuf = Ybuf + 2 * Bp * O;  // [2][b][o]
+    float* red = Mbuf + 2 * Bp * O;
 
     stageForwardWeights(WT, Kp, Hp, Hp, p, L, H, I, kappa, tid, nt);
     for (int e = tid; e < O * H; e += nt) Wo[e] = p[L.wout + e];
@@ -341,17 +398,27 @@ __device__ __forceinline__ void forward(const float* __restrict__ params, const 
     const float dscale = msum > 0.f ? 2.f / msum : 0.f;
 
     const int tilesC = Hp / R, tiles = (Bp / R) * tilesC;
+    // readoutTile's lane groups: tilesC lanes per trial row, aligned in the
+    // warp, and every thread in the same number of tile iterations (block
+    // uniform, so the shuffles see every lane).
+    const bool inTile = (tilesC & (tilesC - 1)) == 0 && tilesC <= 32 && tiles % nt == 0;
     float lsum = 0.f;
 
     for (int b0 = 0; b0 < B; b0 += Bc) {
         const int nb = min(Bc, B - b0);
         startForwardChunk(A0, A1, Hs, Bp, ld, Hp, nb, xs + (size_t)b0 * I, I, rate, tid, nt);
+        copyTargets(Ybuf, Mbuf, ys, ms, 0, B, b0, nb, O, tid, nt);
+        cpAsyncWait();
         __syncthreads();
         float* Acur = A0;
         float* Anext = A1;
         for (int t = 0; t < T; t++) {
-            // Asynchronous copies: x_{t+1} into Anext, y_t and M_t.
-            copyStepInputs(Anext, ld, Hp, Yt, Mt, xs, ys, ms, t, T, B, b0, nb, I, O, tid, nt);
+            float* Yt = Ybuf + (t & 1) * Bp * O;
+            float* Mt = Mbuf + (t & 1) * Bp * O;
+            const size_t out = (((size_t)s * T + t) * B + b0) * O;  // y_t's row of the chunk in yout, dy
+            // Asynchronous copies: x_{t+1} into Anext, y_{t+1} and M_{t+1}.
+            copyStepInputs(Anext, ld, Hp, xs, t, T, B, b0, nb, I, tid, nt);
+            if (t + 1 < T) copyTargets(Ybuf + ((t + 1) & 1) * Bp * O, Mbuf + ((t + 1) & 1) * Bp * O, ys, ms, t + 1, B, b0, nb, O, tid, nt);
             for (int q = tid; q < tiles; q += nt) {
                 int qb = q / tilesC, qc = q % tilesC;
                 float accu[R][R];
@@ -381,15 +448,21 @@ __device__ __forceinline__ void forward(const float* __restrict__ params, const 
                         store4(Anext + b * ld + i0, av, 4, true);
                         if (rate) store4(Hs + b * ld + i0, hv, 4, true);
                         if (live && i0 < H) store4(grow + i0, hv, H - i0, vec);
+#pragma unroll
+                        for (int u = 0; u < 4; u++) accu[r][h2 * 4 + u] = av[u];  // a_t, for readoutTile
                     }
                 }
+                if (inTile)
+                    readoutTile<R>(accu, qb, qc, tilesC, Bp, Hp, Wo, bo, Yt, Mt, nb, H, O, c, dscale, yout, dy, out,
+                                   lsum);
             }
             cpAsyncWait();
             __syncthreads();
-            // Readout, loss and dL/dy for (b, o).
-            readoutStep(Anext, ld, Wo, bo, Yt, Mt, nb, H, O, c, dscale, vec, yout, dy,
-                        (((size_t)s * T + t) * B + b0) * O, lsum, tid, nt);
-            __syncthreads();
+            if (!inTile) {
+                // Readout, loss and dL/dy for (b, o), from shared memory.
+                readoutStep(Anext, ld, Wo, bo, Yt, Mt, nb, H, O, c, dscale, vec, yout, dy, out, lsum, tid, nt);
+                __syncthreads();
+            }
             float* tmp = Acur;
             Acur = Anext;
             Anext = tmp;
@@ -874,7 +947,8 @@ __device__ __forceinline__ void forwardMma(const float* __restrict__ params, con
         float* Acur = A0;
         float* Anext = A1;
         for (int t = 0; t < T; t++) {
-            copyStepInputs(Anext, ld, NP, Yt, Mt, xs, ys, ms, t, T, B, b0, nb, I, O, tid, nt);
+            copyStepInputs(Anext, ld, NP, xs, t, T, B, b0, nb, I, tid, nt);
+            copyTargets(Yt, Mt, ys, ms, t, B, b0, nb, O, tid, nt);
             float acc[MT][NT][4];
             mmaGemm3x<MT, NT, PRE>(acc, Acur, ld, 1, WT, WTs, ldw, Kp, m0, n0, g, q);
             // Epilogue: lane owns rows m0 + 16 mt + g (+8) and units n0 + 8 j + 2q (+1).

@@ -39,6 +39,7 @@ type result struct {
 	PerNetwork gpu.Timing     `json:"per_network"`           // N = S, uploaded
 	OnDevice   gpu.TaskTiming `json:"per_network_on_device"` // N = S, flip-flop generated on the device
 	GFLOP      float64        `json:"gflop_per_step"`        // 3*2*S*B*T*H*(H+I+O) / 1e9
+	Default    bool           `json:"default"`               // the variants gpu.New picks with neither variable set
 }
 
 type workload struct {
@@ -56,8 +57,8 @@ func main() {
 	reps := flag.Int("reps", 10, "timed steps per configuration (after 2 warm-up steps)")
 	jsonPath := flag.String("json", "", "also write the results as JSON to this file")
 	cells := flag.String("cells", "vanilla", "cells to time: vanilla, rate or both")
-	backwards := flag.String("backward", "split,auto", "backward variants to time, comma-separated ("+gpu.BackwardEnv+" values: split, fused, auto)")
-	mmas := flag.String("mma", "off,auto", "tensor-core settings to time, comma-separated ("+gpu.MmaEnv+" values: off, on, auto, seq, grad); every pair with -backward is timed once, a pair that resolves to one already timed is skipped")
+	backwards := flag.String("backward", "default,auto", "backward variants to time, comma-separated ("+gpu.BackwardEnv+" values: split, fused, auto; default: unset)")
+	mmas := flag.String("mma", "default,off,auto", "tensor-core settings to time, comma-separated ("+gpu.MmaEnv+" values: off, on, auto, seq, grad; default: unset); every pair with -backward is timed once, a pair that resolves to one already timed is skipped")
 	workNames := flag.String("works", "W1,W2", "workloads to time, comma-separated: W1, W2, tiny (a smoke test, e.g. on the CPU emulator)")
 	flag.Parse()
 	devs, err := gpu.Devices()
@@ -96,9 +97,10 @@ func main() {
 		for _, cell := range cellList {
 			timed := map[string]bool{}
 			for _, pair := range variantPairs(*mmas, *backwards) {
-				os.Setenv(gpu.MmaEnv, pair[0])
-				os.Setenv(gpu.BackwardEnv, pair[1])
+				setVariant(gpu.MmaEnv, pair[0])
+				setVariant(gpu.BackwardEnv, pair[1])
 				r, err := bench(w.name, w.d, cell, *reps, timed)
+				r.Default = pair == [2]string{"default", "default"}
 				if err != nil {
 					// Go on with the other variants: one that fails on a card
 					// should not cost the numbers of the rest.
@@ -143,6 +145,16 @@ func writeJSON(path string, results []result) {
 
 // variantPairs returns every (tensor-core setting, backward) pair of the two
 // comma-separated lists.
+// setVariant sets the environment variable name to value, or unsets it
+// for "default" (gpu.New's own choice).
+func setVariant(name, value string) {
+	if value == "default" {
+		os.Unsetenv(name)
+		return
+	}
+	os.Setenv(name, value)
+}
+
 func variantPairs(mmas, backwards string) [][2]string {
 	var pairs [][2]string
 	for _, f := range strings.Split(mmas, ",") {

@@ -47,7 +47,7 @@ func readoutInTile(h, bc int) bool {
 	hp, bp := (h+7)&^7, (bc+7)&^7
 	tilesC := hp / r
 	tiles := (bp / r) * tilesC
-	return tilesC&(tilesC-1) == 0 && tilesC <= 32 && tiles%threads == 0
+	return r == 8 && tilesC&(tilesC-1) == 0 && tilesC <= 32 && tiles%threads == 0
 }
 
 // planChunk returns the number of trials per chunk so that both sequence

@@ -352,10 +352,10 @@ __device__ __forceinline__ void copyOwnStates(float* Dcur, int ld, const float* 
 //
 // The readout y_t = c W_out a_t + b_out, the loss and dL/dy are computed in
 // the step's epilogue from the a_t each thread holds in registers
-// (readoutTile), where the threads of one trial row form an aligned group
-// of lanes (Hp / R a power of two up to 32, and every thread owning the same
-// number of tiles); otherwise by readoutStep after a barrier, from shared
-// memory.
+// (readoutTile), with 8x8 tiles where the threads of one trial row form an
+// aligned group of lanes (Hp / R a power of two up to 32, and every thread
+// owning the same number of tiles); otherwise by readoutStep after a
+// barrier, from shared memory.
 // Shared memory (floats): WT Kp*Hp, A0 and A1 Bp*ld each ([b][k]), rate
 // only Hs Bp*ld (h), then W_out O*H, b_out O, y 2*Bp*O, M 2*Bp*O, red 32.
 template <int R>
@@ -400,8 +400,10 @@ __device__ __forceinline__ void forward(const float* __restrict__ params, const 
     const int tilesC = Hp / R, tiles = (Bp / R) * tilesC;
     // readoutTile's lane groups: tilesC lanes per trial row, aligned in the
     // warp, and every thread in the same number of tile iterations (block
-    // uniform, so the shuffles see every lane).
-    const bool inTile = (tilesC & (tilesC - 1)) == 0 && tilesC <= 32 && tiles % nt == 0;
+    // uniform, so the shuffles see every lane). Only with 8x8 tiles: in the
+    // 4x4 kernel its registers (127 against 64) cost W2 a block per SM and
+    // 4% of the forward on the H200.
+    const bool inTile = R == 8 && (tilesC & (tilesC - 1)) == 0 && tilesC <= 32 && tiles % nt == 0;
     float lsum = 0.f;
 
     for (int b0 = 0; b0 < B; b0 += Bc) {

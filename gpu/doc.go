@@ -13,19 +13,22 @@
 //     registers (8x8 or, for small H*B, 4x4 per thread), one tile GEMM per
 //     time step that also carries the input drive and biases (forward) or
 //     the readout's gradient (backward);
-//   - rnn_grad_w4_t128, _w4_t64 or _w16: every weight gradient, dW_hh as a
-//     batched GEMM over the saved states and deltas, the small ones alongside;
+//   - rnn_grad_mma_t128/_t64 (tensor cores), or rnn_grad_w4_t128, _w4_t64
+//     or _w16 (CUDA cores): every weight gradient, dW_hh as a batched GEMM
+//     over the saved states and deltas, the small ones alongside;
 //   - rnn_adam: regularisers, clipping, Adam with per-network step counts and
 //     the freeze mask.
 //
 // With DEGEN_BACKWARD=fused (or auto, where its limits allow: see
 // fusedShared) rnn_backward_fused_r8/_r4 replaces the backward and
 // weight-gradient launches: it accumulates every weight gradient on chip as
-// it goes back through time, so no deltas go to memory. With DEGEN_MMA=on
-// (or auto: see chooseMma) rnn_forward_mma_* and rnn_backward_mma_* run
-// each step's GEMM, and rnn_grad_mma_t128/_t64 the weight-gradient GEMM,
-// on the tensor cores in 3xTF32. Both are off by default until they have
-// been timed on a GPU.
+// it goes back through time, so no deltas go to memory (off by default:
+// slower on the H200). By default the weight-gradient GEMM runs on the
+// tensor cores in 3xTF32 (rnn_grad_mma_t128/_t64) wherever I, O <= 4;
+// DEGEN_MMA (see MmaEnv) moves it back to the CUDA cores or moves the
+// sequence kernels' per-step GEMMs onto the tensor cores too
+// (rnn_forward_mma_*, rnn_backward_mma_*). bench/RESULTS.md has the H200
+// timings and accuracy behind these defaults.
 //
 // Launch planning (shared-memory chunks of trials, tile sizes, kernel
 // choice) is in plan.go.

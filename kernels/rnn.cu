@@ -789,7 +789,7 @@ __device__ __forceinline__ void backwardFused(const float* __restrict__ params, 
 extern "C" __global__ void __launch_bounds__(NT_MAX, 1) rnn_forward_r8(FWD_PARAMS) { forward<8>(FWD_ARGS); }
 extern "C" __global__ void __launch_bounds__(NT_MAX) rnn_forward_r4(FWD_PARAMS) { forward<4>(FWD_ARGS); }
 
-// ---- Tensor-core sequence kernels (3xTF32), selected with DEGEN_MMA=on|auto (gpu/plan.go) ----
+// ---- Tensor-core sequence kernels (3xTF32), selected with DEGEN_MMA=seq, on or auto (gpu/plan.go) ----
 
 #define MMA_WARPS 8  // warps per block of rnn_forward_mma_*: 4 along trials x 2 along units
 
@@ -1446,7 +1446,7 @@ extern "C" __global__ void __launch_bounds__(64) rnn_grad_w16(GRAD_PARAMS) {
     gradWeights<64, 8, 16>(GRAD_ARGS);
 }
 
-// ---- Tensor-core weight gradients (3xTF32), selected with DEGEN_MMA=on|auto (gpu/plan.go) ----
+// ---- Tensor-core weight gradients (3xTF32): the default where I, O <= 4 (DEGEN_MMA, gpu/plan.go) ----
 
 #define GM_STAGES 4  // shared stages of rnn_grad_mma_*: three in flight while one is multiplied
 #define GM_ROWS 32   // rows (trial-steps) per stage

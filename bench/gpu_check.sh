@@ -93,15 +93,16 @@ cp /tmp/degen-e2e-gpu/testloss.json "$OUT/testloss.json" 2>/dev/null
 cp /tmp/degen-e2e-gpu/run.json "$OUT/run.json" 2>/dev/null
 # Every network that converged on the GPU against the CPU network from the
 # same seed after the same steps (the CPU side was trained offline by
-# `e2e curve`, bench/gpu/results/e2e-cpu-curve.json).
-step e2e-vs-cpu 30 "$BIN/e2e" compare -gpu /tmp/degen-e2e-gpu -curve bench/gpu/results/e2e-cpu-curve.json
+# `e2e curve`, bench/gpu/results/e2e-cpu-curve.json), judged against how
+# far float64 CPU training drifts from float32 (e2e-cpu64-curve.json).
+step e2e-vs-cpu 30 "$BIN/e2e" compare -gpu /tmp/degen-e2e-gpu -curve bench/gpu/results/e2e-cpu-curve.json -calib bench/gpu/results/e2e-cpu64-curve.json
 # E2E_MMA=1: the same with every GEMM on the tensor cores, before making
 # DEGEN_MMA=auto the default (about 2 more minutes).
 if [ -n "${E2E_MMA:-}" ]; then
 rm -rf /tmp/degen-e2e-mma
 step e2e-mma 110 env DEGEN_MMA=auto "$BIN/e2e" train -backend gpu -dir /tmp/degen-e2e-mma -seeds 256 -hidden 128 -max-epochs 30 -time-limit ${E2E_LIMIT:-80s}
 cp /tmp/degen-e2e-mma/testloss.json "$OUT/testloss-mma.json" 2>/dev/null
-step e2e-mma-vs-cpu 30 "$BIN/e2e" compare -gpu /tmp/degen-e2e-mma -curve bench/gpu/results/e2e-cpu-curve.json
+step e2e-mma-vs-cpu 30 "$BIN/e2e" compare -gpu /tmp/degen-e2e-mma -curve bench/gpu/results/e2e-cpu-curve.json -calib bench/gpu/results/e2e-cpu64-curve.json
 fi
 fi
 if [ -z "${QUICK:-}" ]; then
@@ -121,5 +122,5 @@ fi
 	grep -cE "^    --- PASS" "$LOG" | sed 's/^/subtests passed: /'
 	grep -E "^    --- FAIL|^--- FAIL" "$LOG" | head -n 20 || true
 	echo "--- e2e"
-	grep -E "^e2e gpu|^GPU: |^PASS: |^FAIL " "$LOG" | tail -n 8
+	grep -E "^e2e gpu|^GPU: |^PASS: |^calibration|^bias|^spread|^e2e: " "$LOG" | tail -n 14
 } | tee -a "$SUM"

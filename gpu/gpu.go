@@ -690,8 +690,8 @@ func (g *Backend) Close() error {
 
 // PTXEnv names a PTX file to load instead of the embedded kernels: for
 // kernel work on a GPU host that has no Go (build the PTX with
-// kernels/genptx.sh elsewhere; entry names and parameters must be the
-// embedded ones'). The emulator refuses it.
+// kernels/genptx.sh elsewhere, with the embedded kernels' entry names and
+// parameters). The emulator refuses it.
 const PTXEnv = "DEGEN_PTX"
 
 // kernelSource returns the PTX to load: the embedded kernels, or PTXEnv's file.

@@ -224,13 +224,21 @@ type mmaPlan struct {
 func chooseMma(request string, d degen.Dims, rate bool, bc, limit int) (mmaPlan, error) {
 	suffix, _, _, seqFits := mmaKernels(d, rate, bc, limit)
 	gradFits := gradMmaFits(d, limit)
+	seqErr := func() error {
+		return fmt.Errorf("%s=%s: the tensor-core sequence kernels do not support H=%d with chunks of %d trials (they need H <= 128, chunks <= 128 and the shared memory); use off or auto",
+			MmaEnv, request, d.H, bc)
+	}
+	gradErr := func() error {
+		return fmt.Errorf("%s=%s: the tensor-core weight-gradient kernel does not support I=%d, O=%d (it needs I, O <= 4); use off or auto",
+			MmaEnv, request, d.I, d.O)
+	}
 	switch request {
 	case "":
 		// The default: the weight gradients on the tensor cores wherever
 		// their kernel runs (faster, and more accurate than the float32
 		// kernel on the H200), the sequence kernels on the CUDA cores (their
-		// tensor-core versions are about as fast and less accurate there;
-		// bench/RESULTS.md, fourth session).
+		// tensor-core versions were no faster overall and less accurate
+		// there; bench/RESULTS.md, fourth session).
 		return mmaPlan{grad: gradFits}, nil
 	case "off":
 		return mmaPlan{}, nil
@@ -242,24 +250,20 @@ func chooseMma(request string, d degen.Dims, rate bool, bc, limit int) (mmaPlan,
 		return p, nil
 	case "grad":
 		if !gradFits {
-			return mmaPlan{}, fmt.Errorf("%s=grad: the tensor-core weight-gradient kernel does not support I=%d, O=%d (it needs I, O <= 4); use off or auto",
-				MmaEnv, d.I, d.O)
+			return mmaPlan{}, gradErr()
 		}
 		return mmaPlan{grad: true}, nil
 	case "seq":
 		if !seqFits {
-			return mmaPlan{}, fmt.Errorf("%s=seq: the tensor-core sequence kernels do not support H=%d with chunks of %d trials (they need H <= 128, chunks <= 128 and the shared memory); use off or auto",
-				MmaEnv, d.H, bc)
+			return mmaPlan{}, seqErr()
 		}
 		return mmaPlan{seq: suffix}, nil
 	case "on":
 		if !seqFits {
-			return mmaPlan{}, fmt.Errorf("%s=on: the tensor-core sequence kernels do not support H=%d with chunks of %d trials (they need H <= 128, chunks <= 128 and the shared memory); use off or auto",
-				MmaEnv, d.H, bc)
+			return mmaPlan{}, seqErr()
 		}
 		if !gradFits {
-			return mmaPlan{}, fmt.Errorf("%s=on: the tensor-core weight-gradient kernel does not support I=%d, O=%d (it needs I, O <= 4); use off or auto",
-				MmaEnv, d.I, d.O)
+			return mmaPlan{}, gradErr()
 		}
 		return mmaPlan{seq: suffix, grad: true}, nil
 	}

@@ -143,8 +143,6 @@ func writeJSON(path string, results []result) {
 	}
 }
 
-// variantPairs returns every (tensor-core setting, backward) pair of the two
-// comma-separated lists.
 // setVariant sets the environment variable name to value, or unsets it
 // for "default" (gpu.New's own choice).
 func setVariant(name, value string) {
@@ -155,6 +153,8 @@ func setVariant(name, value string) {
 	os.Setenv(name, value)
 }
 
+// variantPairs returns every (tensor-core setting, backward) pair of the two
+// comma-separated lists.
 func variantPairs(mmas, backwards string) [][2]string {
 	var pairs [][2]string
 	for _, f := range strings.Split(mmas, ",") {

@@ -16,6 +16,8 @@
 
 #include <ucontext.h>
 
+#include <climits>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -314,9 +316,37 @@ void __trap() {
     std::abort();
 }
 
+// tensorCoreSum returns c + sum of the 8 products as the tensor cores add
+// them (Fasi, Higham, Mikaitis and Pranesh, "Numerical behavior of NVIDIA
+// tensor cores", PeerJ Comput. Sci. 2021, for TF32 on the A100): the
+// products are exact; every addend is aligned to the one of largest
+// magnitude and the bits below that one's float32 precision are dropped
+// (truncation); the sum is rounded toward zero to float32. Not round to
+// nearest: over many calls into one accumulator the errors do not cancel.
+// On the H200 this rounding is what failed `degen compare` for the
+// tensor-core sequence kernels (bench/RESULTS.md, fourth session).
+static float tensorCoreSum(float c, const float a[8], const float b[8]) {
+    double t[9], plain = 0;
+    t[0] = c;
+    for (int k = 0; k < 8; k++) t[k + 1] = (double)a[k] * (double)b[k];  // exact: 11-bit by 11-bit significands
+    int emax = INT_MIN;
+    for (double v : t) {
+        plain += v;
+        if (v != 0) emax = std::max(emax, std::ilogb(v));
+    }
+    if (!std::isfinite(plain) || emax == INT_MIN) return (float)plain;  // Inf and NaN propagate; all zero
+    const double ulp = std::ldexp(1.0, emax - 23);
+    double sum = 0;
+    for (double v : t) sum += std::trunc(v / ulp) * ulp;  // exact: nine multiples of ulp below 2^(emax+1)
+    float r = (float)sum;  // to nearest; step back where that went away from zero
+    if (std::fabs((double)r) > std::fabs(sum)) r = std::nextafter(r, 0.f);
+    return r;
+}
+
 // mmaTF32 gathers the warp's fragments (one warp barrier), and every lane
 // computes its four elements of D from the whole of A and B (layout in
-// kernels/compat.cuh); a second barrier frees the scratch for the next call.
+// kernels/compat.cuh; the sums as tensorCoreSum); a second barrier frees the
+// scratch for the next call.
 void mmaTF32(float d[4], const unsigned a[4], const unsigned b[2]) {
     static unsigned fragA[kMaxThreads][4], fragB[kMaxThreads][2];
     int lane = current % 32, warp0 = current - lane;
@@ -332,9 +362,12 @@ void mmaTF32(float d[4], const unsigned a[4], const unsigned b[2]) {
     int g = lane / 4, q = lane % 4;
     for (int r = 0; r < 4; r++) {
         int m = g + 8 * (r / 2), n = 2 * q + r % 2;
-        float acc = d[r];
-        for (int k = 0; k < 8; k++) acc += A(m, k) * B(k, n);
-        d[r] = acc;
+        float av[8], bv[8];
+        for (int k = 0; k < 8; k++) {
+            av[k] = A(m, k);
+            bv[k] = B(k, n);
+        }
+        d[r] = tensorCoreSum(d[r], av, bv);
     }
     warpBarrier();
 }

@@ -3,6 +3,7 @@
 package cuda
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -15,11 +16,6 @@ import (
 // tensor-core kernels assume (kernels/compat.cuh) is the hardware's; on the
 // emulator, that the emulator implements the same layout.
 func TestMmaSelftest(t *testing.T) {
-	ctx, err := Open(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ctx.Close()
 	rng := rand.New(rand.NewPCG(1, 2))
 	a, b := make([]float32, 16*8), make([]float32, 8*8)
 	for i := range a {
@@ -28,6 +24,35 @@ func TestMmaSelftest(t *testing.T) {
 	for i := range b {
 		b[i] = float32(rng.IntN(17) - 8)
 	}
+	d := runMmaSelftest(t, a, b)
+	bad := 0
+	for m := range 16 {
+		for n := range 8 {
+			var want float32
+			for k := range 8 {
+				want += a[m*8+k] * b[k*8+n]
+			}
+			if d[m*8+n] != want {
+				if bad++; bad <= 5 {
+					t.Errorf("D[%d][%d] = %g, want %g", m, n, d[m*8+n], want)
+				}
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of 128 elements wrong: the fragment layout is not the hardware's", bad)
+	}
+}
+
+// runMmaSelftest returns D = A B (A 16x8, B 8x8, row-major, TF32 values)
+// from one mma_selftest launch.
+func runMmaSelftest(t *testing.T, a, b []float32) []float32 {
+	t.Helper()
+	ctx, err := Open(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctx.Close()
 	d := make([]float32, 16*8)
 	err = ctx.Do(func() error {
 		mod, err := LoadModule(kernels.PTX)
@@ -63,21 +88,44 @@ func TestMmaSelftest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad := 0
-	for m := range 16 {
-		for n := range 8 {
-			var want float32
-			for k := range 8 {
-				want += a[m*8+k] * b[k*8+n]
+	return d
+}
+
+// TestMmaRounding checks how one mma.sync adds its products, on sums
+// whose float32 round-to-nearest, exact-then-truncated and
+// aligned-and-truncated results differ (B's column 0 is 1, 1.5, 1.5):
+//
+//	row 0:  1 + 1.5*2^-24            nearest 1+2^-23, truncated 1
+//	row 1: -1 - 1.5*2^-24            nearest -(1+2^-23), truncated -1
+//	row 2:  1 + 1.5*2^-24 + 1.5*2^-24  exact 1+1.5*2^-23: truncated after
+//	                                  the sum 1+2^-23, each addend truncated
+//	                                  at 2^-23 first: 1
+//
+// The emulator (cuda/emu.cc, tensorCoreSum) models the tensor cores as
+// the published measurements describe them: each addend truncated, the sum
+// rounded toward zero, so 1, -1, 1. On a GPU this checks that model: a card
+// that adds otherwise fails here, and the emulator must follow it.
+func TestMmaRounding(t *testing.T) {
+	a, b := make([]float32, 16*8), make([]float32, 8*8)
+	const tiny = 1.0 / (1 << 24)
+	b[0*8], b[1*8], b[2*8] = 1, 1.5, 1.5
+	a[0*8+0], a[0*8+1] = 1, tiny
+	a[1*8+0], a[1*8+1] = -1, -tiny
+	a[2*8+0], a[2*8+1], a[2*8+2] = 1, tiny, tiny
+	d := runMmaSelftest(t, a, b)
+	one := float32(1)
+	up := math.Nextafter32(1, 2)
+	want := []float32{one, -one, one}
+	names := []string{"1 + 1.5*2^-24", "-1 - 1.5*2^-24", "1 + 2*1.5*2^-24"}
+	for r, w := range want {
+		got := d[r*8]
+		if got != w {
+			how := "neither truncation nor round to nearest"
+			switch {
+			case got == up || got == -up:
+				how = "rounded away from zero (to nearest, or truncated only after an exact sum)"
 			}
-			if d[m*8+n] != want {
-				if bad++; bad <= 5 {
-					t.Errorf("D[%d][%d] = %g, want %g", m, n, d[m*8+n], want)
-				}
-			}
+			t.Errorf("row %d (%s): %.9g, want %.9g (addends truncated, sum toward zero): %s; update tensorCoreSum in cuda/emu.cc to this card", r, names[r], got, w, how)
 		}
-	}
-	if bad > 0 {
-		t.Errorf("%d of 128 elements wrong: the fragment layout is not the hardware's", bad)
 	}
 }

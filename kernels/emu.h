@@ -51,8 +51,8 @@ using std::max;
 using std::min;
 
 // TF32 and the tensor cores' mma.sync.m16n8k8, emulated (cuda/emu.cc): the
-// fragment layout is the one compat.cuh documents; products are summed in
-// float32 in k order, which need not be the tensor cores' order or rounding.
+// fragment layout is the one compat.cuh documents; the sums truncate as the
+// tensor cores' do (tensorCoreSum), not round to nearest.
 inline float __uint_as_float(unsigned u) {
     float f;
     std::memcpy(&f, &u, 4);

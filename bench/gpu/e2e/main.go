@@ -344,7 +344,7 @@ func compare(args []string) error {
 			return fmt.Errorf("network %d: trained on the CPU but not on the GPU", cn.Index)
 		}
 		gl, cl := float64(gn.TestLoss), float64(cn.TestLoss)
-		used := math.Abs(gl-cl) / (atol + *rtol*math.Abs(cl))
+		used := toleranceUsed(gl, cl, atol, *rtol)
 		verdict := "ok"
 		switch {
 		case gn.Status != degen.Converged:
@@ -504,7 +504,7 @@ func compareCurve(gdir, path, calibPath string, rtol float64) error {
 			return fmt.Errorf("network %d after %d steps: test loss GPU %g, CPU %g: want positive and finite", gn.Index, gn.Steps, gl, cl)
 		}
 		logs = append(logs, math.Log(gl/cl))
-		used := math.Abs(gl-cl) / (atol + rtol*math.Abs(cl))
+		used := toleranceUsed(gl, cl, atol, rtol)
 		checked++
 		if !(used <= 1) {
 			bad++
@@ -547,7 +547,7 @@ func compareCurve(gdir, path, calibPath string, rtol float64) error {
 			return fmt.Errorf("%s: network %d after %d steps: test loss %g: want positive and finite", calibPath, gn.Index, gn.Steps, kl)
 		}
 		calLogs = append(calLogs, math.Log(kl/cl))
-		used := math.Abs(kl-cl) / (atol + rtol*math.Abs(cl))
+		used := toleranceUsed(kl, cl, atol, rtol)
 		if !(used <= 1) {
 			calBad++
 		}
@@ -573,6 +573,11 @@ func compareCurve(gdir, path, calibPath string, rtol float64) error {
 	}
 	fmt.Printf("PASS: %d GPU-converged networks differ from the CPU after the same steps as float64 and float32 CPU training differ (no bias, no more spread)\n", checked)
 	return nil
+}
+
+// toleranceUsed returns the share of atol + rtol |cpu| that |got - cpu| uses.
+func toleranceUsed(got, cpu, atol, rtol float64) float64 {
+	return math.Abs(got-cpu) / (atol + rtol*math.Abs(cpu))
 }
 
 // median returns the median of v (0 when empty).

@@ -16,7 +16,6 @@
 
 #include <ucontext.h>
 
-#include <climits>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -326,18 +325,17 @@ void __trap() {
 // On the H200 this rounding is what failed `degen compare` for the
 // tensor-core sequence kernels (bench/RESULTS.md, fourth session).
 static float tensorCoreSum(float c, const float a[8], const float b[8]) {
-    double t[9], plain = 0;
+    double t[9], plain = 0, big = 0;
     t[0] = c;
     for (int k = 0; k < 8; k++) t[k + 1] = (double)a[k] * (double)b[k];  // exact: 11-bit by 11-bit significands
-    int emax = INT_MIN;
     for (double v : t) {
         plain += v;
-        if (v != 0) emax = std::max(emax, std::ilogb(v));
+        big = std::max(big, std::fabs(v));
     }
-    if (!std::isfinite(plain) || emax == INT_MIN) return (float)plain;  // Inf and NaN propagate; all zero
-    const double ulp = std::ldexp(1.0, emax - 23);
+    if (!std::isfinite(plain) || big == 0) return (float)plain;  // Inf and NaN propagate; all zero
+    const double ulp = std::ldexp(1.0, std::ilogb(big) - 23), perUlp = 1 / ulp;  // powers of two: exact
     double sum = 0;
-    for (double v : t) sum += std::trunc(v / ulp) * ulp;  // exact: nine multiples of ulp below 2^(emax+1)
+    for (double v : t) sum += (double)(int64_t)(v * perUlp) * ulp;  // truncated; exact: nine multiples of ulp below 2^(emax+1)
     float r = (float)sum;  // to nearest; step back where that went away from zero
     if (std::fabs((double)r) > std::fabs(sum)) r = std::nextafter(r, 0.f);
     return r;

@@ -12,13 +12,22 @@ echo "cuda-check: go vet -tags cuda ./..."
 go vet -tags cuda ./...
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
-bash kernels/genptx.sh "$tmp"
-for f in kernels/*.ptx; do
-	if ! diff <(grep -v '^//' "$f") <(grep -v '^//' "$tmp") >/dev/null; then
+# nvcc 11.8's PTX is not always the same for the same source: once in this
+# project's CI runs it numbered two virtual registers of an unchanged kernel
+# differently (2026-11-27). So a mismatch is regenerated up to twice more
+# before it counts; a real source change mismatches every time.
+f=kernels/kernels.ptx
+for attempt in 1 2 3; do
+	bash kernels/genptx.sh "$tmp"
+	if diff <(grep -v '^//' "$f") <(grep -v '^//' "$tmp") >/dev/null; then
+		break
+	fi
+	if [ "$attempt" = 3 ]; then
 		echo "cuda-check: $f does not match kernels/*.cu; run \`make ptx\` and commit the result ($(nvcc --version | tail -n 1))" >&2
-		diff <(grep -v '^//' "$f") <(grep -v '^//' "$tmp") | head -n 20 >&2
+		diff <(grep -v '^//' "$f") <(grep -v '^//' "$tmp") | head -n 20 >&2 || true
 		exit 1
 	fi
+	echo "cuda-check: the regenerated PTX differs from $f (attempt $attempt of 3); regenerating"
 done
 # Without a GPU, degen-cuda must stop with our one-line message and status 1
 # (cuda/driverinit), not gorgonia.org/cu's.

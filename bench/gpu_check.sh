@@ -11,13 +11,19 @@
 #   5. degen-cuda compare               3 steps of 16 networks against the
 #                                       float64 CPU reference, per tensor;
 #                                       again with DEGEN_MMA=off (CUDA cores)
-#                                       and on (tensor cores)
+#                                       and on (tensor cores), and with two
+#                                       warp groups (DEGEN_GROUPS=2)
 #   6. stepbench                        one training step on W1 and W2: batch
 #                                       shared, uploaded per network, and
 #                                       generated on the device (gen, task N=S);
 #                                       the defaults, CUDA cores and tensor
-#                                       cores, backward split and fused (fwd,
-#                                       bwd, dW columns)
+#                                       cores, backward split and fused, one
+#                                       and two warp groups (fwd, bwd, dW
+#                                       columns)
+#   6b. abab                            the defaults against the last version
+#                                       measured (ptx-ref) and the candidates
+#                                       (two warp groups, PTX variants), in
+#                                       alternation (bench/gpu/abab.sh)
 #   7. e2e train -backend gpu           256 flip-flop networks of H=128 with
 #                                       degen.Train, test losses; then every
 #                                       GPU-converged network against the CPU
@@ -29,7 +35,8 @@
 # QUICK=1 skips the peers; E2E_LIMIT (default 80s) bounds the training, 0 skips it;
 # E2E_MMA=1 trains and checks it a second time on the tensor cores;
 # WORKS (default W1,W2) names stepbench's workloads (tiny for a dry run);
-# COMPARE_ARGS replaces the compare steps' sizes (smaller for a dry run).
+# COMPARE_ARGS replaces the compare steps' sizes (smaller for a dry run);
+# GPU_TEST_LIMIT (default 120) bounds gpu.test, in seconds.
 #
 # The GPU host needs no Go: the binaries come prebuilt in $BIN (default
 # .devcarry), made on a development machine by bench/gpu/build.sh.
@@ -74,7 +81,9 @@ step nvidia-smi 20 nvidia-smi --query-gpu=name,memory.total,memory.used,driver_v
 step devices 30 "$BIN/degen-cuda" devices
 # cuda.test includes mma_selftest: the tensor-core fragment layout on this card.
 step cuda.test 60 "$BIN/cuda.test" -test.v -test.count=1
-step gpu.test 120 "$BIN/gpu.test" -test.v -test.count=1 -test.timeout=110s
+# GPU_TEST_LIMIT: seconds for gpu.test (34 on the H200; the emulator's dry run needs minutes).
+gpu_test_limit=${GPU_TEST_LIMIT:-120}
+step gpu.test "$gpu_test_limit" "$BIN/gpu.test" -test.v -test.count=1 -test.timeout=$((gpu_test_limit - 10))s
 grep -E "^(--- FAIL|FAIL|ok|PASS)|worst element|tolerance" "$LOG" | grep -v "^=== RUN" | tail -n 40 >"$OUT/conformance.txt"
 # lr 1e-3: from a cold Adam state the first updates are about lr*sign(g), so
 # at the default 1e-2 rounding in near-zero gradients moves parameters and
@@ -85,7 +94,9 @@ step compare 60 "$BIN/degen-cuda" compare "${compare_args[@]}"
 # on the tensor cores (3xTF32: forward, split backward, weight gradients).
 step compare-off 60 env DEGEN_MMA=off "$BIN/degen-cuda" compare "${compare_args[@]}"
 step compare-mma 60 env DEGEN_MMA=on DEGEN_BACKWARD=split "$BIN/degen-cuda" compare "${compare_args[@]}"
-step stepbench 180 "$BIN/stepbench" -works "${WORKS:-W1,W2}" -reps 10 -cells both -mma default,off,auto -backward default,auto -json "$OUT/stepbench.json"
+step compare-g2 60 env DEGEN_GROUPS=2 "$BIN/degen-cuda" compare "${compare_args[@]}"
+step stepbench 180 "$BIN/stepbench" -works "${WORKS:-W1,W2}" -reps 10 -cells both -mma default,off,auto -backward default,auto -groups default,2 -json "$OUT/stepbench.json"
+step abab 240 env BIN="$BIN" WORKS="${WORKS:-W1,W2}" bash bench/gpu/abab.sh
 if [ "${E2E_LIMIT:-80s}" != 0 ]; then
 rm -rf /tmp/degen-e2e-gpu
 step e2e 110 "$BIN/e2e" train -backend gpu -dir /tmp/degen-e2e-gpu -seeds 256 -hidden 128 -max-epochs 30 -time-limit ${E2E_LIMIT:-80s}
@@ -116,6 +127,8 @@ fi
 	sed -n '/^work /,$p' "$LOG" | grep -E "^(work|W1|W2|tiny) " | head -n 20
 	echo "--- fastest variants (default = kernels / task step ms)"
 	python3 bench/gpu/fastest.py "$OUT/stepbench.json" 2>&1 || true
+	echo "--- abab (label, then stepbench's columns)"
+	grep -E "^(ref|new|groups2|unroll2|r4x4) " "$LOG" | grep -E " vanilla | rate " | head -n 60
 	echo "--- peers"
 	grep -E "step .* ms" "$LOG" | grep -E "torch|jax|cudnn" || true
 	echo "--- conformance"

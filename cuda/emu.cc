@@ -6,9 +6,14 @@
 // A launch runs its blocks one after another. The threads of a block are
 // fibers on the calling OS thread, switched only at barriers:
 // __syncthreads waits for every thread of the block that has not exited,
-// __shfl_xor_sync for every such thread of the warp. That is one valid CUDA
-// schedule, so a kernel that is correct on the GPU is correct here, and a
-// barrier some threads never reach is reported instead of hanging.
+// __shfl_xor_sync for every such thread of the warp, barSync (a named
+// barrier) for its count of threads. That is one valid CUDA schedule, so a
+// kernel that is correct on the GPU is correct here, and a barrier some
+// threads never reach is reported instead of hanging. When a named barrier
+// opens, the scheduler goes back to the first fiber (blocks with an even
+// bx + by) or the last (the others), so that warp groups that synchronise
+// only among themselves run as far apart as the barriers allow, in both
+// orders: a group reading what another has not yet written shows.
 
 // Nothing fused: products meet sums rounded, as the kernels' __dmul_rn and
 // __dadd_rn and Go's float64() conversions ask.
@@ -77,12 +82,13 @@ struct Context {
 
 namespace {
 
-enum State { Running, AtBlockBarrier, AtWarpBarrier, Exited };
+enum State { Running, AtBlockBarrier, AtWarpBarrier, AtNamedBarrier, Exited };
 
 struct Fiber {
     Context ctx;
     State state;
     unsigned gen;  // the barrier generation the fiber waits to pass
+    int bar;       // the named barrier it waits at (AtNamedBarrier)
 };
 
 const size_t kStack = 256 << 10;   // bytes of stack per fiber
@@ -96,6 +102,15 @@ int blockArrived;
 unsigned blockGen;
 int warpArrived[kMaxThreads / 32], warpLive[kMaxThreads / 32];
 unsigned warpGen[kMaxThreads / 32];
+const int kNamedBarriers = 16;  // ids 1..15; 0 is __syncthreads
+int namedArrived[kNamedBarriers], namedCount[kNamedBarriers];
+unsigned namedGen[kNamedBarriers];
+// Per named barrier and warp, in the barrier's current generation: the lanes
+// that have arrived and the call site of the first (bar.sync and bar.arrive
+// are .aligned: a warp's lanes reach them together, at one instruction).
+int namedWarpArrived[kNamedBarriers][kMaxThreads / 32];
+const void* namedWarpSite[kNamedBarriers][kMaxThreads / 32];
+bool rescan;  // a named barrier opened: the scheduler starts its scan again
 float shuffle[kMaxThreads];
 std::vector<float> shared;
 std::string failure;
@@ -200,6 +215,8 @@ bool runnable(const Fiber& f, int i) {
         return blockGen != f.gen;
     case AtWarpBarrier:
         return warpGen[i / 32] != f.gen;
+    case AtNamedBarrier:
+        return namedGen[f.bar] != f.gen;
     default:
         return false;
     }
@@ -221,14 +238,21 @@ bool runBlock(unsigned bx, unsigned by, int sharedBytes) {
         warpArrived[w] = 0;
         warpLive[w] = std::min(32, threads - 32 * w);
     }
+    for (int b = 0; b < kNamedBarriers; b++) {
+        namedArrived[b] = 0;
+        for (int w = 0; w < kMaxThreads / 32; w++) namedWarpArrived[b][w] = 0;
+    }
     for (int i = 0; i < threads; i++) {
         start(i);
         fibers[i].state = Running;
     }
+    const bool descending = (bx + by) % 2 == 1;  // the scan's order (see the top of the file)
     int exited = 0;
     while (exited < threads) {
         bool progress = false;
-        for (int i = 0; i < threads; i++) {
+        rescan = false;
+        for (int n = 0; n < threads; n++) {
+            const int i = descending ? threads - 1 - n : n;
             Fiber& f = fibers[i];
             if (!runnable(f, i)) continue;
             progress = true;
@@ -237,21 +261,30 @@ bool runBlock(unsigned bx, unsigned by, int sharedBytes) {
             f.state = Running;
             switchTo(scheduler, f.ctx);
             if (f.state == Exited) exited++;
+            if (rescan) {
+                rescan = false;
+                n = -1;
+            }
         }
         if (!progress) {
-            int atBlock = 0, atWarp = 0, firstWarp = -1;
+            int atBlock = 0, atWarp = 0, atNamed = 0, firstWarp = -1, firstNamed = -1;
             for (int i = 0; i < threads; i++) {
                 if (fibers[i].state == AtBlockBarrier) atBlock++;
                 if (fibers[i].state == AtWarpBarrier) {
                     atWarp++;
                     if (firstWarp < 0) firstWarp = i;
                 }
+                if (fibers[i].state == AtNamedBarrier) {
+                    atNamed++;
+                    if (firstNamed < 0) firstNamed = i;
+                }
             }
-            char msg[256];
+            char msg[320];
             std::snprintf(msg, sizeof msg,
                           "deadlock in block (%u,%u): %d of %d live threads wait at __syncthreads, %d at a warp "
-                          "shuffle (first thread %d), %d exited",
-                          bx, by, atBlock, live, atWarp, firstWarp, exited);
+                          "shuffle (first thread %d), %d at a named barrier (first thread %d, barrier %d), %d exited",
+                          bx, by, atBlock, live, atWarp, firstWarp, atNamed, firstNamed,
+                          firstNamed < 0 ? -1 : fibers[firstNamed].bar, exited);
             failure = msg;
             return false;
         }
@@ -267,6 +300,58 @@ void __syncthreads() {
     releaseBlockIfComplete();
     if (blockGen == gen) yield(AtBlockBarrier, gen);
 }
+
+// namedArrive counts the calling thread at named barrier id of count
+// threads and opens it when the count is reached; it returns the
+// generation the thread waits to pass. site is the call's return address:
+// every lane of a warp must arrive from the same one, and a warp counts
+// only whole (its live lanes) when the barrier opens.
+static unsigned namedArrive(const char* op, int id, int count, const void* site) {
+    if (id < 1 || id >= kNamedBarriers || count <= 0 || count % 32 != 0 || count > threads) {
+        std::fprintf(stderr, "emu: %s(%d, %d) from thread %d of %d: want id 1..%d and a count of whole warps\n", op,
+                     id, count, current, threads, kNamedBarriers - 1);
+        std::abort();
+    }
+    if (namedArrived[id] == 0) namedCount[id] = count;
+    if (namedCount[id] != count) {
+        std::fprintf(stderr, "emu: %s(%d, %d) from thread %d: the barrier's other threads gave count %d\n", op, id,
+                     count, current, namedCount[id]);
+        std::abort();
+    }
+    const int w = current / 32;
+    if (namedWarpArrived[id][w]++ == 0) {
+        namedWarpSite[id][w] = site;
+    } else if (namedWarpSite[id][w] != site) {
+        std::fprintf(stderr, "emu: %s(%d, %d) from thread %d: lanes of warp %d reach barrier %d from different places (divergent .aligned barrier)\n",
+                     op, id, count, current, w, id);
+        std::abort();
+    }
+    unsigned gen = namedGen[id];
+    if (++namedArrived[id] == count) {
+        for (int v = 0; v < (threads + 31) / 32; v++) {
+            if (namedWarpArrived[id][v] != 0 && namedWarpArrived[id][v] != warpLive[v]) {
+                std::fprintf(stderr, "emu: barrier %d opened with %d of the %d live lanes of warp %d\n", id,
+                             namedWarpArrived[id][v], warpLive[v], v);
+                std::abort();
+            }
+            namedWarpArrived[id][v] = 0;
+        }
+        namedArrived[id] = 0;
+        namedGen[id]++;
+        rescan = true;
+    }
+    return gen;
+}
+
+void barSync(int id, int count) {
+    unsigned gen = namedArrive("barSync", id, count, __builtin_return_address(0));
+    if (namedGen[id] == gen) {
+        fibers[current].bar = id;
+        yield(AtNamedBarrier, gen);
+    }
+}
+
+void barArrive(int id, int count) { namedArrive("barArrive", id, count, __builtin_return_address(0)); }
 
 float __shfl_xor_sync(unsigned mask, float v, int laneMask) {
     int partner = current ^ laneMask;

@@ -62,6 +62,8 @@ static const EmuKernel emuKernels[] = {
     EMU_KERNEL(rnn_adam),               EMU_KERNEL(mma_selftest),
     EMU_KERNEL(task_flipflop),          EMU_KERNEL(task_sine),              EMU_KERNEL(task_delayed),
     EMU_KERNEL(task_pathint),
+    EMU_KERNEL(rnn_forward_r8_g2),      EMU_KERNEL(rnn_forward_r4_g2),      EMU_KERNEL(rnn_backward_r8_g2),
+    EMU_KERNEL(rnn_backward_r4_g2),
 };
 
 inline const EmuKernel* emuFind(const char* name) {

@@ -131,7 +131,11 @@ func (g *Backend) init(gamma []float32) error {
 			float64(need)/(1<<30), d.S, float64(g.bytesPerNetwork)/(1<<20), d.T, d.B, d.H,
 			g.ctx.Info.Name, float64(free)/(1<<30), float64(total)/(1<<30), max(maxS, 0))
 	}
-	bc, err := planChunk(d, g.rate == 1, g.ctx.SharedOptin)
+	groups, err := chooseGroups(os.Getenv(GroupsEnv))
+	if err != nil {
+		return err
+	}
+	bc, err := planChunk(d, g.rate == 1, g.ctx.SharedOptin, groups)
 	if err != nil {
 		return err
 	}
@@ -144,7 +148,11 @@ func (g *Backend) init(gamma []float32) error {
 		return err
 	}
 	gradName, gradTile, gradThreads, gradShared := gradKernel(d, mma.grad)
-	r, nt := tileFor(d.H, bc)
+	r, nt := tileFor(d.H, bc, groups)
+	suffix := ""
+	if groups == 2 {
+		suffix = "_g2"
+	}
 	ptx, err := kernelSource()
 	if err != nil {
 		return err
@@ -155,13 +163,14 @@ func (g *Backend) init(gamma []float32) error {
 	kernelNames := []struct {
 		dst  **cuda.Kernel
 		name string
-	}{{&g.fwd, fmt.Sprintf("rnn_forward_r%d", r)}, {&g.bwd, fmt.Sprintf("rnn_backward_r%d", r)}, {&g.whh, gradName}, {&g.adam, "rnn_adam"}}
+	}{{&g.fwd, fmt.Sprintf("rnn_forward_r%d%s", r, suffix)}, {&g.bwd, fmt.Sprintf("rnn_backward_r%d%s", r, suffix)}, {&g.whh, gradName}, {&g.adam, "rnn_adam"}}
 	if mma.seq != "" {
 		kernelNames[0].name = "rnn_forward_mma_" + mma.seq
 		kernelNames[1].name = "rnn_backward_mma_" + mma.seq
 	}
+	fusedR, fusedThreads := tileFor(d.H, bc, 1) // the fused backward runs one warp group
 	if g.fused {
-		kernelNames[1].name = fmt.Sprintf("rnn_backward_fused_r%d", r)
+		kernelNames[1].name = fmt.Sprintf("rnn_backward_fused_r%d", fusedR)
 		kernelNames = slices.Delete(kernelNames, 2, 3)
 	}
 	for _, k := range kernelNames {
@@ -169,12 +178,13 @@ func (g *Backend) init(gamma []float32) error {
 			return err
 		}
 	}
-	fs, bs := sharedFloats(d, g.rate == 1, bc)
-	if g.fused {
-		bs, _ = fusedShared(d, g.rate == 1, bc, g.ctx.SharedOptin)
-	}
+	fs, bs := sharedFloats(d, g.rate == 1, bc, groups)
 	g.fwdShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: nt, Shared: 4 * fs}
 	g.bwdShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: nt, Shared: 4 * bs}
+	if g.fused {
+		bs, _ = fusedShared(d, g.rate == 1, bc, g.ctx.SharedOptin)
+		g.bwdShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: fusedThreads, Shared: 4 * bs}
+	}
 	if mma.seq != "" {
 		_, mf, mb, _ := mmaKernels(d, g.rate == 1, bc, g.ctx.SharedOptin)
 		g.fwdShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: 32 * mmaWarps, Shared: 4 * mf}
@@ -517,10 +527,14 @@ func (g *Backend) Describe() string {
 		strings.Join(kernels, ", "))
 }
 
-// ForwardVariant returns "mma" (tensor cores) or "fp32" (see chooseMma).
+// ForwardVariant returns "mma" (tensor cores, see chooseMma), "fp32" or
+// "fp32g2" (the CUDA cores, two warp groups: see chooseGroups).
 func (g *Backend) ForwardVariant() string {
-	if strings.HasPrefix(g.fwd.Name, "rnn_forward_mma") {
+	switch {
+	case strings.HasPrefix(g.fwd.Name, "rnn_forward_mma"):
 		return "mma"
+	case strings.HasSuffix(g.fwd.Name, "_g2"):
+		return "fp32g2"
 	}
 	return "fp32"
 }
@@ -539,13 +553,16 @@ func (g *Backend) GradVariant() string {
 }
 
 // BackwardVariant returns "fused" (see chooseBackward), "mma" (split, its
-// recurrence on the tensor cores) or "split".
+// recurrence on the tensor cores), "split" or "splitg2" (two warp groups,
+// see chooseGroups).
 func (g *Backend) BackwardVariant() string {
 	switch {
 	case g.fused:
 		return "fused"
 	case strings.HasPrefix(g.bwd.Name, "rnn_backward_mma"):
 		return "mma"
+	case strings.HasSuffix(g.bwd.Name, "_g2"):
+		return "splitg2"
 	}
 	return "split"
 }

@@ -62,12 +62,17 @@ func tolerances() cputest.Tolerances { return cputest.Float32() }
 // TestConformance runs the shared suite: every case of the size table (H in
 // 31..129, S = 1 and S above the number of multiprocessors, both cells)
 // against the float64 CPU reference, with NaN guards behind every output;
-// with the default kernels (weight gradients on the tensor cores) and with
-// every GEMM on the CUDA cores (DEGEN_MMA=off).
+// with the default kernels (weight gradients on the tensor cores), with
+// every GEMM on the CUDA cores (DEGEN_MMA=off) and with two warp groups in
+// the sequence kernels (DEGEN_GROUPS=2).
 func TestConformance(t *testing.T) {
 	cputest.Conformance(t, "gpu", newGPU, tolerances())
 	t.Run("cuda cores", func(t *testing.T) {
 		t.Setenv(gpu.MmaEnv, "off")
+		cputest.Conformance(t, "gpu", newGPU, tolerances())
+	})
+	t.Run("two warp groups", func(t *testing.T) {
+		t.Setenv(gpu.GroupsEnv, "2")
 		cputest.Conformance(t, "gpu", newGPU, tolerances())
 	})
 }
@@ -236,6 +241,55 @@ var readoutTileCases = []cputest.Case{
 func TestReadoutTile(t *testing.T) {
 	for i, c := range readoutTileCases {
 		t.Run(c.String(), func(t *testing.T) { cputest.RunCase(t, c, uint64(400+i), newGPU, tolerances()) })
+	}
+}
+
+// TestWarpGroups runs the suite's case with two warp groups in the
+// CUDA-core sequence kernels (DEGEN_GROUPS=2) where the conformance sizes
+// do not reach: 8x8 tiles with the in-register readout (readoutTileCases),
+// two chunks of trials, a second group with only some live trials, and
+// beside the fused backward and the tensor-core sequence kernels, which
+// run as one group; and checks that a bad value fails in New.
+func TestWarpGroups(t *testing.T) {
+	t.Setenv(gpu.GroupsEnv, "2")
+	// variants makes the backend and checks which kernels it runs.
+	variants := func(fwd, bwd string) func(d degen.Dims, m degen.Model, gamma []float32) (degen.Backend, error) {
+		return func(d degen.Dims, m degen.Model, gamma []float32) (degen.Backend, error) {
+			be, err := gpu.New(d, m, gamma)
+			if err == nil && (be.ForwardVariant() != fwd || be.BackwardVariant() != bwd) {
+				be.Close()
+				return nil, fmt.Errorf("forward %s, backward %s; want %s and %s", be.ForwardVariant(), be.BackwardVariant(), fwd, bwd)
+			}
+			return be, err
+		}
+	}
+	cases := append([]cputest.Case{
+		{Cell: degen.Vanilla, S: 1, B: 256, T: 3, I: 2, H: 128, O: 1}, // two chunks of 128 trials
+		{Cell: degen.Rate, S: 2, B: 20, T: 4, I: 3, H: 40, O: 2},      // group 1: trials 16..19 live
+	}, readoutTileCases...)
+	for i, c := range cases {
+		t.Run(c.String(), func(t *testing.T) {
+			cputest.RunCase(t, c, uint64(500+i), variants("fp32g2", "splitg2"), tolerances())
+		})
+	}
+	c := cputest.Case{Cell: degen.Rate, S: 2, B: 64, T: 5, I: 3, H: 64, O: 2}
+	t.Run("fused backward", func(t *testing.T) {
+		t.Setenv(gpu.BackwardEnv, "fused")
+		cputest.RunCase(t, c, 510, variants("fp32g2", "fused"), tolerances())
+	})
+	t.Run("tensor cores", func(t *testing.T) {
+		t.Setenv(gpu.MmaEnv, "seq")
+		cputest.RunCase(t, c, 511, variants("mma", "mma"), tolerances())
+	})
+	t.Setenv(gpu.GroupsEnv, "3")
+	d := degen.Dims{S: 1, B: 3, T: 3, I: 3, H: 32, O: 3}
+	be, err := gpu.New(d, degen.Model{Cell: degen.Vanilla, H: d.H}, []float32{1})
+	if err == nil {
+		be.Close()
+		t.Fatal("DEGEN_GROUPS=3: no error")
+	}
+	if !strings.Contains(err.Error(), "want 1 or 2") {
+		t.Errorf("DEGEN_GROUPS=3: %v", err)
 	}
 }
 

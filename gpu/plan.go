@@ -10,10 +10,37 @@ import (
 // The launch planning below is plain arithmetic on the sizes, shared by the
 // CUDA build and its GPU-free tests.
 
+// GroupsEnv selects how many warp groups split each block of the CUDA-core
+// sequence kernels (rnn.cu, padTrials): 1 (unset, the default) or 2
+// (rnn_forward_r*_g2, rnn_backward_r*_g2), each group running its own half
+// of the trials with its own barrier, so that one group's epilogue and
+// barrier wait overlap the other's GEMM. The tensor-core sequence kernels
+// and the fused backward always run as one group.
+const GroupsEnv = "DEGEN_GROUPS"
+
+// chooseGroups returns the warp groups for the request (GroupsEnv's value).
+func chooseGroups(request string) (int, error) {
+	switch request {
+	case "", "1":
+		return 1, nil
+	case "2":
+		return 2, nil
+	}
+	return 0, fmt.Errorf("%s=%q: want 1 or 2", GroupsEnv, request)
+}
+
+// padTrials is padTrials in rnn.cu: a chunk of bc trials padded to a
+// multiple of 8 per warp group (groups 1 or 2).
+func padTrials(bc, groups int) int {
+	m := 8 * groups
+	return (bc + m - 1) &^ (m - 1)
+}
+
 // sharedFloats returns the dynamic shared memory, in floats, of rnn_forward
-// and rnn_backward for chunks of bc trials (see rnn.cu).
-func sharedFloats(d degen.Dims, rate bool, bc int) (fwd, bwd int) {
-	hp, bp := (d.H+7)&^7, (bc+7)&^7
+// and rnn_backward with groups warp groups for chunks of bc trials (see
+// rnn.cu).
+func sharedFloats(d degen.Dims, rate bool, bc, groups int) (fwd, bwd int) {
+	hp, bp := (d.H+7)&^7, padTrials(bc, groups)
 	padK := func(extra int) int { return (hp + extra + 3) &^ 3 }
 	bufs := 2
 	if rate {
@@ -25,40 +52,41 @@ func sharedFloats(d degen.Dims, rate bool, bc int) (fwd, bwd int) {
 	return fwd, bwd
 }
 
-// tileFor returns the register tile R of the sequence kernels (8: 8x8 per
-// thread; 4: 4x4, for small H*B, where 8x8 tiles would leave fewer than
-// four warps) and their block size: one thread per tile, at most 256, a
-// multiple of 32.
-func tileFor(h, bc int) (r, threads int) {
-	hp, bp := (h+7)&^7, (bc+7)&^7
+// tileFor returns the register tile R of the sequence kernels with groups
+// warp groups (8: 8x8 per thread; 4: 4x4, for small H*B, where 8x8 tiles
+// would leave fewer than four warps) and their block size: one thread per
+// tile, at most 256, each group a multiple of 32 threads.
+func tileFor(h, bc, groups int) (r, threads int) {
+	hp, bp := (h+7)&^7, padTrials(bc, groups)
 	r = 8
 	if (hp/8)*(bp/8) < 128 {
 		r = 4
 	}
-	tiles := (hp / r) * (bp / r)
-	return r, min(max((tiles+31)/32*32, 32), 256)
+	groupTiles := (hp / r) * (bp / r) / groups
+	return r, groups * min(max((groupTiles+31)/32*32, 32), 256/groups)
 }
 
 // readoutInTile mirrors rnn_forward's choice (rnn.cu, inTile): whether the
 // readout runs in each step's epilogue from registers (readoutTile) or
 // after a barrier from shared memory (readoutStep).
-func readoutInTile(h, bc int) bool {
-	r, threads := tileFor(h, bc)
-	hp, bp := (h+7)&^7, (bc+7)&^7
+func readoutInTile(h, bc, groups int) bool {
+	r, threads := tileFor(h, bc, groups)
+	hp, bp := (h+7)&^7, padTrials(bc, groups)
 	tilesC := hp / r
-	tiles := (bp / r) * tilesC
-	return r == 8 && tilesC&(tilesC-1) == 0 && tilesC <= 32 && tiles%threads == 0
+	groupTiles := (bp / groups / r) * tilesC
+	return r == 8 && tilesC&(tilesC-1) == 0 && tilesC <= 32 && groupTiles%(threads/groups) == 0
 }
 
 // planChunk returns the number of trials per chunk so that both sequence
-// kernels fit in limit bytes of shared memory, balanced over the chunks.
-func planChunk(d degen.Dims, rate bool, limit int) (int, error) {
+// kernels, with groups warp groups, fit in limit bytes of shared memory,
+// balanced over the chunks.
+func planChunk(d degen.Dims, rate bool, limit, groups int) (int, error) {
 	fits := func(bc int) bool {
-		f, b := sharedFloats(d, rate, bc)
+		f, b := sharedFloats(d, rate, bc, groups)
 		return 4*max(f, b) <= limit
 	}
 	if !fits(1) {
-		f, _ := sharedFloats(d, rate, 1)
+		f, _ := sharedFloats(d, rate, 1, groups)
 		return 0, fmt.Errorf("hidden size H=%d needs %d KiB of shared memory per block (W_hh is staged there); this GPU allows %d KiB, so the GPU backend supports H up to about %d",
 			d.H, 4*f/1024, limit/1024, int(math.Sqrt(float64(limit/4)))-8)
 	}
@@ -129,8 +157,8 @@ const fusedTiles = 4
 // fusedTiles dW_hh tiles per thread and I, O <= 4 (see rnn.cu).
 func fusedShared(d degen.Dims, rate bool, bc, limit int) (floats int, ok bool) {
 	hp, bp := (d.H+7)&^7, (bc+7)&^7
-	r, nt := tileFor(d.H, bc)
-	_, bwd := sharedFloats(d, rate, bc)
+	r, nt := tileFor(d.H, bc, 1)
+	_, bwd := sharedFloats(d, rate, bc, 1)
 	floats = bwd + 4*bp
 	ok = (hp/r)*(bp/r) <= nt && nt >= 2*hp && (hp/4)*(hp/4) <= fusedTiles*nt &&
 		d.I <= 4 && d.O <= 4 && 4*floats <= limit

@@ -13,43 +13,76 @@ const h100Shared = 227 * 1024
 // TestPlan checks the launch plans of the benchmark workloads and of sizes
 // around the tile boundaries: the chosen chunk fits in shared memory, the
 // next larger one would not (unless the chunk is the whole batch), and the
-// block has one thread per register tile.
+// block has one thread per register tile, in whole warps per warp group.
 func TestPlan(t *testing.T) {
 	for _, c := range []struct {
 		d       degen.Dims
 		rate    bool
+		groups  int
 		bc, r   int
 		threads int
 	}{
-		{degen.Dims{S: 256, B: 128, T: 100, H: 128, I: 3, O: 3}, false, 128, 8, 256}, // W1
-		{degen.Dims{S: 256, B: 128, T: 100, H: 128, I: 3, O: 3}, true, 64, 8, 128},
-		{degen.Dims{S: 512, B: 64, T: 200, H: 64, I: 3, O: 3}, false, 64, 4, 256}, // W2
-		{degen.Dims{S: 1, B: 3, T: 5, I: 2, H: 31, O: 3}, false, 3, 4, 32},
-		{degen.Dims{S: 3, B: 65, T: 3, I: 3, H: 129, O: 3}, false, 65, 8, 160},
-		{degen.Dims{S: 3, B: 200, T: 3, I: 3, H: 200, O: 3}, false, 29, 4, 256},
+		{degen.Dims{S: 256, B: 128, T: 100, H: 128, I: 3, O: 3}, false, 1, 128, 8, 256}, // W1
+		{degen.Dims{S: 256, B: 128, T: 100, H: 128, I: 3, O: 3}, true, 1, 64, 8, 128},
+		{degen.Dims{S: 512, B: 64, T: 200, H: 64, I: 3, O: 3}, false, 1, 64, 4, 256}, // W2
+		{degen.Dims{S: 1, B: 3, T: 5, I: 2, H: 31, O: 3}, false, 1, 3, 4, 32},
+		{degen.Dims{S: 3, B: 65, T: 3, I: 3, H: 129, O: 3}, false, 1, 65, 8, 160},
+		{degen.Dims{S: 3, B: 200, T: 3, I: 3, H: 200, O: 3}, false, 1, 29, 4, 256},
+		// Two warp groups: 128 threads per group for W1 and W2; a warp per
+		// group at least (B=3: 16 trials, 32 tiles); trials padded to 16
+		// per group of 8x8 tiles (B=65: 80 rows, 85 tiles per group).
+		{degen.Dims{S: 256, B: 128, T: 100, H: 128, I: 3, O: 3}, false, 2, 128, 8, 256},
+		{degen.Dims{S: 256, B: 128, T: 100, H: 128, I: 3, O: 3}, true, 2, 64, 8, 128},
+		{degen.Dims{S: 512, B: 64, T: 200, H: 64, I: 3, O: 3}, false, 2, 64, 4, 256},
+		{degen.Dims{S: 1, B: 3, T: 5, I: 2, H: 31, O: 3}, false, 2, 3, 4, 64},
+		{degen.Dims{S: 3, B: 65, T: 3, I: 3, H: 129, O: 3}, false, 2, 65, 8, 192},
+		{degen.Dims{S: 3, B: 200, T: 3, I: 3, H: 200, O: 3}, false, 2, 29, 4, 256},
 	} {
-		bc, err := planChunk(c.d, c.rate, h100Shared)
+		bc, err := planChunk(c.d, c.rate, h100Shared, c.groups)
 		if err != nil {
 			t.Fatalf("%+v: %v", c.d, err)
 		}
-		fwd, bwd := sharedFloats(c.d, c.rate, bc)
+		fwd, bwd := sharedFloats(c.d, c.rate, bc, c.groups)
 		if 4*max(fwd, bwd) > h100Shared {
 			t.Errorf("%+v: chunk %d needs %d bytes", c.d, bc, 4*max(fwd, bwd))
 		}
 		if chunks := (c.d.B + bc - 1) / bc; chunks > 1 {
 			// One chunk fewer would not fit.
-			f2, b2 := sharedFloats(c.d, c.rate, (c.d.B+chunks-2)/(chunks-1))
+			f2, b2 := sharedFloats(c.d, c.rate, (c.d.B+chunks-2)/(chunks-1), c.groups)
 			if 4*max(f2, b2) <= h100Shared {
 				t.Errorf("%+v: %d chunks of %d, but %d would do", c.d, chunks, bc, chunks-1)
 			}
 		}
-		r, nt := tileFor(c.d.H, bc)
+		r, nt := tileFor(c.d.H, bc, c.groups)
 		if bc != c.bc || r != c.r || nt != c.threads {
-			t.Errorf("%+v rate=%v: chunk %d, tile %d, %d threads; want %d, %d, %d", c.d, c.rate, bc, r, nt, c.bc, c.r, c.threads)
+			t.Errorf("%+v rate=%v groups=%d: chunk %d, tile %d, %d threads; want %d, %d, %d", c.d, c.rate, c.groups, bc, r, nt, c.bc, c.r, c.threads)
+		}
+		hp, bp := (c.d.H+7)&^7, padTrials(bc, c.groups)
+		if groupTiles := (hp / r) * (bp / c.groups / r); nt%(32*c.groups) != 0 || nt/c.groups < min(groupTiles, 256/c.groups) {
+			t.Errorf("%+v groups=%d: %d threads for %d tiles per group", c.d, c.groups, nt, groupTiles)
 		}
 	}
-	if _, err := planChunk(degen.Dims{S: 1, B: 1, T: 1, I: 1, H: 300, O: 1}, false, h100Shared); err == nil || !strings.Contains(err.Error(), "H up to about") {
+	if _, err := planChunk(degen.Dims{S: 1, B: 1, T: 1, I: 1, H: 300, O: 1}, false, h100Shared, 1); err == nil || !strings.Contains(err.Error(), "H up to about") {
 		t.Errorf("H=300: got %v, want an error naming the largest H", err)
+	}
+}
+
+// TestChooseGroups checks DEGEN_GROUPS's values and padTrials.
+func TestChooseGroups(t *testing.T) {
+	for req, want := range map[string]int{"": 1, "1": 1, "2": 2} {
+		if got, err := chooseGroups(req); err != nil || got != want {
+			t.Errorf("chooseGroups(%q) = %d, %v; want %d", req, got, err, want)
+		}
+	}
+	for _, req := range []string{"3", "0", "two", "auto"} {
+		if _, err := chooseGroups(req); err == nil || !strings.Contains(err.Error(), "want 1 or 2") {
+			t.Errorf("chooseGroups(%q): %v, want an error naming the values", req, err)
+		}
+	}
+	for _, c := range []struct{ bc, groups, want int }{{1, 1, 8}, {8, 1, 8}, {9, 1, 16}, {1, 2, 16}, {16, 2, 16}, {17, 2, 32}, {65, 2, 80}} {
+		if got := padTrials(c.bc, c.groups); got != c.want {
+			t.Errorf("padTrials(%d, %d) = %d, want %d", c.bc, c.groups, got, c.want)
+		}
 	}
 }
 
@@ -102,7 +135,7 @@ func TestChooseBackward(t *testing.T) {
 		{degen.Dims{S: 1, B: 3, T: 5, I: 2, H: 31, O: 3}, false, false},
 		{degen.Dims{S: 2, B: 128, T: 5, I: 5, H: 128, O: 3}, false, false}, // I > 4
 	} {
-		bc, err := planChunk(c.d, c.rate, h100Shared)
+		bc, err := planChunk(c.d, c.rate, h100Shared, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,7 +181,7 @@ func TestChooseMma(t *testing.T) {
 		{degen.Dims{S: 2, B: 5, T: 3, H: 129, I: 3, O: 3}, false, ""},  // H > 128
 		{degen.Dims{S: 2, B: 200, T: 3, H: 32, I: 3, O: 3}, false, ""}, // chunks of 200 trials
 	} {
-		bc, err := planChunk(c.d, c.rate, h100Shared)
+		bc, err := planChunk(c.d, c.rate, h100Shared, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -208,27 +241,32 @@ func TestChooseMma(t *testing.T) {
 // threads.
 func TestReadoutInTile(t *testing.T) {
 	for _, c := range []struct {
-		d    degen.Dims
-		rate bool
-		want bool
+		d      degen.Dims
+		rate   bool
+		want   bool
+		groups int
 	}{
-		{degen.Dims{S: 256, B: 128, T: 100, H: 128, I: 3, O: 3}, false, true}, // W1
-		{degen.Dims{S: 256, B: 128, T: 100, H: 128, I: 3, O: 3}, true, true},
-		{degen.Dims{S: 512, B: 64, T: 200, H: 64, I: 3, O: 3}, false, false}, // W2: 4x4 tiles
-		{degen.Dims{S: 512, B: 64, T: 200, H: 64, I: 3, O: 3}, true, false},
-		{degen.Dims{S: 2, B: 128, T: 4, I: 3, H: 64, O: 5}, false, true}, // TestReadoutTile
-		{degen.Dims{S: 1, B: 128, T: 3, I: 3, H: 128, O: 3}, false, true},
-		{degen.Dims{S: 1, B: 128, T: 3, I: 2, H: 128, O: 2}, true, true},  // two chunks of 64
-		{degen.Dims{S: 1, B: 3, T: 5, I: 2, H: 31, O: 3}, false, false},   // 16 tiles for 32 threads
-		{degen.Dims{S: 1, B: 65, T: 3, I: 3, H: 127, O: 3}, false, false}, // 160 threads for 144 tiles
-		{degen.Dims{S: 3, B: 5, T: 3, I: 3, H: 129, O: 2}, false, false},  // Hp/R = 34
+		{degen.Dims{S: 256, B: 128, T: 100, H: 128, I: 3, O: 3}, false, true, 2}, // W1, two warp groups
+		{degen.Dims{S: 256, B: 128, T: 100, H: 128, I: 3, O: 3}, true, true, 2},
+		{degen.Dims{S: 3, B: 65, T: 3, I: 3, H: 127, O: 3}, false, false, 2},     // 96 threads per group for 80 tiles
+		{degen.Dims{S: 256, B: 128, T: 100, H: 128, I: 3, O: 3}, false, true, 1}, // W1
+		{degen.Dims{S: 256, B: 128, T: 100, H: 128, I: 3, O: 3}, true, true, 1},
+		{degen.Dims{S: 512, B: 64, T: 200, H: 64, I: 3, O: 3}, false, false, 1}, // W2: 4x4 tiles
+		{degen.Dims{S: 512, B: 64, T: 200, H: 64, I: 3, O: 3}, true, false, 1},
+		{degen.Dims{S: 2, B: 128, T: 4, I: 3, H: 64, O: 5}, false, true, 1}, // TestReadoutTile
+		{degen.Dims{S: 1, B: 128, T: 3, I: 3, H: 128, O: 3}, false, true, 1},
+		{degen.Dims{S: 1, B: 128, T: 3, I: 2, H: 128, O: 2}, true, true, 1},  // two chunks of 64
+		{degen.Dims{S: 1, B: 3, T: 5, I: 2, H: 31, O: 3}, false, false, 1},   // 16 tiles for 32 threads
+		{degen.Dims{S: 1, B: 65, T: 3, I: 3, H: 127, O: 3}, false, false, 1}, // 160 threads for 144 tiles
+		{degen.Dims{S: 3, B: 5, T: 3, I: 3, H: 129, O: 2}, false, false, 1},  // Hp/R = 34
 	} {
-		bc, err := planChunk(c.d, c.rate, h100Shared)
+		groups := c.groups
+		bc, err := planChunk(c.d, c.rate, h100Shared, groups)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := readoutInTile(c.d.H, bc); got != c.want {
-			t.Errorf("%+v rate=%v (chunks of %d): in-register readout %v, want %v", c.d, c.rate, bc, got, c.want)
+		if got := readoutInTile(c.d.H, bc, groups); got != c.want {
+			t.Errorf("%+v rate=%v groups=%d (chunks of %d): in-register readout %v, want %v", c.d, c.rate, groups, bc, got, c.want)
 		}
 	}
 }

@@ -36,6 +36,17 @@ __device__ __forceinline__ void cpAsyncWaitGroup() {
     asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
 }
 
+// barSync waits at named barrier id (1..15; __syncthreads is barrier 0)
+// until count threads (a multiple of 32) have arrived at it, with
+// __syncthreads' memory ordering among them; barArrive counts the calling
+// thread towards the barrier without waiting (no memory ordering).
+__device__ __forceinline__ void barSync(int id, int count) {
+    asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(count) : "memory");
+}
+__device__ __forceinline__ void barArrive(int id, int count) {
+    asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "r"(count) : "memory");
+}
+
 // toTF32 rounds x to TensorFloat-32 (10 mantissa bits, to nearest, ties
 // away from zero) and returns its bits.
 __device__ __forceinline__ unsigned toTF32(float x) {

@@ -37,6 +37,8 @@ extern emuDim3 emuThreadIdx, emuBlockIdx, emuBlockDim, emuGridDim;
 #define gridDim emuGridDim
 
 void __syncthreads();
+void barSync(int id, int count);
+void barArrive(int id, int count);
 void __trap();
 float __shfl_xor_sync(unsigned mask, float v, int laneMask);
 float* emuDynamicShared();

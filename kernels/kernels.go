@@ -58,6 +58,9 @@ var Signatures = map[string][]Param{
 	// T, B, I, H, O, P, Bc, rate, tau
 	"rnn_forward_r8": forwardParams,
 	"rnn_forward_r4": forwardParams,
+	// two warp groups (DEGEN_GROUPS=2), same parameters
+	"rnn_forward_r8_g2": forwardParams,
+	"rnn_forward_r4_g2": forwardParams,
 	// the tensor-core variants, same parameters (mMT nNT: trial and unit tiles per warp)
 	"rnn_forward_mma_m1n2": forwardParams,
 	"rnn_forward_mma_m1n4": forwardParams,
@@ -69,6 +72,8 @@ var Signatures = map[string][]Param{
 	// params, states, dy, delta, gamma, T, B, I, H, O, P, Bc, rate, tau
 	"rnn_backward_r8":       backwardParams,
 	"rnn_backward_r4":       backwardParams,
+	"rnn_backward_r8_g2":    backwardParams,
+	"rnn_backward_r4_g2":    backwardParams,
 	"rnn_backward_mma_m1n2": backwardParams,
 	"rnn_backward_mma_m1n4": backwardParams,
 	"rnn_backward_mma_m1n8": backwardParams,

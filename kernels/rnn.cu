@@ -26,12 +26,23 @@
 // rnn_grad_w4_t128, rnn_grad_w4_t64 or rnn_grad_w16 (grid tiles x S: all
 // weight gradients), rnn_adam (grid S). Variants (gpu/plan.go): the
 // tensor-core rnn_forward_mma_*, rnn_backward_mma_* and rnn_grad_mma_t128
-// or _t64 in place of the first three, and rnn_backward_fused_r8/r4 in
-// place of the backward and weight-gradient launches.
+// or _t64 in place of the first three, rnn_backward_fused_r8/r4 in
+// place of the backward and weight-gradient launches, and the _g2 forward
+// and backward (two warp groups per block, see padTrials).
 
 #include "compat.cuh"
 
 #define NT_MAX 256   // threads per block of the sequence kernels (at most)
+// R4_BOUNDS: the __launch_bounds__ of rnn_forward_r4 and rnn_backward_r4.
+// -DR4_MIN_BLOCKS=4 is a PTX variant for timing (bench/gpu/build.sh) that
+// holds them to 64 registers, four blocks per SM; a minimum of 1 would not
+// be the default's equal (ptxas 11.8 then gives rnn_forward_r4 141 registers
+// instead of 61).
+#ifdef R4_MIN_BLOCKS
+#define R4_BOUNDS __launch_bounds__(NT_MAX, R4_MIN_BLOCKS)
+#else
+#define R4_BOUNDS __launch_bounds__(NT_MAX)
+#endif
 #define FUSED_DT 4    // dW_hh tiles per thread of rnn_backward_fused (gpu/plan.go: fusedTiles)
 // The sequence kernels come in two register tiles R: 8 (each thread owns
 // an 8x8 block of (trials, units)) and 4 (4x4, four times the threads, for
@@ -82,6 +93,15 @@ __device__ __forceinline__ int tileIdx(int q, int half, int u) {
 // lanes of a half warp, so broadcast), Bm row-major along the columns
 // (16-byte loads, contiguous across lanes). K is a multiple of 4; A's
 // columns and Bm's rows between the true K and the padded one are zero.
+//
+// TILE_K_UNROLL > 1 unrolls the k loop that many times, so that the
+// compiler can load the next k's operands during this k's FMAs (a PTX
+// variant for timing, bench/gpu/build.sh; the default leaves it to nvcc).
+#ifndef TILE_K_UNROLL
+#define TILE_K_UNROLL 0
+#endif
+#define TILE_PRAGMA(x) _Pragma(#x)
+#define TILE_UNROLL(n) TILE_PRAGMA(unroll n)
 template <int R>
 __device__ __forceinline__ void tileGemm(float acc[R][R], const float* A, int lda, int qb, int halfB,
                                          const float* Bm, int ldb, int qc, int halfC, int K) {
@@ -89,6 +109,9 @@ __device__ __forceinline__ void tileGemm(float acc[R][R], const float* A, int ld
     for (int r = 0; r < R; r++)
 #pragma unroll
         for (int c = 0; c < R; c++) acc[r][c] = 0.f;
+#if TILE_K_UNROLL > 1
+    TILE_UNROLL(TILE_K_UNROLL)
+#endif
     for (int k = 0; k < K; k += 4) {
         float4 a[R];
 #pragma unroll
@@ -141,6 +164,48 @@ __device__ __forceinline__ void load4(float v[4], const float* src, int n, bool 
 // so that the input drive and biases (forward) or the readout's gradient
 // (backward) come out of the same tile GEMM. Row stride ld = Kp + 4.
 __host__ __device__ __forceinline__ int padK(int Hp, int extra) { return (Hp + extra + 3) & ~3; }
+
+// Warp groups. The CUDA-core sequence kernels split their block into G
+// groups of nt/G threads (whole warps); group g runs trials
+// [g Bp/G, (g+1) Bp/G) of every chunk, its own rows of the shared buffers,
+// with its own barrier, so that one group's epilogue and barrier wait
+// overlap the other's GEMM (G = 2: "ping-pong"). Trials never interact, so
+// the groups meet only to stage the weights and to sum the loss. Bp is a
+// multiple of 8 G: each group's rows split into the two halves of its 8x8
+// tiles (tileIdx). gpu/plan.go mirrors padTrials.
+__host__ __device__ __forceinline__ int padTrials(int Bc, int G) { return (Bc + 8 * G - 1) & ~(8 * G - 1); }  // G = 1, 2
+
+#define GROUP_START_BAR 15  // named barrier of the groups' staggered start
+#ifndef GROUP_STAGGER
+#define GROUP_STAGGER 1  // 0: no staggered start (a PTX variant for timing it, bench/gpu/build.sh)
+#endif
+
+// groupSync is the barrier of warp group g of G: __syncthreads for one
+// group, else named barrier 1 + g of the group's ntg threads.
+template <int G>
+__device__ __forceinline__ void groupSync(int g, int ntg) {
+    if (G == 1)
+        __syncthreads();
+    else
+        barSync(1 + g, ntg);
+}
+
+// Staggered start (G = 2): group 1 begins its first step once group 0 has
+// finished its first step's GEMM (each thread of group 0 arrives after its
+// first tile's GEMM), so that the groups alternate between GEMM and
+// epilogue instead of reaching them together. first: the first step of the
+// first chunk, and every thread of a group has a tile (tiles >= ntg), so
+// that whole warps reach bar.arrive together (.aligned) and the barrier is
+// used once per launch, never two generations at once. groupStartWait is
+// group 1's side, groupStartArrive group 0's.
+template <int G>
+__device__ __forceinline__ void groupStartWait(bool first, int g, int nt) {
+    if (GROUP_STAGGER && G == 2 && first && g == 1) barSync(GROUP_START_BAR, nt);
+}
+template <int G>
+__device__ __forceinline__ void groupStartArrive(bool first, int g, int nt) {
+    if (GROUP_STAGGER && G == 2 && first && g == 0) barArrive(GROUP_START_BAR, nt);
+}
 
 // The steps the sequence kernels share, whatever their GEMM (CUDA cores,
 // tensor cores) and shared-memory strides.
@@ -355,10 +420,11 @@ __device__ __forceinline__ void copyOwnStates(float* Dcur, int ld, const float* 
 // (readoutTile), with 8x8 tiles where the threads of one trial row form an
 // aligned group of lanes (Hp / R a power of two up to 32, and every thread
 // owning the same number of tiles); otherwise by readoutStep after a
-// barrier, from shared memory.
+// barrier, from shared memory. With G warp groups (see padTrials), each
+// group runs all of this on its own trials, tiles and barrier.
 // Shared memory (floats): WT Kp*Hp, A0 and A1 Bp*ld each ([b][k]), rate
 // only Hs Bp*ld (h), then W_out O*H, b_out O, y 2*Bp*O, M 2*Bp*O, red 32.
-template <int R>
+template <int R, int G>
 __device__ __forceinline__ void forward(const float* __restrict__ params, const float* __restrict__ x, const float* __restrict__ y,
             const float* __restrict__ mask, int shared, float* __restrict__ states,
             float* __restrict__ yout, float* __restrict__ dy, float* __restrict__ loss,
@@ -366,7 +432,9 @@ __device__ __forceinline__ void forward(const float* __restrict__ params, const 
             int P, int Bc, int rate, float tau) {
     DYNAMIC_SHARED(sm);
     const int s = blockIdx.x, tid = threadIdx.x, nt = blockDim.x;
-    const int Hp = (H + 7) & ~7, Bp = (Bc + 7) & ~7, Kp = padK(Hp, I + 1), ld = Kp + 4;
+    const int Hp = (H + 7) & ~7, Bp = padTrials(Bc, G), Kp = padK(Hp, I + 1), ld = Kp + 4;
+    // Warp group g: threads [g ntg, (g+1) ntg), chunk trials [g Bg, (g+1) Bg).
+    const int ntg = nt / G, g = G == 1 ? 0 : tid / ntg, tg = G == 1 ? tid : tid - g * ntg, Bg = Bp / G;
     const Lay L = layout(H, I, O);
     const float* p = params + (size_t)s * P;
     const int n = shared ? 0 : s;
@@ -397,44 +465,56 @@ __device__ __forceinline__ void forward(const float* __restrict__ params, const 
     msum = blockSum(msum, red);
     const float dscale = msum > 0.f ? 2.f / msum : 0.f;
 
-    const int tilesC = Hp / R, tiles = (Bp / R) * tilesC;
+    // The group's tiles (its Bg trials by Hp units).
+    const int tilesC = Hp / R, tiles = (Bg / R) * tilesC;
     // readoutTile's lane groups: tilesC lanes per trial row, aligned in the
     // warp, and every thread in the same number of tile iterations (block
     // uniform, so the shuffles see every lane). Only with 8x8 tiles: in the
     // 4x4 kernel its registers (127 against 64) cost W2 a block per SM and
     // 4% of the forward on the H200.
-    const bool inTile = R == 8 && (tilesC & (tilesC - 1)) == 0 && tilesC <= 32 && tiles % nt == 0;
+    const bool inTile = R == 8 && (tilesC & (tilesC - 1)) == 0 && tilesC <= 32 && tiles % ntg == 0;
     float lsum = 0.f;
+    // The group's rows of the shared buffers.
+    float* A0g = A0 + g * Bg * ld;
+    float* A1g = A1 + g * Bg * ld;
+    float* Hsg = Hs + g * Bg * ld;
 
     for (int b0 = 0; b0 < B; b0 += Bc) {
         const int nb = min(Bc, B - b0);
-        startForwardChunk(A0, A1, Hs, Bp, ld, Hp, nb, xs + (size_t)b0 * I, I, rate, tid, nt);
-        copyTargets(Ybuf, Mbuf, ys, ms, 0, B, b0, nb, O, tid, nt);
+        // The group's first trial and live trials in this chunk.
+        const int gb0 = b0 + g * Bg, nbg = G == 1 ? nb : min(max(nb - g * Bg, 0), Bg);
+        startForwardChunk(A0g, A1g, Hsg, Bg, ld, Hp, nbg, xs + (size_t)gb0 * I, I, rate, tg, ntg);
+        copyTargets(Ybuf + g * Bg * O, Mbuf + g * Bg * O, ys, ms, 0, B, gb0, nbg, O, tg, ntg);
         cpAsyncWait();
-        __syncthreads();
-        float* Acur = A0;
-        float* Anext = A1;
+        groupSync<G>(g, ntg);
+        float* Acur = A0g;
+        float* Anext = A1g;
         for (int t = 0; t < T; t++) {
-            float* Yt = Ybuf + (t & 1) * Bp * O;
-            float* Mt = Mbuf + (t & 1) * Bp * O;
-            const size_t out = (((size_t)s * T + t) * B + b0) * O;  // y_t's row of the chunk in yout, dy
+            const bool first = b0 == 0 && t == 0 && tiles >= ntg;  // see groupStartWait
+            float* Yt = Ybuf + (t & 1) * Bp * O + g * Bg * O;
+            float* Mt = Mbuf + (t & 1) * Bp * O + g * Bg * O;
+            const size_t out = (((size_t)s * T + t) * B + gb0) * O;  // y_t's row of the group's first trial in yout, dy
             // Asynchronous copies: x_{t+1} into Anext, y_{t+1} and M_{t+1}.
-            copyStepInputs(Anext, ld, Hp, xs, t, T, B, b0, nb, I, tid, nt);
-            if (t + 1 < T) copyTargets(Ybuf + ((t + 1) & 1) * Bp * O, Mbuf + ((t + 1) & 1) * Bp * O, ys, ms, t + 1, B, b0, nb, O, tid, nt);
-            for (int q = tid; q < tiles; q += nt) {
+            copyStepInputs(Anext, ld, Hp, xs, t, T, B, gb0, nbg, I, tg, ntg);
+            if (t + 1 < T)
+                copyTargets(Ybuf + ((t + 1) & 1) * Bp * O + g * Bg * O, Mbuf + ((t + 1) & 1) * Bp * O + g * Bg * O,
+                            ys, ms, t + 1, B, gb0, nbg, O, tg, ntg);
+            groupStartWait<G>(first, g, nt);
+            for (int q = tg; q < tiles; q += ntg) {
                 int qb = q / tilesC, qc = q % tilesC;
                 float accu[R][R];
-                tileGemm<R>(accu, Acur, ld, qb, Bp / 2, WT, Hp, qc, Hp / 2, Kp);
+                tileGemm<R>(accu, Acur, ld, qb, Bg / 2, WT, Hp, qc, Hp / 2, Kp);
+                if (q == tg) groupStartArrive<G>(first, g, nt);
 #pragma unroll
                 for (int r = 0; r < R; r++) {
-                    const int b = tileIdx<R>(qb, Bp / 2, r);
-                    const bool live = b < nb;
-                    float* grow = states + (((size_t)s * T + t) * B + b0 + b) * H;
+                    const int b = tileIdx<R>(qb, Bg / 2, r);
+                    const bool live = b < nbg;
+                    float* grow = states + (((size_t)s * T + t) * B + gb0 + b) * H;
 #pragma unroll
                     for (int h2 = 0; h2 < R / 4; h2++) {
                         const int i0 = tileIdx<R>(qc, Hp / 2, 4 * h2);
                         float hv[4], av[4], hold[4];
-                        if (rate) load4(hold, Hs + b * ld + i0, 4, true);
+                        if (rate) load4(hold, Hsg + b * ld + i0, 4, true);
 #pragma unroll
                         for (int u = 0; u < 4; u++) {
                             const bool ok = live && i0 + u < H;
@@ -448,22 +528,24 @@ __device__ __forceinline__ void forward(const float* __restrict__ params, const 
                             }
                         }
                         store4(Anext + b * ld + i0, av, 4, true);
-                        if (rate) store4(Hs + b * ld + i0, hv, 4, true);
+                        if (rate) store4(Hsg + b * ld + i0, hv, 4, true);
                         if (live && i0 < H) store4(grow + i0, hv, H - i0, vec);
 #pragma unroll
                         for (int u = 0; u < 4; u++) accu[r][h2 * 4 + u] = av[u];  // a_t, for readoutTile
                     }
                 }
                 if (inTile)
-                    readoutTile<R>(accu, qb, qc, tilesC, Bp, Hp, Wo, bo, Yt, Mt, nb, H, O, c, dscale, yout, dy, out,
+                    readoutTile<R>(accu, qb, qc, tilesC, Bg, Hp, Wo, bo, Yt, Mt, nbg, H, O, c, dscale, yout, dy, out,
                                    lsum);
             }
             cpAsyncWait();
-            __syncthreads();
+            groupSync<G>(g, ntg);
             if (!inTile) {
-                // Readout, loss and dL/dy for (b, o), from shared memory.
-                readoutStep(Anext, ld, Wo, bo, Yt, Mt, nb, H, O, c, dscale, vec, yout, dy, out, lsum, tid, nt);
-                __syncthreads();
+                // Readout, loss and dL/dy for (b, o), from shared memory. No
+                // barrier after it: the next step writes a_{t+1} and x_{t+2}
+                // into the other buffer, and each thread overwrites only the
+                // y and M elements it reads here (the same e as copyTargets).
+                readoutStep(Anext, ld, Wo, bo, Yt, Mt, nbg, H, O, c, dscale, vec, yout, dy, out, lsum, tg, ntg);
             }
             float* tmp = Acur;
             Acur = Anext;
@@ -483,15 +565,19 @@ __device__ __forceinline__ void forward(const float* __restrict__ params, const 
 // rows), then delta_t = e (1 - h_t^2) (vanilla) or the rate cell's q update.
 // While step t computes, dy_{t-1} is copied into the buffer that step t
 // fills with delta_t, and each thread copies the h_t it needs into the
-// places where it will write delta_t. Shared memory (floats): W Kp*Hp,
-// D0 and D1 Bp*ld each ([b][j]), rate only Q Bp*ld.
-template <int R>
+// places where it will write delta_t. With G warp groups (see padTrials),
+// each group runs all of this on its own trials, tiles and barrier.
+// Shared memory (floats): W Kp*Hp, D0 and D1 Bp*ld each ([b][j]), rate
+// only Q Bp*ld.
+template <int R, int G>
 __device__ __forceinline__ void backward(const float* __restrict__ params, const float* __restrict__ states, const float* __restrict__ dy,
              float* __restrict__ delta, const float* __restrict__ gamma, int T, int B, int I, int H, int O,
              int P, int Bc, int rate, float tau) {
     DYNAMIC_SHARED(sm);
     const int s = blockIdx.x, tid = threadIdx.x, nt = blockDim.x;
-    const int Hp = (H + 7) & ~7, Bp = (Bc + 7) & ~7, Kp = padK(Hp, O), ld = Kp + 4;
+    const int Hp = (H + 7) & ~7, Bp = padTrials(Bc, G), Kp = padK(Hp, O), ld = Kp + 4;
+    // Warp group g: threads [g ntg, (g+1) ntg), chunk trials [g Bg, (g+1) Bg).
+    const int ntg = nt / G, g = G == 1 ? 0 : tid / ntg, tg = G == 1 ? tid : tid - g * ntg, Bg = Bp / G;
     const Lay L = layout(H, I, O);
     const float* p = params + (size_t)s * P;
     const float c = rate ? 1.f / (gamma[s] * (float)H) : 1.f;
@@ -505,38 +591,50 @@ __device__ __forceinline__ void backward(const float* __restrict__ params, const
     float* Q = D1 + Bp * ld;     // rate: q [b][i]
 
     stageBackwardWeights(W, Kp, Hp, Hp, p, L, H, O, kappa, c, tid, nt);
+    if (G > 1) __syncthreads();  // the groups' first barriers are their own
 
-    const int tilesC = Hp / R, tiles = (Bp / R) * tilesC;
+    // The group's tiles (its Bg trials by Hp units) and rows of the buffers.
+    const int tilesC = Hp / R, tiles = (Bg / R) * tilesC;
+    float* D0g = D0 + g * Bg * ld;
+    float* D1g = D1 + g * Bg * ld;
+    float* Qg = Q + g * Bg * ld;
 
     for (int b0 = 0; b0 < B; b0 += Bc) {
         const int nb = min(Bc, B - b0);
-        startBackwardChunk(D0, D1, Q, Bp, ld, Hp, nb, dys + ((size_t)(T - 1) * B + b0) * O, O, rate, tid, nt);
-        __syncthreads();
-        float* Dnext = D0;  // [delta_{t+1} | dy_t]
-        float* Dcur = D1;   // receives [delta_t | dy_{t-1}]
+        // The group's first trial and live trials in this chunk.
+        const int gb0 = b0 + g * Bg, nbg = G == 1 ? nb : min(max(nb - g * Bg, 0), Bg);
+        startBackwardChunk(D0g, D1g, Qg, Bg, ld, Hp, nbg, dys + ((size_t)(T - 1) * B + gb0) * O, O, rate, tg, ntg);
+        groupSync<G>(g, ntg);
+        float* Dnext = D0g;  // [delta_{t+1} | dy_t]
+        float* Dcur = D1g;   // receives [delta_t | dy_{t-1}]
         for (int t = T - 1; t >= 0; t--) {
+            const bool first = b0 == 0 && t == T - 1 && tiles >= ntg;  // see groupStartWait
             if (t >= 1)
-                for (int e = tid; e < nb * O; e += nt)
-                    cpAsync4(Dcur + (e / O) * ld + Hp + e % O, dys + ((size_t)(t - 1) * B + b0) * O + e);
+                for (int e = tg; e < nbg * O; e += ntg)
+                    cpAsync4(Dcur + (e / O) * ld + Hp + e % O, dys + ((size_t)(t - 1) * B + gb0) * O + e);
             // Each thread's own h_t, into the places of its delta_t.
-            const float* hbase = states + (((size_t)s * T + t) * B + b0) * H;
-            for (int q = tid; q < tiles; q += nt) copyOwnStates<R>(Dcur, ld, hbase, q / tilesC, q % tilesC, Bp, Hp, nb, H, vec);
-            for (int q = tid; q < tiles; q += nt) {
+            const float* hbase = states + (((size_t)s * T + t) * B + gb0) * H;
+            for (int q = tg; q < tiles; q += ntg) copyOwnStates<R>(Dcur, ld, hbase, q / tilesC, q % tilesC, Bg, Hp, nbg, H, vec);
+            groupStartWait<G>(first, g, nt);
+            for (int q = tg; q < tiles; q += ntg) {
                 int qb = q / tilesC, qc = q % tilesC;
                 float accu[R][R];
-                tileGemm<R>(accu, Dnext, ld, qb, Bp / 2, W, Hp, qc, Hp / 2, Kp);
-                if (q == tid) cpAsyncWait();
+                tileGemm<R>(accu, Dnext, ld, qb, Bg / 2, W, Hp, qc, Hp / 2, Kp);
+                if (q == tg) {
+                    groupStartArrive<G>(first, g, nt);
+                    cpAsyncWait();
+                }
 #pragma unroll
                 for (int r = 0; r < R; r++) {
-                    const int b = tileIdx<R>(qb, Bp / 2, r);
-                    const bool live = b < nb;
-                    const size_t row = (((size_t)s * T + t) * B + b0 + b) * H;
+                    const int b = tileIdx<R>(qb, Bg / 2, r);
+                    const bool live = b < nbg;
+                    const size_t row = (((size_t)s * T + t) * B + gb0 + b) * H;
 #pragma unroll
                     for (int h2 = 0; h2 < R / 4; h2++) {
                         const int i0 = tileIdx<R>(qc, Hp / 2, 4 * h2);
                         float hv[4], qold[4], dv[4], qv[4];
                         load4(hv, Dcur + b * ld + i0, 4, true);
-                        if (rate) load4(qold, Q + b * ld + i0, 4, true);
+                        if (rate) load4(qold, Qg + b * ld + i0, 4, true);
 #pragma unroll
                         for (int u = 0; u < 4; u++) {
                             const bool ok = live && i0 + u < H;
@@ -550,13 +648,13 @@ __device__ __forceinline__ void backward(const float* __restrict__ params, const
                             }
                         }
                         store4(Dcur + b * ld + i0, dv, 4, true);
-                        if (rate) store4(Q + b * ld + i0, qv, 4, true);
+                        if (rate) store4(Qg + b * ld + i0, qv, 4, true);
                         if (live && i0 < H) store4(delta + row + i0, dv, H - i0, vec);
                     }
                 }
             }
             cpAsyncWait();
-            __syncthreads();
+            groupSync<G>(g, ntg);
             float* tmp = Dnext;
             Dnext = Dcur;
             Dcur = tmp;
@@ -786,8 +884,13 @@ __device__ __forceinline__ void backwardFused(const float* __restrict__ params, 
         int P, int Bc, int rate, float tau
 #define BWD_ARGS params, states, dy, delta, gamma, T, B, I, H, O, P, Bc, rate, tau
 
-extern "C" __global__ void __launch_bounds__(NT_MAX, 1) rnn_forward_r8(FWD_PARAMS) { forward<8>(FWD_ARGS); }
-extern "C" __global__ void __launch_bounds__(NT_MAX) rnn_forward_r4(FWD_PARAMS) { forward<4>(FWD_ARGS); }
+extern "C" __global__ void __launch_bounds__(NT_MAX, 1) rnn_forward_r8(FWD_PARAMS) { forward<8, 1>(FWD_ARGS); }
+extern "C" __global__ void R4_BOUNDS rnn_forward_r4(FWD_PARAMS) { forward<4, 1>(FWD_ARGS); }
+// _g2: two warp groups (padTrials), selected with DEGEN_GROUPS=2 (gpu/plan.go).
+// The 4x4 ones are held to 64 registers (four blocks per SM, as _r4; 75
+// and 79 unbounded, with ptxas 11.8; no spills).
+extern "C" __global__ void __launch_bounds__(NT_MAX, 1) rnn_forward_r8_g2(FWD_PARAMS) { forward<8, 2>(FWD_ARGS); }
+extern "C" __global__ void __launch_bounds__(NT_MAX, 4) rnn_forward_r4_g2(FWD_PARAMS) { forward<4, 2>(FWD_ARGS); }
 
 // ---- Tensor-core sequence kernels (3xTF32), selected with DEGEN_MMA=seq, on or auto (gpu/plan.go) ----
 
@@ -1133,8 +1236,10 @@ extern "C" __global__ void __launch_bounds__(32) mma_selftest(const float* __res
     mmaTF32(d, a, b);
     for (int r = 0; r < 4; r++) D[(g + 8 * (r / 2)) * 8 + 2 * q + r % 2] = d[r];
 }
-extern "C" __global__ void __launch_bounds__(NT_MAX, 1) rnn_backward_r8(BWD_PARAMS) { backward<8>(BWD_ARGS); }
-extern "C" __global__ void __launch_bounds__(NT_MAX) rnn_backward_r4(BWD_PARAMS) { backward<4>(BWD_ARGS); }
+extern "C" __global__ void __launch_bounds__(NT_MAX, 1) rnn_backward_r8(BWD_PARAMS) { backward<8, 1>(BWD_ARGS); }
+extern "C" __global__ void R4_BOUNDS rnn_backward_r4(BWD_PARAMS) { backward<4, 1>(BWD_ARGS); }
+extern "C" __global__ void __launch_bounds__(NT_MAX, 1) rnn_backward_r8_g2(BWD_PARAMS) { backward<8, 2>(BWD_ARGS); }
+extern "C" __global__ void __launch_bounds__(NT_MAX, 4) rnn_backward_r4_g2(BWD_PARAMS) { backward<4, 2>(BWD_ARGS); }
 
 #define FUSED_PARAMS                                                                                     \
     const float *__restrict__ params, const float *__restrict__ states, const float *__restrict__ dy,       \

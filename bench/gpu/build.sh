@@ -17,5 +17,19 @@ go test -c -tags "$TAGS" "${strip[@]}" -o "$BIN/gpu.test" ./gpu
 go test -c -tags "$TAGS" "${strip[@]}" -o "$BIN/cuda.test" ./cuda
 go build -tags "$TAGS" "${strip[@]}" -o "$BIN/e2e" ./bench/gpu/e2e
 go build -tags "$TAGS" "${strip[@]}" -o "$BIN/stepbench" ./bench/gpu/stepbench
+# For bench/gpu/abab.sh: the PTX of REF (default: the last version measured
+# on a GPU, v7) and of the variants it times (rnn.cu's timing macros). Not
+# for the emulator, which runs only the kernels built into it.
+rm -f "$BIN"/ptx-*.ptx.gz
+if [ "$TAGS" = cuda ]; then
+	git show "${REF:-f8baa60}:kernels/kernels.ptx" | gzip -c >"$BIN/ptx-ref.ptx.gz"
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	for v in nostagger:-DGROUP_STAGGER=0 unroll2:-DTILE_K_UNROLL=2 r4x4:-DR4_MIN_BLOCKS=4; do
+		nvcc -ptx -arch=sm_90 -O3 -allow-unsupported-compiler "${v#*:}" -o "$tmp/${v%%:*}.ptx" kernels/kernels.cu &
+	done
+	wait
+	for v in nostagger unroll2 r4x4; do gzip -c "$tmp/$v.ptx" >"$BIN/ptx-$v.ptx.gz"; done
+fi
 du -sh "$BIN"
 ls -l "$BIN"

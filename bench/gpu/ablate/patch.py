@@ -2,7 +2,7 @@
 of rnn.cu, compile-time switches that remove one part of the sequence
 kernels, for timing only (the results are wrong):
 
-  A_NOREADOUT  the forward's readout phase after the step's barrier (readoutStep)
+  A_NOREADOUT  the forward's readout (readoutStep after the step's barrier, readoutTile)
   A_NOSTATES   the forward's stores of h_t to global memory
   A_NOTANH     tanhf replaced by the identity
   A_NOGEMM     every tileGemm and mmaGemm3x (accumulators left at zero)
@@ -30,8 +30,8 @@ def guard(pattern, macro, count, negate=True, flags=0):
         sys.exit(f"patch.py: {macro}: found {n} matches of its pattern, want {count}")
 
 
-# The readout phase and the barrier after it (rnn_forward's fallback and forwardMma).
-guard(r"^ *readoutStep\(Anext[^;]*;\n *__syncthreads\(\);\n", "A_NOREADOUT", 2, flags=re.M)
+# The readout phase (rnn_forward's fallback) and the barrier after it (forwardMma).
+guard(r"^ *readoutStep\(Anext[^;]*;\n(?: *__syncthreads\(\);\n)?", "A_NOREADOUT", 2, flags=re.M)
 # rnn_forward's in-register readout (8x8 tiles).
 guard(r"^ *if \(inTile\)\n *readoutTile<R>\([^;]*;\n", "A_NOREADOUT", 1, flags=re.M)
 # rnn_forward's state store, and forwardMma's block of them.

@@ -32,14 +32,14 @@ type result struct {
 	Name       string         `json:"name"`
 	Dims       degen.Dims     `json:"dims"`
 	Cell       string         `json:"cell"`
-	Forward    string         `json:"forward"`               // fp32 or mma (gpu.Backend.ForwardVariant)
-	Backward   string         `json:"backward"`              // split, mma or fused (gpu.Backend.BackwardVariant)
+	Forward    string         `json:"forward"`               // fp32, fp32g2 or mma (gpu.Backend.ForwardVariant)
+	Backward   string         `json:"backward"`              // split, splitg2, mma or fused (gpu.Backend.BackwardVariant)
 	Grad       string         `json:"grad"`                  // fp32, mma or fused (gpu.Backend.GradVariant)
 	Shared     gpu.Timing     `json:"shared_batch"`          // N = 1
 	PerNetwork gpu.Timing     `json:"per_network"`           // N = S, uploaded
 	OnDevice   gpu.TaskTiming `json:"per_network_on_device"` // N = S, flip-flop generated on the device
 	GFLOP      float64        `json:"gflop_per_step"`        // 3*2*S*B*T*H*(H+I+O) / 1e9
-	Default    bool           `json:"default"`               // the variants gpu.New picks with neither variable set
+	Default    bool           `json:"default"`               // the variants gpu.New picks with no variable set
 }
 
 type workload struct {
@@ -58,7 +58,8 @@ func main() {
 	jsonPath := flag.String("json", "", "also write the results as JSON to this file")
 	cells := flag.String("cells", "vanilla", "cells to time: vanilla, rate or both")
 	backwards := flag.String("backward", "default,auto", "backward variants to time, comma-separated ("+gpu.BackwardEnv+" values: split, fused, auto; default: unset)")
-	mmas := flag.String("mma", "default,off,auto", "tensor-core settings to time, comma-separated ("+gpu.MmaEnv+" values: off, on, auto, seq, grad; default: unset); every pair with -backward is timed once, a pair that resolves to one already timed is skipped")
+	mmas := flag.String("mma", "default,off,auto", "tensor-core settings to time, comma-separated ("+gpu.MmaEnv+" values: off, on, auto, seq, grad; default: unset); every combination with -backward and -groups is timed once, one that resolves to kernels already timed is skipped")
+	groups := flag.String("groups", "default", "warp groups of the CUDA-core sequence kernels to time, comma-separated ("+gpu.GroupsEnv+" values: 1, 2; default: unset)")
 	workNames := flag.String("works", "W1,W2", "workloads to time, comma-separated: W1, W2, tiny (a smoke test, e.g. on the CPU emulator)")
 	flag.Parse()
 	devs, err := gpu.Devices()
@@ -92,30 +93,31 @@ func main() {
 	}
 	var results []result
 	failed := false
-	fmt.Printf("%-4s %-7s %-4s %-5s %-5s %9s %9s %9s %9s %9s %10s %10s %10s %9s %9s %10s\n", "work", "cell", "fwd", "bwd", "dW", "fwd ms", "bwd ms", "dWhh ms", "adam ms", "kern ms", "step N=1", "step N=S", "upload N=S", "TFLOP/s", "gen N=S", "task N=S")
+	fmt.Printf("%-4s %-7s %-6s %-7s %-5s %9s %9s %9s %9s %9s %10s %10s %10s %9s %9s %10s\n", "work", "cell", "fwd", "bwd", "dW", "fwd ms", "bwd ms", "dWhh ms", "adam ms", "kern ms", "step N=1", "step N=S", "upload N=S", "TFLOP/s", "gen N=S", "task N=S")
 	for _, w := range works {
 		for _, cell := range cellList {
 			timed := map[string]bool{}
-			for _, pair := range variantPairs(*mmas, *backwards) {
-				setVariant(gpu.MmaEnv, pair[0])
-				setVariant(gpu.BackwardEnv, pair[1])
+			for _, v := range variants(*mmas, *backwards, *groups) {
+				setVariant(gpu.MmaEnv, v[0])
+				setVariant(gpu.BackwardEnv, v[1])
+				setVariant(gpu.GroupsEnv, v[2])
 				r, err := bench(w.name, w.d, cell, *reps, timed)
-				r.Default = pair == [2]string{"default", "default"}
+				r.Default = v == [3]string{"default", "default", "default"}
 				if err != nil {
 					// Go on with the other variants: one that fails on a card
 					// should not cost the numbers of the rest.
-					fmt.Fprintf(os.Stderr, "stepbench: %s %s mma %s backward %s: %v\n", w.name, cell, pair[0], pair[1], err)
+					fmt.Fprintf(os.Stderr, "stepbench: %s %s mma %s backward %s groups %s: %v\n", w.name, cell, v[0], v[1], v[2], err)
 					failed = true
 					continue
 				}
 				if r.Backward == "" {
-					continue // resolved to a pair already timed
+					continue // resolved to kernels already timed
 				}
 				results = append(results, r)
 				// Written after every result, so that a time limit keeps what was timed.
 				writeJSON(*jsonPath, results)
 				t := r.Shared
-				fmt.Printf("%-4s %-7s %-4s %-5s %-5s %9.2f %9.2f %9.2f %9.2f %9.2f %10.2f %10.2f %10.2f %9.1f %9.2f %10.2f\n", r.Name, r.Cell, r.Forward, r.Backward, r.Grad, t.Forward, t.Backward, t.GradWhh, t.Adam,
+				fmt.Printf("%-4s %-7s %-6s %-7s %-5s %9.2f %9.2f %9.2f %9.2f %9.2f %10.2f %10.2f %10.2f %9.1f %9.2f %10.2f\n", r.Name, r.Cell, r.Forward, r.Backward, r.Grad, t.Forward, t.Backward, t.GradWhh, t.Adam,
 					t.Kernels, t.Step, r.PerNetwork.Step, r.PerNetwork.Upload, r.GFLOP/t.Kernels, r.OnDevice.Generate, r.OnDevice.StepTask)
 			}
 		}
@@ -153,21 +155,23 @@ func setVariant(name, value string) {
 	os.Setenv(name, value)
 }
 
-// variantPairs returns every (tensor-core setting, backward) pair of the two
-// comma-separated lists.
-func variantPairs(mmas, backwards string) [][2]string {
-	var pairs [][2]string
+// variants returns every (tensor-core setting, backward, warp groups)
+// combination of the three comma-separated lists.
+func variants(mmas, backwards, groups string) [][3]string {
+	var vs [][3]string
 	for _, f := range strings.Split(mmas, ",") {
 		for _, b := range strings.Split(backwards, ",") {
-			pairs = append(pairs, [2]string{f, b})
+			for _, g := range strings.Split(groups, ",") {
+				vs = append(vs, [3]string{f, b, g})
+			}
 		}
 	}
-	return pairs
+	return vs
 }
 
 // bench times one workload with the variants gpu.New picks from the
 // environment; it returns a result with an empty Backward, untimed, when
-// that pair is already in timed.
+// those kernels are already in timed.
 func bench(name string, d degen.Dims, cell degen.Cell, reps int, timed map[string]bool) (result, error) {
 	r := result{Name: name, Dims: d, Cell: string(cell),
 		GFLOP: 3 * 2 * float64(d.S) * float64(d.B) * float64(d.T) * float64(d.H) * float64(d.H+d.I+d.O) / 1e9}
@@ -181,11 +185,11 @@ func bench(name string, d degen.Dims, cell degen.Cell, reps int, timed map[strin
 		return r, err
 	}
 	defer be.Close()
-	pair := be.ForwardVariant() + "/" + be.BackwardVariant() + "/" + be.GradVariant()
-	if timed[pair] {
+	kernels := be.ForwardVariant() + "/" + be.BackwardVariant() + "/" + be.GradVariant()
+	if timed[kernels] {
 		return r, nil
 	}
-	timed[pair] = true
+	timed[kernels] = true
 	r.Forward, r.Backward, r.Grad = be.ForwardVariant(), be.BackwardVariant(), be.GradVariant()
 	l := degen.NewLayout(d.H, d.I, d.O)
 	st := degen.NewTrainState(d.S, l)

@@ -96,7 +96,7 @@ step compare-off 60 env DEGEN_MMA=off "$BIN/degen-cuda" compare "${compare_args[
 step compare-mma 60 env DEGEN_MMA=on DEGEN_BACKWARD=split "$BIN/degen-cuda" compare "${compare_args[@]}"
 step compare-g2 60 env DEGEN_GROUPS=2 "$BIN/degen-cuda" compare "${compare_args[@]}"
 step stepbench 180 "$BIN/stepbench" -works "${WORKS:-W1,W2}" -reps 10 -cells both -mma default,off,auto -backward default,auto -groups default,2 -json "$OUT/stepbench.json"
-step abab 240 env BIN="$BIN" WORKS="${WORKS:-W1,W2}" bash bench/gpu/abab.sh
+step abab 300 env BIN="$BIN" WORKS="${WORKS:-W1,W2}" bash bench/gpu/abab.sh
 if [ "${E2E_LIMIT:-80s}" != 0 ]; then
 rm -rf /tmp/degen-e2e-gpu
 step e2e 110 "$BIN/e2e" train -backend gpu -dir /tmp/degen-e2e-gpu -seeds 256 -hidden 128 -max-epochs 30 -time-limit ${E2E_LIMIT:-80s}

@@ -108,7 +108,9 @@ unsigned namedGen[kNamedBarriers];
 // Per named barrier and warp, in the barrier's current generation: the lanes
 // that have arrived and the call site of the first (bar.sync and bar.arrive
 // are .aligned: a warp's lanes reach them together, at one instruction).
-int namedWarpArrived[kNamedBarriers][kMaxThreads / 32];
+// namedWarpLive: the warp's live lanes when its first lane arrived (an
+// arriving warp may exit before the barrier opens).
+int namedWarpArrived[kNamedBarriers][kMaxThreads / 32], namedWarpLive[kNamedBarriers][kMaxThreads / 32];
 const void* namedWarpSite[kNamedBarriers][kMaxThreads / 32];
 bool rescan;  // a named barrier opened: the scheduler starts its scan again
 float shuffle[kMaxThreads];
@@ -321,6 +323,7 @@ static unsigned namedArrive(const char* op, int id, int count, const void* site)
     const int w = current / 32;
     if (namedWarpArrived[id][w]++ == 0) {
         namedWarpSite[id][w] = site;
+        namedWarpLive[id][w] = warpLive[w];
     } else if (namedWarpSite[id][w] != site) {
         std::fprintf(stderr, "emu: %s(%d, %d) from thread %d: lanes of warp %d reach barrier %d from different places (divergent .aligned barrier)\n",
                      op, id, count, current, w, id);
@@ -329,9 +332,9 @@ static unsigned namedArrive(const char* op, int id, int count, const void* site)
     unsigned gen = namedGen[id];
     if (++namedArrived[id] == count) {
         for (int v = 0; v < (threads + 31) / 32; v++) {
-            if (namedWarpArrived[id][v] != 0 && namedWarpArrived[id][v] != warpLive[v]) {
+            if (namedWarpArrived[id][v] != 0 && namedWarpArrived[id][v] != namedWarpLive[id][v]) {
                 std::fprintf(stderr, "emu: barrier %d opened with %d of the %d live lanes of warp %d\n", id,
-                             namedWarpArrived[id][v], warpLive[v], v);
+                             namedWarpArrived[id][v], namedWarpLive[id][v], v);
                 std::abort();
             }
             namedWarpArrived[id][v] = 0;

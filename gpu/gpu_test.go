@@ -293,6 +293,69 @@ func TestWarpGroups(t *testing.T) {
 	}
 }
 
+// TestWarpGroupsExact checks that two warp groups compute what one group
+// does, bit for bit: every trial's sums run in the same order whichever
+// group owns it, so outputs, states and gradients must be equal; only the
+// loss, summed over threads in another grouping, may differ in its last
+// bits. Sizes: W1's 8x8 tiles with the in-register readout (vanilla), two
+// chunks (rate), 4x4 tiles with a second group partly live.
+func TestWarpGroupsExact(t *testing.T) {
+	for i, c := range []cputest.Case{
+		{Cell: degen.Vanilla, S: 2, B: 128, T: 6, I: 3, H: 128, O: 3},
+		{Cell: degen.Rate, S: 2, B: 128, T: 5, I: 2, H: 128, O: 2},
+		{Cell: degen.Vanilla, S: 3, B: 20, T: 7, I: 3, H: 40, O: 2},
+	} {
+		t.Run(c.String(), func(t *testing.T) {
+			d := degen.Dims{S: c.S, B: c.B, T: c.T, I: c.I, H: c.H, O: c.O}
+			m := degen.Model{Cell: c.Cell, H: d.H, Tau: 0.2}
+			st := initState(m, d, uint64(600+i))
+			bt := pulseBatch(rand.New(rand.NewPCG(uint64(i), 7)), d.S, d)
+			type result struct{ out, states, grad, evalLoss, gradLoss []float32 }
+			run := func(groups string) result {
+				t.Setenv(gpu.GroupsEnv, groups)
+				be, err := gpu.New(d, m, []float32{0.5, 1, 2}[:d.S])
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer be.Close()
+				if err := be.SetState(st); err != nil {
+					t.Fatal(err)
+				}
+				l := degen.NewLayout(d.H, d.I, d.O)
+				r := result{make([]float32, d.S*d.T*d.B*d.O), make([]float32, d.S*d.T*d.B*d.H),
+					make([]float32, d.S*l.P), make([]float32, d.S), make([]float32, d.S)}
+				if err := be.Evaluate(bt, r.out, r.states, r.evalLoss); err != nil {
+					t.Fatal(err)
+				}
+				h := &degen.Hyper{LR: make([]float32, d.S), L1: make([]float32, d.S), Nuclear: make([]float32, d.S)}
+				if err := be.Gradients(bt, h, r.grad, r.gradLoss); err != nil {
+					t.Fatal(err)
+				}
+				return r
+			}
+			one, two := run("1"), run("2")
+			for _, x := range []struct {
+				name     string
+				one, two []float32
+				lastBits bool
+			}{{"outputs", one.out, two.out, false}, {"states", one.states, two.states, false},
+				{"gradients", one.grad, two.grad, false}, {"loss (Evaluate)", one.evalLoss, two.evalLoss, true},
+				{"loss (Gradients)", one.gradLoss, two.gradLoss, true}} {
+				for k := range x.one {
+					a, b := x.one[k], x.two[k]
+					same := a == b
+					if x.lastBits {
+						same = math.Abs(float64(a-b)) <= 1e-6*math.Abs(float64(a))
+					}
+					if !same || math.IsNaN(float64(b)) {
+						t.Fatalf("%s[%d]: %g with two warp groups, %g with one", x.name, k, b, a)
+					}
+				}
+			}
+		})
+	}
+}
+
 // TestLongerBatch checks that a batch longer than Dims().T (OOD evaluation)
 // grows the buffers and matches a fresh backend built for that length.
 func TestLongerBatch(t *testing.T) {

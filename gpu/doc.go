@@ -30,7 +30,7 @@
 // (rnn_forward_mma_*, rnn_backward_mma_*). bench/RESULTS.md has the H200
 // timings and accuracy behind these defaults.
 //
-// DEGEN_GROUPS=2 (see GroupsEnv) runs the CUDA-core sequence kernels as two
+// DEGEN_GROUPS=2 or auto (see GroupsEnv) runs the CUDA-core sequence kernels as two
 // warp groups per block (rnn_forward_r8_g2/_r4_g2, rnn_backward_r8_g2/_r4_g2),
 // each with half of the trials and its own named barrier, the second
 // starting a GEMM behind the first, so that one group's epilogue and barrier

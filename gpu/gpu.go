@@ -131,7 +131,7 @@ func (g *Backend) init(gamma []float32) error {
 			float64(need)/(1<<30), d.S, float64(g.bytesPerNetwork)/(1<<20), d.T, d.B, d.H,
 			g.ctx.Info.Name, float64(free)/(1<<30), float64(total)/(1<<30), max(maxS, 0))
 	}
-	groups, err := chooseGroups(os.Getenv(GroupsEnv))
+	groups, err := chooseGroups(os.Getenv(GroupsEnv), d, g.rate == 1, g.ctx.SharedOptin)
 	if err != nil {
 		return err
 	}

@@ -288,7 +288,7 @@ func TestWarpGroups(t *testing.T) {
 		be.Close()
 		t.Fatal("DEGEN_GROUPS=3: no error")
 	}
-	if !strings.Contains(err.Error(), "want 1 or 2") {
+	if !strings.Contains(err.Error(), "want 1, 2 or auto") {
 		t.Errorf("DEGEN_GROUPS=3: %v", err)
 	}
 }

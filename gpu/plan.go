@@ -14,19 +14,32 @@ import (
 // sequence kernels (rnn.cu, padTrials): 1 (unset, the default) or 2
 // (rnn_forward_r*_g2, rnn_backward_r*_g2), each group running its own half
 // of the trials with its own barrier, so that one group's epilogue and
-// barrier wait overlap the other's GEMM. The tensor-core sequence kernels
-// and the fused backward always run as one group.
+// barrier wait overlap the other's GEMM; auto: 2 where the kernels take 8x8
+// tiles and an SM has shared memory for only one of their blocks (W1, both
+// cells: nothing else hides a block's barriers), else 1. The tensor-core
+// sequence kernels and the fused backward always run as one group.
 const GroupsEnv = "DEGEN_GROUPS"
 
-// chooseGroups returns the warp groups for the request (GroupsEnv's value).
-func chooseGroups(request string) (int, error) {
+// chooseGroups returns the warp groups for the request (GroupsEnv's value)
+// and the sizes.
+func chooseGroups(request string, d degen.Dims, rate bool, limit int) (int, error) {
 	switch request {
 	case "", "1":
 		return 1, nil
 	case "2":
 		return 2, nil
+	case "auto":
+		bc, err := planChunk(d, rate, limit, 1)
+		if err != nil {
+			return 0, err
+		}
+		f, b := sharedFloats(d, rate, bc, 1)
+		if r, _ := tileFor(d.H, bc, 1); r == 8 && 2*4*max(f, b) > limit {
+			return 2, nil
+		}
+		return 1, nil
 	}
-	return 0, fmt.Errorf("%s=%q: want 1 or 2", GroupsEnv, request)
+	return 0, fmt.Errorf("%s=%q: want 1, 2 or auto", GroupsEnv, request)
 }
 
 // padTrials is padTrials in rnn.cu: a chunk of bc trials padded to a

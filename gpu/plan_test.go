@@ -67,15 +67,28 @@ func TestPlan(t *testing.T) {
 	}
 }
 
-// TestChooseGroups checks DEGEN_GROUPS's values and padTrials.
+// TestChooseGroups checks DEGEN_GROUPS's values (auto: two groups for W1,
+// both cells, and an H=129 case, where an SM holds one block of 8x8 tiles;
+// one for W2's 4x4 tiles and for H=64 with 8x8 tiles, of which two blocks
+// fit) and padTrials.
 func TestChooseGroups(t *testing.T) {
-	for req, want := range map[string]int{"": 1, "1": 1, "2": 2} {
-		if got, err := chooseGroups(req); err != nil || got != want {
-			t.Errorf("chooseGroups(%q) = %d, %v; want %d", req, got, err, want)
+	w1 := degen.Dims{S: 256, B: 128, T: 100, H: 128, I: 3, O: 3}
+	w2 := degen.Dims{S: 512, B: 64, T: 200, H: 64, I: 3, O: 3}
+	wide := degen.Dims{S: 3, B: 65, T: 3, I: 3, H: 129, O: 3} // 8x8 tiles, 160 threads, 159 KiB
+	two := degen.Dims{S: 2, B: 128, T: 4, I: 3, H: 64, O: 5}  // 8x8 tiles, 128 threads, 96 KiB
+	for _, c := range []struct {
+		req  string
+		d    degen.Dims
+		rate bool
+		want int
+	}{{"", w1, false, 1}, {"1", w1, false, 1}, {"2", w2, false, 2}, {"auto", w1, false, 2}, {"auto", w1, true, 2},
+		{"auto", w2, false, 1}, {"auto", w2, true, 1}, {"auto", wide, false, 2}, {"auto", two, false, 1}} {
+		if got, err := chooseGroups(c.req, c.d, c.rate, h100Shared); err != nil || got != c.want {
+			t.Errorf("chooseGroups(%q, %+v, rate=%v) = %d, %v; want %d", c.req, c.d, c.rate, got, err, c.want)
 		}
 	}
-	for _, req := range []string{"3", "0", "two", "auto"} {
-		if _, err := chooseGroups(req); err == nil || !strings.Contains(err.Error(), "want 1 or 2") {
+	for _, req := range []string{"3", "0", "two", "on"} {
+		if _, err := chooseGroups(req, w1, false, h100Shared); err == nil || !strings.Contains(err.Error(), "want 1, 2 or auto") {
 			t.Errorf("chooseGroups(%q): %v, want an error naming the values", req, err)
 		}
 	}

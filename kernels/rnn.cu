@@ -21,6 +21,12 @@
 //	dW_hh = kappa sum_t delta_t a_{t-1}^T, dW_ih = sum_t delta_t x_t^T, db = sum_t delta_t,
 //	dW_out = c sum_t dy_t a_t^T, db_out = sum_t dy_t.
 //
+// In training (rnn_forward given dy), the states buffer holds what the
+// backward and the weight gradients read: h_t = a_t for the vanilla cell,
+// a_t = tanh(h_t) for the rate cell, so that no later kernel recomputes the
+// tanh (the same float32 values: tanhf is deterministic). Evaluation (dy = 0)
+// writes h_t for both cells.
+//
 // Every gradient buffer is written (=), never accumulated across launches.
 // Launches of one step: rnn_forward_r8/r4 (grid S), rnn_backward_r8/r4 (grid S),
 // rnn_grad_w4_t128, rnn_grad_w4_t64 or rnn_grad_w16 (grid tiles x S: all
@@ -404,7 +410,7 @@ __device__ __forceinline__ void copyOwnStates(float* Dcur, int ld, const float* 
 // rnn_forward runs network blockIdx.x over all T steps for its B trials, in
 // chunks of Bc trials, and writes
 //
-//	states (S, T, B, H)  h_t                                    (=)
+//	states (S, T, B, H)  h_t; a_t for the rate cell when dy != 0 (=)
 //	yout   (S, T, B, O)  y_t, when yout != 0                     (=)
 //	dy     (S, T, B, O)  dL/dy_t = 2 M (y - Y) / sum M, when dy != 0 (=)
 //	loss   (S)           masked MSE                              (=)
@@ -444,6 +450,7 @@ __device__ __forceinline__ void forward(const float* __restrict__ params, const 
     const float c = rate ? 1.f / (gamma[s] * (float)H) : 1.f;
     const float kappa = rate ? 1.f / (float)H : 1.f;
     const bool vec = (H & 3) == 0;  // 16-byte global access to rows of H floats
+    const bool storeA = rate && dy;  // training: states get a_t (see the top of the file)
 
     float* WT = sm;                   // [k][i], Kp x Hp
     float* A0 = WT + Kp * Hp;         // [b][k], Bp x ld
@@ -529,7 +536,12 @@ __device__ __forceinline__ void forward(const float* __restrict__ params, const 
                         }
                         store4(Anext + b * ld + i0, av, 4, true);
                         if (rate) store4(Hsg + b * ld + i0, hv, 4, true);
-                        if (live && i0 < H) store4(grow + i0, hv, H - i0, vec);
+                        if (live && i0 < H) {
+                            float sv[4];  // element by element: a pointer choice would put hv and av in local memory
+#pragma unroll
+                            for (int u = 0; u < 4; u++) sv[u] = storeA ? av[u] : hv[u];
+                            store4(grow + i0, sv, H - i0, vec);
+                        }
 #pragma unroll
                         for (int u = 0; u < 4; u++) accu[r][h2 * 4 + u] = av[u];  // a_t, for readoutTile
                     }
@@ -612,7 +624,7 @@ __device__ __forceinline__ void backward(const float* __restrict__ params, const
             if (t >= 1)
                 for (int e = tg; e < nbg * O; e += ntg)
                     cpAsync4(Dcur + (e / O) * ld + Hp + e % O, dys + ((size_t)(t - 1) * B + gb0) * O + e);
-            // Each thread's own h_t, into the places of its delta_t.
+            // Each thread's own a_t (the states in training), into the places of its delta_t.
             const float* hbase = states + (((size_t)s * T + t) * B + gb0) * H;
             for (int q = tg; q < tiles; q += ntg) copyOwnStates<R>(Dcur, ld, hbase, q / tilesC, q % tilesC, Bg, Hp, nbg, H, vec);
             groupStartWait<G>(first, g, nt);
@@ -640,7 +652,7 @@ __device__ __forceinline__ void backward(const float* __restrict__ params, const
                             const bool ok = live && i0 + u < H;
                             const float e = accu[r][h2 * 4 + u];
                             if (rate) {
-                                float a = tanhf(hv[u]);
+                                const float a = hv[u];  // the rate cell's states hold a_t in training
                                 qv[u] = ok ? (1.f - tau) * qold[u] + (1.f - a * a) * e : 0.f;
                                 dv[u] = tau * qv[u];
                             } else {
@@ -777,7 +789,7 @@ __device__ __forceinline__ void backwardFused(const float* __restrict__ params, 
         float* Dcur = D1;   // receives a_t, then [delta_t | dy_{t-1}]
         for (int t = T - 1; t >= 0; t--) {
             // Copies: dy_{t-1} (0 at t = 0, so that the pass after the loop
-            // adds no dy), x_{t+1}, and each thread's own h_t.
+            // adds no dy), x_{t+1}, and each thread's own a_t (the states in training).
             for (int e = tid; e < nb * O; e += nt) {
                 float* dst = Dcur + (e / O) * ld + Hp + e % O;
                 if (t >= 1) cpAsync4(dst, dys + ((size_t)(t - 1) * B + b0) * O + e);
@@ -791,19 +803,7 @@ __device__ __forceinline__ void backwardFused(const float* __restrict__ params, 
             // The recurrence GEMM needs none of the copies.
             float accu[R][R];
             if (hasTile) tileGemm<R>(accu, Dnext, ld, qb, Bp / 2, W, Hp, qc, Hp / 2, Kp);
-            cpAsyncWait();
-            if (rate && hasTile) {  // a_t = tanh(h_t), in place, for the elements this thread copied
-#pragma unroll
-                for (int r = 0; r < R; r++) {
-                    const int b = tileIdx<R>(qb, Bp / 2, r);
-#pragma unroll
-                    for (int h2 = 0; h2 < R / 4; h2++) {
-                        const int i0 = tileIdx<R>(qc, Hp / 2, 4 * h2);
-                        for (int u = 0; u < 4; u++)
-                            if (b < nb && i0 + u < H) Dcur[b * ld + i0 + u] = tanhf(Dcur[b * ld + i0 + u]);
-                    }
-                }
-            }
+            cpAsyncWait();  // a_t (the states hold a_t in training, for both cells)
             __syncthreads();
             accumulate(Dnext, Dcur, nb, true);
             __syncthreads();
@@ -1015,6 +1015,7 @@ __device__ __forceinline__ void forwardMma(const float* __restrict__ params, con
     const float c = rate ? 1.f / (gamma[s] * (float)H) : 1.f;
     const float kappa = rate ? 1.f / (float)H : 1.f;
     const bool vec = (H & 3) == 0;
+    const bool storeA = rate && dy;  // training: states get a_t (see the top of the file)
 
     constexpr bool PRE = PRESPLIT(NT);
     float* WT = sm;                   // [k][i], Kp x ldw
@@ -1085,8 +1086,8 @@ __device__ __forceinline__ void forwardMma(const float* __restrict__ params, con
                         }
                         if (b < nb) {
                             float* grow = states + (((size_t)s * T + t) * B + b0 + b) * H;
-                            if (i < H) grow[i] = hv[0];
-                            if (i + 1 < H) grow[i + 1] = hv[1];
+                            if (i < H) grow[i] = storeA ? av[0] : hv[0];
+                            if (i + 1 < H) grow[i + 1] = storeA ? av[1] : hv[1];
                         }
                     }
             cpAsyncWait();
@@ -1163,7 +1164,7 @@ __device__ __forceinline__ void backwardMma(const float* __restrict__ params, co
             if (t >= 1)
                 for (int e = tid; e < nb * O; e += nt)
                     cpAsync4(Dcur + (e / O) * ld + NP + e % O, dys + ((size_t)(t - 1) * B + b0) * O + e);
-            // Each lane's own h_t, into the places of its delta_t.
+            // Each lane's own a_t (the states in training), into the places of its delta_t.
 #pragma unroll
             for (int mt = 0; mt < MT; mt++)
 #pragma unroll
@@ -1193,7 +1194,7 @@ __device__ __forceinline__ void backwardMma(const float* __restrict__ params, co
                             const float e = acc[mt][j][2 * half + u];
                             const float hv = ok ? Dcur[b * ld + i + u] : 0.f;
                             if (rate) {
-                                const float a = tanhf(hv);
+                                const float a = hv;  // the rate cell's states hold a_t in training
                                 const float qv = ok ? (1.f - tau) * Q[b * ld + i + u] + (1.f - a * a) * e : 0.f;
                                 Q[b * ld + i + u] = qv;
                                 dv[u] = tau * qv;
@@ -1316,10 +1317,7 @@ __device__ __forceinline__ void finishSmallGradients(float accX[MX], float accY[
         }
         if (doOut) {
             float av = 0.f;
-            if (j0 + col < H) {
-                av = An[(rl + b) * H + j0 + col];
-                if (rate) av = tanhf(av);
-            }
+            if (j0 + col < H) av = An[(rl + b) * H + j0 + col];  // a_t (states in training)
 #pragma unroll
             for (int o = 0; o < MX; o++)
                 if (o < O) accY[o] = fmaf(Yn[(rl + b) * O + o], av, accY[o]);
@@ -1378,7 +1376,7 @@ __device__ __forceinline__ void finishSmallGradients(float accX[MX], float accY[
 //	dW_hh[i, j] = kappa sum_{t=1}^{T-1} sum_b delta[t,b,i] a[t-1,b,j]
 //
 // a GEMM over K = (T-1) B rows (r = t B + b, both operands row-major along
-// the hidden index), with a = states (vanilla) or tanh(states) (rate),
+// the hidden index), with a = states (a_t for both cells in training),
 // staged GK rows at a time through two shared buffers (the next stage is
 // copied asynchronously while the current one is multiplied). Each of
 // the (TILE/TPT)^2 threads owns a TPT x TPT block of the tile. The tiles of
@@ -1428,8 +1426,7 @@ __device__ __forceinline__ void gradWeights(const float* __restrict__ delta, con
         accY[k] = 0.f;
     }
     // fetch copies stage k0 into buffer st asynchronously (zeros outside
-    // the matrices); settle waits for the calling thread's copies and, for
-    // the rate cell, applies tanh to the a elements it copied.
+    // the matrices).
     auto fetch = [&](int k0, int st) {
 #pragma unroll
         for (int u = 0; u < PER; u++) {
@@ -1456,21 +1453,10 @@ __device__ __forceinline__ void gradWeights(const float* __restrict__ delta, con
             }
         }
     };
-    auto settle = [&](int st) {
-        cpAsyncWait();
-        if (rate) {
-#pragma unroll
-            for (int u = 0; u < PER; u++) {
-                const int e = tid + u * NT;
-                float* ad = &As[st][e / TILE][e % TILE];
-                *ad = tanhf(*ad);
-            }
-        }
-    };
     int st = 0;
     if (K > 0) {
         fetch(0, 0);
-        settle(0);
+        cpAsyncWait();
     }
     __syncthreads();
     for (int k0 = 0; k0 < K; k0 += GK) {
@@ -1511,7 +1497,7 @@ __device__ __forceinline__ void gradWeights(const float* __restrict__ delta, con
                 if (col < O) accBo += Ys[st][kk][col];
             }
         }
-        if (more) settle(st ^ 1);
+        if (more) cpAsyncWait();
         __syncthreads();
         st ^= 1;
     }
@@ -1655,21 +1641,6 @@ __device__ __forceinline__ void gradWeightsMma(const float* __restrict__ delta, 
         }
         cpAsyncCommit();
     };
-    // activate applies tanh, for the rate cell, to the activations this
-    // thread copied into buffer st (the cell's a = tanh(h); zeros stay 0).
-    auto activate = [&](int st) {
-        float* ad = As(st);
-        if (vec) {
-#pragma unroll
-            for (int u = 0; u < VEC; u++) {
-                const int e = tid + u * NT, kk = e / (TILE / 4), cc = 4 * (e % (TILE / 4));
-#pragma unroll
-                for (int v = 0; v < 4; v++) ad[kk * LD + cc + v] = tanhf(ad[kk * LD + cc + v]);
-            }
-        } else {
-            for (int e = tid; e < GM_ROWS * TILE; e += NT) ad[(e / TILE) * LD + e % TILE] = tanhf(ad[(e / TILE) * LD + e % TILE]);
-        }
-    };
 
     float acc[MT][NTL][4];
 #pragma unroll
@@ -1690,7 +1661,6 @@ __device__ __forceinline__ void gradWeightsMma(const float* __restrict__ delta, 
     for (int n = 0; n < stages; n++) {
         const int st = n % GM_STAGES;
         cpAsyncWaitGroup<GM_STAGES - 2>();  // this thread's copies of stage n have landed
-        if (rate) activate(st);
         // Every thread's stage n is in place, and every thread is done with
         // stage n - 1, whose buffer the next fetch refills.
         __syncthreads();

@@ -127,8 +127,8 @@ fi
 	sed -n '/^work /,$p' "$LOG" | grep -E "^(work|W1|W2|tiny) " | head -n 20
 	echo "--- fastest variants (default = kernels / task step ms)"
 	python3 bench/gpu/fastest.py "$OUT/stepbench.json" 2>&1 || true
-	echo "--- abab (label, then stepbench's columns)"
-	grep -E "^(ref|new|groups2|unroll2|r4x4) " "$LOG" | grep -E " vanilla | rate " | head -n 60
+	echo "--- abab (kernels ms per round and median; vs ref: against the last version measured)"
+	python3 bench/gpu/abab_summary.py "$LOG" 2>&1 || true
 	echo "--- peers"
 	grep -E "step .* ms" "$LOG" | grep -E "torch|jax|cudnn" || true
 	echo "--- conformance"

@@ -50,6 +50,22 @@ func pulseBatch(rng *rand.Rand, n int, d degen.Dims) *tasks.Batch {
 	return bt
 }
 
+// newFails checks that gpu.New of a vanilla ensemble of d fails, under the
+// environment the caller set, with a message containing want; it returns
+// the message.
+func newFails(t *testing.T, what string, d degen.Dims, want string) string {
+	t.Helper()
+	be, err := gpu.New(d, degen.Model{Cell: degen.Vanilla, H: d.H}, make([]float32, d.S))
+	if err == nil {
+		be.Close()
+		t.Fatalf("%s: New gave no error", what)
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Fatalf("%s: New: %v, want a message with %q", what, err, want)
+	}
+	return err.Error()
+}
+
 // tolerances are the CPU float32 backend's (cputest.Float32: about ten times
 // the worst float32-vs-float64 error the CPU shows). The GPU computes in
 // plain float32 too; it differs from the CPU float32 backend only in the
@@ -102,15 +118,7 @@ func TestFusedBackward(t *testing.T) {
 	} {
 		t.Run(c.String(), func(t *testing.T) { cputest.RunCase(t, c, uint64(200+i), newGPU, tolerances()) })
 	}
-	d := degen.Dims{S: 1, B: 3, T: 3, I: 3, H: 64, O: 3}
-	be, err := gpu.New(d, degen.Model{Cell: degen.Vanilla, H: d.H}, []float32{1})
-	if err == nil {
-		be.Close()
-		t.Fatal("fused backward forced on B=3: no error")
-	}
-	if !strings.Contains(err.Error(), "rnn_backward_fused does not support") {
-		t.Errorf("fused backward forced on B=3: %v", err)
-	}
+	newFails(t, "fused backward forced on B=3", degen.Dims{S: 1, B: 3, T: 3, I: 3, H: 64, O: 3}, "rnn_backward_fused does not support")
 }
 
 // TestMma runs the suite's case with the tensor-core kernels (3xTF32,
@@ -188,18 +196,7 @@ func TestFaults(t *testing.T) {
 		{"H too large for shared memory", degen.Dims{S: 1, B: 4, T: 3, I: 3, H: 400, O: 3}, "shared memory"},
 		{"ensemble larger than device memory", degen.Dims{S: 1 << 20, B: 128, T: 1000, I: 3, H: 128, O: 3}, "at most S="},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			m := degen.Model{Cell: degen.Vanilla, H: c.d.H}
-			be, err := gpu.New(c.d, m, make([]float32, c.d.S))
-			if err == nil {
-				be.Close()
-				t.Fatalf("New: no error")
-			}
-			if !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("New: %v, want a message with %q", err, c.want)
-			}
-			t.Logf("%v", err)
-		})
+		t.Run(c.name, func(t *testing.T) { t.Log(newFails(t, c.name, c.d, c.want)) })
 	}
 }
 
@@ -219,12 +216,7 @@ func TestPTXOverride(t *testing.T) {
 	}
 	be.Close()
 	t.Setenv(gpu.PTXEnv, path+".missing")
-	if be, err := gpu.New(d, m, make([]float32, d.S)); err == nil {
-		be.Close()
-		t.Fatal("New with a missing PTX file: no error")
-	} else if !strings.Contains(err.Error(), gpu.PTXEnv) {
-		t.Fatalf("New with a missing PTX file: %v, want a message naming %s", err, gpu.PTXEnv)
-	}
+	newFails(t, "a missing PTX file", d, gpu.PTXEnv)
 }
 
 // readoutTileCases reach rnn_forward's in-register readout (readoutTile,
@@ -282,15 +274,7 @@ func TestWarpGroups(t *testing.T) {
 		cputest.RunCase(t, c, 511, variants("mma", "mma"), tolerances())
 	})
 	t.Setenv(gpu.GroupsEnv, "3")
-	d := degen.Dims{S: 1, B: 3, T: 3, I: 3, H: 32, O: 3}
-	be, err := gpu.New(d, degen.Model{Cell: degen.Vanilla, H: d.H}, []float32{1})
-	if err == nil {
-		be.Close()
-		t.Fatal("DEGEN_GROUPS=3: no error")
-	}
-	if !strings.Contains(err.Error(), "want 1, 2 or auto") {
-		t.Errorf("DEGEN_GROUPS=3: %v", err)
-	}
+	newFails(t, "DEGEN_GROUPS=3", degen.Dims{S: 1, B: 3, T: 3, I: 3, H: 32, O: 3}, "want 1, 2 or auto")
 }
 
 // TestWarpGroupsExact checks that two warp groups compute what one group

@@ -301,15 +301,20 @@ func testLoss(f degen.BackendFactory, d degen.Dims, m degen.Model, gamma []float
 }
 
 func readSummary(dir string) (*Summary, error) {
-	data, err := os.ReadFile(filepath.Join(dir, "testloss.json"))
+	return readJSON[Summary](filepath.Join(dir, "testloss.json"))
+}
+
+// readJSON decodes the JSON file at path.
+func readJSON[T any](path string) (*T, error) {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var s Summary
-	if err := json.Unmarshal(data, &s); err != nil {
-		return nil, fmt.Errorf("%s: %w", dir, err)
+	var v T
+	if err := json.Unmarshal(data, &v); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &s, nil
+	return &v, nil
 }
 
 func compare(args []string) error {
@@ -454,17 +459,16 @@ func curve(args []string) error {
 }
 
 // readCurve reads a curve.json of e2e curve.
-func readCurve(path string) (*Curve, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
+// byIndex returns the curve's networks by their index in the run.
+func (c *Curve) byIndex() map[int]CurveNetwork {
+	m := make(map[int]CurveNetwork, len(c.Networks))
+	for _, n := range c.Networks {
+		m[n.Index] = n
 	}
-	var c Curve
-	if err := json.Unmarshal(data, &c); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return &c, nil
+	return m
 }
+
+func readCurve(path string) (*Curve, error) { return readJSON[Curve](path) }
 
 // compareCurve checks every network that converged on the GPU (testloss.json
 // in gdir) against the CPU network from the same seed after the same number
@@ -483,10 +487,7 @@ func compareCurve(gdir, path, calibPath string, rtol float64) error {
 	if err != nil {
 		return err
 	}
-	byIndex := map[int]CurveNetwork{}
-	for _, n := range c.Networks {
-		byIndex[n.Index] = n
-	}
+	byIndex := c.byIndex()
 	atol := c.Threshold
 	checked, bad, worst := 0, 0, 0.0
 	var logs []float64 // log(gpu / cpu) per converged network
@@ -527,10 +528,7 @@ func compareCurve(gdir, path, calibPath string, rtol float64) error {
 	// The calibration at the same epochs: for each network of the float64
 	// curve that converged on the GPU, float64 against float32 after the
 	// steps the GPU network took (divergence grows with the steps).
-	calib := map[int]CurveNetwork{}
-	for _, kn := range k.Networks {
-		calib[kn.Index] = kn
-	}
+	calib := k.byIndex()
 	var calLogs []float64 // log(cpu64 / cpu)
 	calBad, calWorst := 0, 0.0
 	for _, gn := range g.Networks {

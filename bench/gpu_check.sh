@@ -6,6 +6,8 @@
 #   1. nvidia-smi                       the card as found
 #   2. degen-cuda devices               our view of it
 #   3. cuda.test                        launch argument and shape errors
+#   3b. peak                            the card's FMA and mma.sync TF32 rates,
+#                                       and both pipes at once (bench/gpu/peak)
 #   4. gpu.test                         conformance against the float64 CPU
 #                                       reference, fault messages, long batches
 #   5. degen-cuda compare               3 steps of 16 networks against the
@@ -36,6 +38,7 @@
 # E2E_MMA=1 trains and checks it a second time on the tensor cores;
 # WORKS (default W1,W2) names stepbench's workloads (tiny for a dry run);
 # COMPARE_ARGS replaces the compare steps' sizes (smaller for a dry run);
+# PEAK_SCALE (default 1) scales the peak probe's work (small for a dry run);
 # GPU_TEST_LIMIT (default 120) bounds gpu.test, in seconds; ABAB=0 skips the
 # alternating comparison (about 2.5 minutes on an H200 by estimate; ROUNDS,
 # default 2, sets its rounds).
@@ -53,7 +56,7 @@ SUM="$OUT/summary.txt"
 : >"$SUM"
 export PYTHONUNBUFFERED=1
 
-for f in degen-cuda cuda.test gpu.test e2e stepbench; do
+for f in degen-cuda cuda.test gpu.test e2e stepbench peak; do
 	if [ ! -x "$BIN/$f" ]; then
 		echo "gpu_check: $BIN/$f missing; build it with bench/gpu/build.sh" | tee -a "$SUM" >&2
 		exit 1
@@ -83,6 +86,8 @@ step nvidia-smi 20 nvidia-smi --query-gpu=name,memory.total,memory.used,driver_v
 step devices 30 "$BIN/degen-cuda" devices
 # cuda.test includes mma_selftest: the tensor-core fragment layout on this card.
 step cuda.test 60 "$BIN/cuda.test" -test.v -test.count=1
+# About 2 seconds on a GPU: what the arithmetic pipes can do, which bounds the kernels.
+step peak 60 "$BIN/peak" -scale "${PEAK_SCALE:-1}"
 # GPU_TEST_LIMIT: seconds for gpu.test (34 on the H200; the emulator's dry run needs minutes).
 gpu_test_limit=${GPU_TEST_LIMIT:-120}
 step gpu.test "$gpu_test_limit" "$BIN/gpu.test" -test.v -test.count=1 -test.timeout=$((gpu_test_limit - 10))s
@@ -133,6 +138,8 @@ fi
 	python3 bench/gpu/fastest.py "$OUT/stepbench.json" 2>&1 || true
 	echo "--- abab (kernels ms per round and median; vs ref: against the last version measured)"
 	python3 bench/gpu/abab_summary.py "$LOG" 2>&1 || true
+	echo "--- peak (bench/gpu/peak: the card's ceilings)"
+	sed -n '/^probe /,/^mma 4 + fma 4/p' "$LOG" | head -n 9
 	echo "--- peers"
 	grep -E "step .* ms" "$LOG" | grep -E "torch|jax|cudnn" || true
 	echo "--- conformance"

@@ -19,6 +19,7 @@ type DeviceInfo struct {
 	Capability    string `json:"compute_capability"`
 	SMs           int    `json:"multiprocessors"`
 	SharedOptinKB int    `json:"shared_per_block_optin_kib"`
+	ClockMHz      int    `json:"max_sm_clock_mhz"` // the SMs' highest clock (0 on the emulator)
 	Driver        string `json:"driver"`
 }
 

@@ -84,6 +84,11 @@ func Devices() ([]DeviceInfo, error) {
 			return nil, fmt.Errorf("cuda: device %d: %w", i, err)
 		}
 		info.SharedOptinKB = optin / 1024
+		khz, err := attr(dev, C.CU_DEVICE_ATTRIBUTE_CLOCK_RATE)
+		if err != nil {
+			return nil, fmt.Errorf("cuda: device %d: %w", i, err)
+		}
+		info.ClockMHz = khz / 1000
 		if ctx, err := Open(i); err == nil {
 			_ = ctx.Do(func() error {
 				free, _, err := cu.MemInfo()

@@ -63,7 +63,7 @@ static const EmuKernel emuKernels[] = {
     EMU_KERNEL(task_flipflop),          EMU_KERNEL(task_sine),              EMU_KERNEL(task_delayed),
     EMU_KERNEL(task_pathint),
     EMU_KERNEL(rnn_forward_r8_g2),      EMU_KERNEL(rnn_forward_r4_g2),      EMU_KERNEL(rnn_backward_r8_g2),
-    EMU_KERNEL(rnn_backward_r4_g2),
+    EMU_KERNEL(rnn_backward_r4_g2),     EMU_KERNEL(probe),
 };
 
 inline const EmuKernel* emuFind(const char* name) {

@@ -3,3 +3,4 @@
 // CPU emulator (cuda/emu.cc) compiles it with a host C++ compiler.
 #include "rnn.cu"
 #include "tasks.cu"
+#include "probe.cu"

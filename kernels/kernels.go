@@ -69,6 +69,8 @@ var Signatures = map[string][]Param{
 	"rnn_forward_mma_m2n8": forwardParams,
 	// A, B, D
 	"mma_selftest": {Ptr, Ptr, Ptr},
+	// in, out, itersFma, itersMma, mmaWarps (bench/gpu/peak)
+	"probe": {Ptr, Ptr, I32, I32, I32},
 	// params, states, dy, delta, gamma, T, B, I, H, O, P, Bc, rate, tau
 	"rnn_backward_r8":       backwardParams,
 	"rnn_backward_r4":       backwardParams,

@@ -17,6 +17,7 @@ go test -c -tags "$TAGS" "${strip[@]}" -o "$BIN/gpu.test" ./gpu
 go test -c -tags "$TAGS" "${strip[@]}" -o "$BIN/cuda.test" ./cuda
 go build -tags "$TAGS" "${strip[@]}" -o "$BIN/e2e" ./bench/gpu/e2e
 go build -tags "$TAGS" "${strip[@]}" -o "$BIN/stepbench" ./bench/gpu/stepbench
+go build -tags "$TAGS" "${strip[@]}" -o "$BIN/peak" ./bench/gpu/peak
 # For bench/gpu/abab.sh: the PTX of REF (default: the last version measured
 # on a GPU, v7) and of the variants it times (rnn.cu's timing macros). Not
 # for the emulator, which runs only the kernels built into it.

@@ -1,0 +1,103 @@
+//go:build cuda || cudaemu
+
+package cuda
+
+import (
+	"fmt"
+	"slices"
+)
+
+// PROBE_THREADS, PROBE_CHAINS and PROBE_UNROLL in kernels/probe.cu.
+const probeThreads, probeChains, probeUnroll = 256, 8, 16
+
+// ProbeConfig is one launch of the probe kernel (kernels/probe.cu): Blocks
+// blocks of 8 warps, warps 0 .. MmaWarps-1 of each running ItersMma rounds
+// of mma.sync TF32 products on the tensor cores, the others ItersFma rounds
+// of float32 FMAs on the CUDA cores.
+type ProbeConfig struct {
+	Blocks             int
+	ItersFma, ItersMma int
+	MmaWarps           int
+}
+
+// FmaFlops is the float32 FLOPs (two per FMA) the launch's FMA warps run.
+func (c ProbeConfig) FmaFlops() float64 {
+	return float64(c.Blocks) * float64(8-c.MmaWarps) * 32 * probeChains * probeUnroll * float64(c.ItersFma) * 2
+}
+
+// MmaFlops is the TF32 FLOPs the launch's mma warps run: 2 x 16 x 8 x 8 per
+// mma.sync.m16n8k8.
+func (c ProbeConfig) MmaFlops() float64 {
+	return float64(c.Blocks) * float64(c.MmaWarps) * probeChains * probeUnroll * float64(c.ItersMma) * 2 * 16 * 8 * 8
+}
+
+// probeIn is the probe's input {m, k, c0, v}: FMA chains c = c m + k from
+// c0 + chain, mma operands all v. With these every result is an exact
+// count of operations (ProbeWant).
+var probeIn = []float32{1, 1, 3, 1}
+
+// ProbeWant returns what probe writes for thread t of a block under c: an
+// FMA thread the sum over its chains of c0 + chain + rounds, an mma lane
+// the sum of its 4 x PROBE_CHAINS accumulators, each 8 (= k x v x v) per
+// round.
+func ProbeWant(c ProbeConfig, t int) float32 {
+	if t/32 < c.MmaWarps {
+		return float32(4 * probeChains * 8 * probeUnroll * c.ItersMma)
+	}
+	var sum float32
+	for ch := range probeChains {
+		sum += probeIn[2] + float32(ch) + float32(probeUnroll*c.ItersFma)
+	}
+	return sum
+}
+
+// RunProbe launches probe under c reps times (inside Do, on a module that
+// has it) and returns the median milliseconds of one launch and the output
+// of the last: Blocks x 256 floats, one per thread.
+func RunProbe(mod *Module, c ProbeConfig, reps int) (ms float64, out []float32, err error) {
+	if c.Blocks < 1 || c.MmaWarps < 0 || c.MmaWarps > 8 || c.ItersFma < 0 || c.ItersMma < 0 || reps < 1 {
+		return 0, nil, fmt.Errorf("cuda: probe config %+v with %d reps: want blocks, reps >= 1, iterations >= 0, 0 <= mma warps <= 8", c, reps)
+	}
+	k, err := mod.Kernel("probe")
+	if err != nil {
+		return 0, nil, err
+	}
+	in, err := Alloc(len(probeIn))
+	if err != nil {
+		return 0, nil, err
+	}
+	defer in.Free()
+	if err := in.Upload(probeIn); err != nil {
+		return 0, nil, err
+	}
+	n := c.Blocks * probeThreads
+	dev, err := Alloc(n)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer dev.Free()
+	timer, err := NewTimer()
+	if err != nil {
+		return 0, nil, err
+	}
+	defer timer.Close()
+	sh := Shape{Grid: [2]int{c.Blocks, 1}, Block: probeThreads}
+	times := make([]float64, reps)
+	for r := range reps {
+		if err := timer.Start(); err != nil {
+			return 0, nil, err
+		}
+		if err := k.Launch(sh, in, dev, int32(c.ItersFma), int32(c.ItersMma), int32(c.MmaWarps)); err != nil {
+			return 0, nil, err
+		}
+		if times[r], err = timer.Stop(); err != nil {
+			return 0, nil, err
+		}
+	}
+	out = make([]float32, n)
+	if err := dev.Download(out); err != nil {
+		return 0, nil, err
+	}
+	slices.Sort(times)
+	return times[reps/2], out, nil
+}

@@ -229,9 +229,12 @@ type Kernel struct {
 }
 
 // Kernel looks up name in the module; its parameter list comes from
-// kernels.Signatures (inside Do).
+// kernels.Signatures or kernels.HopperSignatures (inside Do).
 func (m *Module) Kernel(name string) (*Kernel, error) {
 	sig, ok := kernels.Signatures[name]
+	if !ok {
+		sig, ok = kernels.HopperSignatures[name]
+	}
 	if !ok {
 		return nil, fmt.Errorf("cuda: kernel %s has no entry in kernels.Signatures", name)
 	}

@@ -149,6 +149,9 @@ type Module struct{}
 // LoadModule accepts the embedded PTX (the emulator was compiled from the
 // same sources).
 func LoadModule(ptx string) (*Module, error) {
+	if ptx == kernels.HopperPTX {
+		return nil, fmt.Errorf("cuda: kernels.HopperPTX is Hopper-only PTX (wgmma, hand-written): the emulator cannot run it")
+	}
 	if ptx != kernels.PTX {
 		return nil, fmt.Errorf("cuda: the emulator runs only the embedded kernels")
 	}

@@ -76,28 +76,78 @@ func RunProbe(mod *Module, c ProbeConfig, reps int) (ms float64, out []float32, 
 		return 0, nil, err
 	}
 	defer dev.Free()
-	timer, err := NewTimer()
-	if err != nil {
-		return 0, nil, err
-	}
-	defer timer.Close()
 	sh := Shape{Grid: [2]int{c.Blocks, 1}, Block: probeThreads}
-	times := make([]float64, reps)
-	for r := range reps {
-		if err := timer.Start(); err != nil {
-			return 0, nil, err
-		}
-		if err := k.Launch(sh, in, dev, int32(c.ItersFma), int32(c.ItersMma), int32(c.MmaWarps)); err != nil {
-			return 0, nil, err
-		}
-		if times[r], err = timer.Stop(); err != nil {
-			return 0, nil, err
-		}
+	if ms, err = TimeLaunch(k, sh, reps, in, dev, int32(c.ItersFma), int32(c.ItersMma), int32(c.MmaWarps)); err != nil {
+		return 0, nil, err
 	}
 	out = make([]float32, n)
 	if err := dev.Download(out); err != nil {
 		return 0, nil, err
 	}
+	return ms, out, nil
+}
+
+// WgmmaProbeFlops is the TF32 FLOPs of probe_wgmma (kernels/hopper.ptx)
+// over blocks blocks of two warpgroups: 16 iters wgmma m64n128k8 per
+// warpgroup, 2 x 64 x 128 x 8 FLOPs each.
+func WgmmaProbeFlops(blocks, iters int) float64 {
+	return float64(blocks) * 2 * 16 * float64(iters) * 2 * 64 * 128 * 8
+}
+
+// WgmmaProbeWant is what every thread of probe_wgmma writes: its 64
+// accumulators, each K = 8 per product of all-ones matrices.
+func WgmmaProbeWant(iters int) float32 { return float32(64 * 8 * 16 * iters) }
+
+// RunWgmmaProbe launches probe_wgmma (blocks of 256 threads) reps times
+// (inside Do, on a module of kernels.HopperPTX) and returns the median
+// milliseconds of one launch and the output of the last.
+func RunWgmmaProbe(mod *Module, blocks, iters, reps int) (ms float64, out []float32, err error) {
+	if blocks < 1 || iters < 0 || reps < 1 {
+		return 0, nil, fmt.Errorf("cuda: wgmma probe of %d blocks, %d iterations, %d reps: want blocks, reps >= 1, iterations >= 0", blocks, iters, reps)
+	}
+	k, err := mod.Kernel("probe_wgmma")
+	if err != nil {
+		return 0, nil, err
+	}
+	n := blocks * probeThreads
+	dev, err := Alloc(n)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer dev.Free()
+	if ms, err = TimeLaunch(k, Shape{Grid: [2]int{blocks, 1}, Block: probeThreads}, reps, dev, int32(iters)); err != nil {
+		return 0, nil, err
+	}
+	out = make([]float32, n)
+	if err := dev.Download(out); err != nil {
+		return 0, nil, err
+	}
+	return ms, out, nil
+}
+
+// TimeLaunch launches k reps times (inside Do) and returns the median
+// milliseconds of one launch, each timed alone with events.
+func TimeLaunch(k *Kernel, sh Shape, reps int, args ...any) (float64, error) {
+	if reps < 1 {
+		return 0, fmt.Errorf("cuda: timing %s over %d launches: want at least 1", k.Name, reps)
+	}
+	timer, err := NewTimer()
+	if err != nil {
+		return 0, err
+	}
+	defer timer.Close()
+	times := make([]float64, reps)
+	for r := range reps {
+		if err := timer.Start(); err != nil {
+			return 0, err
+		}
+		if err := k.Launch(sh, args...); err != nil {
+			return 0, err
+		}
+		if times[r], err = timer.Stop(); err != nil {
+			return 0, err
+		}
+	}
 	slices.Sort(times)
-	return times[reps/2], out, nil
+	return times[reps/2], nil
 }

@@ -3,6 +3,7 @@
 package cuda
 
 import (
+	"strings"
 	"testing"
 
 	"degen/kernels"
@@ -49,6 +50,51 @@ func TestProbe(t *testing.T) {
 		}
 		if _, _, err := RunProbe(mod, ProbeConfig{Blocks: 1, MmaWarps: 9}, 1); err == nil {
 			t.Error("RunProbe accepted 9 mma warps of 8")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestWgmmaProbe runs probe_wgmma (kernels/hopper.ptx) on a Hopper GPU and
+// checks every thread's count of products; the emulator must refuse it with
+// a message that says why.
+func TestWgmmaProbe(t *testing.T) {
+	ctx, err := Open(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctx.Close()
+	emulated := ctx.Info.Driver == "emulator"
+	if !emulated && ctx.Info.Major != 9 {
+		t.Skipf("probe_wgmma needs compute capability 9.0, this GPU has %s", ctx.Info.Capability)
+	}
+	err = ctx.Do(func() error {
+		mod, err := LoadModule(kernels.HopperPTX)
+		if emulated {
+			if err == nil || !strings.Contains(err.Error(), "Hopper-only") {
+				t.Errorf("emulator: loading kernels.HopperPTX gave error %v, want one that says it is Hopper-only", err)
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		defer mod.Unload()
+		const blocks, iters = 3, 2
+		_, out, err := RunWgmmaProbe(mod, blocks, iters, 1)
+		if err != nil {
+			return err
+		}
+		bad := 0
+		for i, got := range out {
+			if want := WgmmaProbeWant(iters); got != want {
+				if bad++; bad <= 3 {
+					t.Errorf("thread %d wrote %g, want %g", i, got, want)
+				}
+			}
 		}
 		return nil
 	})

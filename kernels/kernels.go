@@ -8,6 +8,22 @@ import "embed"
 //go:embed kernels.ptx
 var PTX string
 
+// HopperPTX holds the kernels that use Hopper's warpgroup MMA (wgmma,
+// target sm_90a): hand-written PTX, which the CUDA 11.8 toolchain behind
+// kernels.ptx cannot emit (kernels/check-hopper.sh assembles it with CUDA
+// 12.4). A separate module, loaded only where it is used; the emulator
+// does not run it.
+//
+//go:embed hopper.ptx
+var HopperPTX string
+
+// HopperSignatures lists HopperPTX's kernels as Signatures lists
+// kernels.ptx's; a test checks it against the PTX.
+var HopperSignatures = map[string][]Param{
+	// out, iters (bench/gpu/peak)
+	"probe_wgmma": {Ptr, I32},
+}
+
 // Sources holds the CUDA C sources that kernels.ptx and the CPU emulator
 // (cuda/emu.cc) are built from. Embedding them makes every build that
 // imports this package depend on them: the go command does not track C

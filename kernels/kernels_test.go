@@ -37,6 +37,38 @@ func TestSignaturesMatchPTX(t *testing.T) {
 	}
 }
 
+// TestHopperSignaturesMatchPTX checks HopperSignatures against the
+// hand-written hopper.ptx both ways, and that no kernel name is in both
+// modules (cuda.Module.Kernel looks names up in both lists).
+func TestHopperSignaturesMatchPTX(t *testing.T) {
+	entries, err := ParsePTX(HopperPTX)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, sig := range HopperSignatures {
+		want := make([]string, len(sig))
+		for i, p := range sig {
+			want[i] = p.String()
+		}
+		if got, ok := entries[name]; !ok {
+			t.Errorf("kernel %s is in HopperSignatures but not in hopper.ptx", name)
+		} else if !slices.Equal(got, want) {
+			t.Errorf("kernel %s: PTX parameters %v, HopperSignatures %v", name, got, want)
+		}
+		if _, ok := Signatures[name]; ok {
+			t.Errorf("kernel %s is in both Signatures and HopperSignatures", name)
+		}
+	}
+	for name := range entries {
+		if _, ok := HopperSignatures[name]; !ok {
+			t.Errorf("kernel %s is in hopper.ptx but not in HopperSignatures", name)
+		}
+	}
+	if !strings.Contains(HopperPTX, ".target sm_90a") {
+		t.Error("hopper.ptx does not target sm_90a")
+	}
+}
+
 // TestPTXHeader checks that the committed PTX says it is generated.
 func TestPTXHeader(t *testing.T) {
 	first, _, _ := strings.Cut(PTX, "\n")

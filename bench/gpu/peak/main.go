@@ -7,7 +7,9 @@
 // once in one block of 4 + 4 warps, against each half alone. It bounds
 // what rnn.cu can reach: a 3xTF32 product costs three TF32 ones, so the
 // tensor cores beat the CUDA cores on float32-accurate GEMMs only if their
-// TF32 rate is more than three times the FMA rate.
+// TF32 rate is more than three times the FMA rate. Last, the same TF32
+// products through Hopper's warpgroup MMA (wgmma, kernels.HopperPTX), which
+// kernels.ptx's CUDA 11.8 toolchain cannot emit.
 //
 //	go build -tags cuda ./bench/gpu/peak
 package main
@@ -29,7 +31,8 @@ type row struct {
 	FmaTflops float64          `json:"fma_tflops"` // float32, 2 per FMA
 	MmaTflops float64          `json:"mma_tflops"` // TF32, 2x16x8x8 per mma.sync.m16n8k8
 	// Per SM and clock at the card's highest clock (so a lower bound when
-	// the card runs slower): FMAs, and mma.sync.m16n8k8 instructions.
+	// the card runs slower): FMAs, and mma.sync.m16n8k8 instructions (or
+	// their FLOPs' worth of wgmma).
 	FmaPerClock float64 `json:"fma_per_sm_clock"`
 	MmaPerClock float64 `json:"mma_per_sm_clock"`
 }
@@ -122,6 +125,45 @@ func run(scale float64, reps int, jsonPath string) error {
 	})
 	if err != nil {
 		return err
+	}
+	// Hopper's warpgroup MMA, which needs a newer toolchain than
+	// kernels.ptx's: how much faster the tensor cores run TF32 products
+	// there than through mma.sync.
+	err = ctx.Do(func() error {
+		mod, err := cuda.LoadModule(kernels.HopperPTX)
+		if err != nil {
+			return err
+		}
+		defer mod.Unload()
+		for _, c := range []struct {
+			name   string
+			blocks int
+		}{{"wgmma 8 warps/SM", info.SMs}, {"wgmma 32 warps/SM", 4 * info.SMs}} {
+			n := iters(2000)
+			if _, _, err := cuda.RunWgmmaProbe(mod, c.blocks, n, 1); err != nil {
+				return err
+			}
+			ms, out, err := cuda.RunWgmmaProbe(mod, c.blocks, n, reps)
+			if err != nil {
+				return err
+			}
+			for i, got := range out {
+				if want := cuda.WgmmaProbeWant(n); got != want {
+					return fmt.Errorf("%s: thread %d wrote %g, want %g: the probe did not run the work it counts", c.name, i, got, want)
+				}
+			}
+			flops := cuda.WgmmaProbeFlops(c.blocks, n)
+			r := row{Name: c.name, Ms: ms, MmaTflops: flops / (ms / 1e3) / 1e12}
+			if info.ClockMHz > 0 {
+				// in units of mma.sync.m16n8k8 (2048 FLOPs), to compare
+				r.MmaPerClock = flops / 2048 / (ms / 1e3 * float64(info.ClockMHz) * 1e6 * float64(info.SMs))
+			}
+			rows = append(rows, r)
+		}
+		return nil
+	})
+	if err != nil {
+		fmt.Println("wgmma: skipped:", err)
 	}
 	fmt.Printf("%-26s %9s %10s %10s %11s %11s %12s\n", "probe", "ms", "FMA TF/s", "TF32 TF/s", "FMA/SM/clk", "mma/SM/clk", "3xTF32 TF/s")
 	for _, r := range rows {

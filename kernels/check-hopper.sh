@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# check-hopper.sh assembles kernels/hopper.ptx (hand-written wgmma kernels,
+# PTX ISA 8.0, sm_90a) with ptxas from CUDA 12.4, which the CUDA 11.8
+# toolchain that `make ptx` uses cannot do, and checks that the probe's loop
+# holds its 16 warpgroup MMAs. bench/gpu/build.sh runs it before every GPU
+# session; CI does not (an 87 MB download for a benchmark-only kernel).
+#
+# The toolkit comes from Debian trixie's non-free section, whose binaries run
+# on bookworm (they need glibc >= 2.34): one .deb, fetched from the mirror
+# the machine's apt already uses (the first URIs: line of
+# /etc/apt/sources.list.d/debian.sources; no host is named here), checked
+# against its SHA256 (taken from trixie's Packages index, whose signature
+# verified against bookworm's debian-archive-keyring on 2026-11-27), and
+# unpacked into a cache directory without installing anything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+deb=nvidia-cuda-toolkit_12.4.131~12.4.1-2_amd64.deb
+sha=cd5fe85aee38d108b315f408a688641478f2402622a10c677478eb7a6c4e5319
+cache=${DEGEN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/degen}/cuda-12.4
+ptxas=$cache/root/usr/bin/ptxas
+if [ ! -x "$ptxas" ]; then
+	src=/etc/apt/sources.list.d/debian.sources
+	uri=$(awk 'NF==0{exit} /^URIs:/{print $2; exit}' "$src" 2>/dev/null || true)
+	if [ -z "$uri" ]; then
+		echo "check-hopper: no URIs: line in the first entry of $src: cannot find the Debian mirror" >&2
+		exit 1
+	fi
+	mkdir -p "$cache"
+	echo "check-hopper: fetching $deb (87 MB, once)"
+	curl -fsS --retry 3 -o "$cache/$deb" "${uri%/}/pool/non-free/n/nvidia-cuda-toolkit/$deb"
+	if ! echo "$sha  $cache/$deb" | sha256sum -c --quiet -; then
+		rm -f "$cache/$deb"
+		echo "check-hopper: $deb does not match its SHA256" >&2
+		exit 1
+	fi
+	dpkg-deb -x "$cache/$deb" "$cache/root"
+	rm -f "$cache/$deb"
+fi
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+"$ptxas" -arch=sm_90a -v kernels/hopper.ptx -o "$tmp" 2>&1 | sed 's/^/check-hopper: /'
+n=$("$cache/root/usr/bin/cuobjdump" -sass "$tmp" | grep -c 'HGMMA.64x128x8.F32.TF32' || true)
+if [ "$n" != 16 ]; then
+	echo "check-hopper: probe_wgmma has $n HGMMA.64x128x8.F32.TF32 instructions, want 16" >&2
+	exit 1
+fi
+echo "check-hopper: kernels/hopper.ptx assembles for sm_90a ($("$ptxas" --version | tail -n 1))"

@@ -11,7 +11,7 @@ help:
 	@echo "make test       everything CI runs: vet, unit tests, fuzz smoke, GPU backend on the CPU emulator, CUDA build and PTX checks"
 	@echo "make test-emu   the GPU backend's tests on the CPU emulator of its kernels (-tags cudaemu)"
 	@echo "make bench      CPU benchmarks against the PyTorch CPU peer (bench/cpu_vs_torch.sh)"
-	@echo "make ptx        regenerate kernels/kernels.ptx from kernels/*.cu (needs nvcc)"
+	@echo "make ptx        regenerate kernels/kernels.ptx and hopper.ptx from kernels/*.cu (needs nvcc)"
 	@echo "make cuda       build the GPU binary ./$(CUDABIN) (needs the CUDA toolkit)"
 	@echo "make gpu-check  on a GPU host: conformance, end-to-end and benchmark script"
 	@echo "make gpu-check-dryrun  the same script on the CPU emulator, to check it before a GPU session"

@@ -6,7 +6,7 @@
 #   1. nvidia-smi                       the card as found
 #   2. degen-cuda devices               our view of it
 #   3. cuda.test                        launch argument and shape errors
-#   3b. peak                            the card's FMA and mma.sync TF32 rates,
+#   3b. peak                            the card's FMA, mma.sync and wgmma TF32 rates,
 #                                       and both pipes at once (bench/gpu/peak)
 #   4. gpu.test                         conformance against the float64 CPU
 #                                       reference, fault messages, long batches
@@ -38,7 +38,8 @@
 # E2E_MMA=1 trains and checks it a second time on the tensor cores;
 # WORKS (default W1,W2) names stepbench's workloads (tiny for a dry run);
 # COMPARE_ARGS replaces the compare steps' sizes (smaller for a dry run);
-# PEAK_SCALE (default 1) scales the peak probe's work (small for a dry run);
+# PEAK_SCALE (default 1) scales the peak probe's work and PEAK_REPS (default
+# 5) sets its timed launches (both small for a dry run);
 # GPU_TEST_LIMIT (default 120) bounds gpu.test, in seconds; ABAB=0 skips the
 # alternating comparison (about 2.5 minutes on an H200 by estimate; ROUNDS,
 # default 2, sets its rounds).
@@ -86,8 +87,9 @@ step nvidia-smi 20 nvidia-smi --query-gpu=name,memory.total,memory.used,driver_v
 step devices 30 "$BIN/degen-cuda" devices
 # cuda.test includes mma_selftest: the tensor-core fragment layout on this card.
 step cuda.test 60 "$BIN/cuda.test" -test.v -test.count=1
-# About 2 seconds on a GPU: what the arithmetic pipes can do, which bounds the kernels.
-step peak 60 "$BIN/peak" -scale "${PEAK_SCALE:-1}"
+# What the arithmetic pipes can do, which bounds the kernels: seconds on a
+# GPU; the dry run's emulator needs about a minute even with PEAK_REPS=1.
+step peak 150 "$BIN/peak" -scale "${PEAK_SCALE:-1}" -reps "${PEAK_REPS:-5}"
 # GPU_TEST_LIMIT: seconds for gpu.test (34 on the H200; the emulator's dry run needs minutes).
 gpu_test_limit=${GPU_TEST_LIMIT:-120}
 step gpu.test "$gpu_test_limit" "$BIN/gpu.test" -test.v -test.count=1 -test.timeout=$((gpu_test_limit - 10))s
@@ -139,7 +141,7 @@ fi
 	echo "--- abab (kernels ms per round and median; vs ref: against the last version measured)"
 	python3 bench/gpu/abab_summary.py "$LOG" 2>&1 || true
 	echo "--- peak (bench/gpu/peak: the card's ceilings)"
-	sed -n '/^probe /,/^mma 4 + fma 4/p' "$LOG" | head -n 9
+	awk '/^(probe  |device: )/{on=1} /^=== /{on=0} on' "$LOG" | head -n 14
 	echo "--- peers"
 	grep -E "step .* ms" "$LOG" | grep -E "torch|jax|cudnn" || true
 	echo "--- conformance"

@@ -33,6 +33,7 @@
 #include "emu.h"
 
 #include "../kernels/kernels.cu"
+#include "../kernels/hopper.cu"
 
 #include "emu_launch.h"
 
@@ -82,7 +83,7 @@ struct Context {
 
 namespace {
 
-enum State { Running, AtBlockBarrier, AtWarpBarrier, AtNamedBarrier, Exited };
+enum State { Running, AtBlockBarrier, AtWarpBarrier, AtNamedBarrier, AtWarpgroupBarrier, Exited };
 
 struct Fiber {
     Context ctx;
@@ -102,6 +103,9 @@ int blockArrived;
 unsigned blockGen;
 int warpArrived[kMaxThreads / 32], warpLive[kMaxThreads / 32];
 unsigned warpGen[kMaxThreads / 32];
+// Warpgroups (4 warps, 128 threads) meet inside wgmmaWait.
+int groupArrived[kMaxThreads / 128], groupLive[kMaxThreads / 128];
+unsigned groupGen[kMaxThreads / 128];
 const int kNamedBarriers = 16;  // ids 1..15; 0 is __syncthreads
 int namedArrived[kNamedBarriers], namedCount[kNamedBarriers];
 unsigned namedGen[kNamedBarriers];
@@ -133,6 +137,16 @@ struct PendingCopy {
 std::vector<PendingCopy> pending[kMaxThreads];
 int committed[kMaxThreads];
 bool copiesLand;  // the block's copies land when issued
+
+// A recorded wgmma of one thread: where its accumulators are, the operands'
+// descriptors, and its A fragment (RS).
+struct WgmmaOp {
+    float* d;
+    unsigned long long descA, descB;
+    bool regs;
+    unsigned a[4];
+};
+std::vector<WgmmaOp> wgmmaOps[kMaxThreads];
 void (*body)(void**);
 void** bodyArgs;
 
@@ -167,6 +181,21 @@ void releaseWarpIfComplete(int w) {
     }
 }
 
+void releaseGroupIfComplete(int g) {
+    if (groupArrived[g] > 0 && groupArrived[g] == groupLive[g]) {
+        groupArrived[g] = 0;
+        groupGen[g]++;
+    }
+}
+
+void warpgroupBarrier() {
+    int g = current / 128;
+    unsigned gen = groupGen[g];
+    groupArrived[g]++;
+    releaseGroupIfComplete(g);
+    if (groupGen[g] == gen) yield(AtWarpgroupBarrier, gen);
+}
+
 void warpBarrier() {
     int w = current / 32;
     unsigned gen = warpGen[w];
@@ -180,8 +209,10 @@ void trampoline() {
     int w = current / 32;
     live--;
     warpLive[w]--;
+    groupLive[current / 128]--;
     releaseBlockIfComplete();
     releaseWarpIfComplete(w);
+    releaseGroupIfComplete(current / 128);
     fibers[current].state = Exited;
     switchTo(fibers[current].ctx, scheduler);
 }
@@ -219,6 +250,8 @@ bool runnable(const Fiber& f, int i) {
         return warpGen[i / 32] != f.gen;
     case AtNamedBarrier:
         return namedGen[f.bar] != f.gen;
+    case AtWarpgroupBarrier:
+        return groupGen[i / 128] != f.gen;
     default:
         return false;
     }
@@ -234,11 +267,16 @@ bool runBlock(unsigned bx, unsigned by, int sharedBytes) {
     for (int i = 0; i < threads; i++) {
         pending[i].clear();
         committed[i] = 0;
+        wgmmaOps[i].clear();
     }
     copiesLand = (bx + by) % 2 == 1;
     for (int w = 0; w < (threads + 31) / 32; w++) {
         warpArrived[w] = 0;
         warpLive[w] = std::min(32, threads - 32 * w);
+    }
+    for (int g = 0; g < (threads + 127) / 128; g++) {
+        groupArrived[g] = 0;
+        groupLive[g] = std::min(128, threads - 128 * g);
     }
     for (int b = 0; b < kNamedBarriers; b++) {
         namedArrived[b] = 0;
@@ -269,9 +307,10 @@ bool runBlock(unsigned bx, unsigned by, int sharedBytes) {
             }
         }
         if (!progress) {
-            int atBlock = 0, atWarp = 0, atNamed = 0, firstWarp = -1, firstNamed = -1;
+            int atBlock = 0, atWarp = 0, atNamed = 0, atGroup = 0, firstWarp = -1, firstNamed = -1;
             for (int i = 0; i < threads; i++) {
                 if (fibers[i].state == AtBlockBarrier) atBlock++;
+                if (fibers[i].state == AtWarpgroupBarrier) atGroup++;
                 if (fibers[i].state == AtWarpBarrier) {
                     atWarp++;
                     if (firstWarp < 0) firstWarp = i;
@@ -281,13 +320,21 @@ bool runBlock(unsigned bx, unsigned by, int sharedBytes) {
                     if (firstNamed < 0) firstNamed = i;
                 }
             }
-            char msg[320];
+            char msg[400];
             std::snprintf(msg, sizeof msg,
                           "deadlock in block (%u,%u): %d of %d live threads wait at __syncthreads, %d at a warp "
-                          "shuffle (first thread %d), %d at a named barrier (first thread %d, barrier %d), %d exited",
+                          "shuffle (first thread %d), %d at a named barrier (first thread %d, barrier %d), %d in "
+                          "wgmmaWait, %d exited",
                           bx, by, atBlock, live, atWarp, firstWarp, atNamed, firstNamed,
-                          firstNamed < 0 ? -1 : fibers[firstNamed].bar, exited);
+                          firstNamed < 0 ? -1 : fibers[firstNamed].bar, atGroup, exited);
             failure = msg;
+            return false;
+        }
+    }
+    for (int i = 0; i < threads; i++) {
+        if (!wgmmaOps[i].empty()) {
+            failure = "thread " + std::to_string(i) + " of block (" + std::to_string(bx) + "," + std::to_string(by) +
+                      ") ended with wgmmas it never waited for (wgmmaWait)";
             return false;
         }
     }
@@ -456,6 +503,96 @@ void mmaTF32(float d[4], const unsigned a[4], const unsigned b[2]) {
         d[r] = tensorCoreSum(d[r], av, bv);
     }
     warpBarrier();
+}
+
+// ---- wgmma (kernels/compat.cuh, kernels/emu.h) ----
+
+// wgmmaDesc encodes p's offset in the dynamic shared memory as the GPU
+// encodes its shared address, with the same fields.
+unsigned long long wgmmaDesc(const float* p, int lbo, int sbo) {
+    const long off = (const char*)p - (const char*)shared.data();
+    if (off < 0 || off >= (long)shared.size() * 4 || off % 16 != 0 || lbo % 16 != 0 || sbo % 16 != 0) {
+        std::fprintf(stderr, "emu: wgmmaDesc from thread %d: the operand must start 16-byte aligned in the dynamic shared memory (offset %ld of %zu bytes; lbo %d, sbo %d multiples of 16)\n",
+                     current, off, shared.size() * 4, lbo, sbo);
+        std::abort();
+    }
+    return (unsigned long long)((off >> 4) & 0x3fff) | (unsigned long long)((lbo >> 4) & 0x3fff) << 16 |
+           (unsigned long long)((sbo >> 4) & 0x3fff) << 32;
+}
+
+namespace {
+
+// operand returns element (r, k) of the K-major TF32 operand that desc
+// describes (kernels/compat.cuh, wgmmaDesc), as the tensor cores read it:
+// the TF32 bits only.
+float operand(unsigned long long desc, int r, int k) {
+    const long start = (long)(desc & 0x3fff) << 4, lbo = (long)((desc >> 16) & 0x3fff) << 4,
+               sbo = (long)((desc >> 32) & 0x3fff) << 4;
+    const long byte = start + (r / 8) * sbo + (k / 4) * lbo + (r % 8) * 16 + (k % 4) * 4;
+    if (byte < 0 || byte + 4 > (long)shared.size() * 4) {
+        std::fprintf(stderr, "emu: wgmma in block (%u,%u) reads byte %ld of %zu of shared memory (row %d, k %d)\n",
+                     emuBlockIdx.x, emuBlockIdx.y, byte, shared.size() * 4, r, k);
+        std::abort();
+    }
+    unsigned bits;
+    std::memcpy(&bits, (const char*)shared.data() + byte, 4);
+    return __uint_as_float(bits & 0xffffe000u);
+}
+
+void recordWgmma(const WgmmaOp& op) {
+    if ((current / 128 + 1) * 128 > threads) {
+        std::fprintf(stderr, "emu: wgmma from thread %d of %d: only whole warpgroups of 128 threads\n", current, threads);
+        std::abort();
+    }
+    wgmmaOps[current].push_back(op);
+}
+
+}  // namespace
+
+void wgmmaSS(float d[64], unsigned long long descA, unsigned long long descB) {
+    recordWgmma(WgmmaOp{d, descA, descB, false, {}});
+}
+
+void wgmmaRS(float d[64], const unsigned a[4], unsigned long long descB) {
+    recordWgmma(WgmmaOp{d, 0, descB, true, {a[0], a[1], a[2], a[3]}});
+}
+
+// wgmmaWait completes the warpgroup's recorded products: each thread
+// computes its 64 accumulators of each of its products in order (fragment
+// layout in kernels/compat.cuh), reading shared memory now and the A
+// fragments its warpgroup recorded.
+void wgmmaWait() {
+    const int g0 = current / 128 * 128, t = current - g0, w = t / 32, g = (t % 32) / 4, q = t % 4;
+    warpgroupBarrier();
+    const size_t n = wgmmaOps[current].size();
+    for (int u = 0; u < 128; u++) {
+        if (wgmmaOps[g0 + u].size() != n) {
+            std::fprintf(stderr, "emu: wgmmaWait: thread %d issued %zu wgmmas, thread %d of its warpgroup %zu\n",
+                         current, n, g0 + u, wgmmaOps[g0 + u].size());
+            std::abort();
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        const WgmmaOp& op = wgmmaOps[current][i];
+        auto A = [&](int m, int k) {
+            if (!op.regs) return operand(op.descA, m, k);
+            // the thread of the warpgroup that holds A[m][k], and which register
+            const int ww = m / 16, mm = m % 16, lane = (mm % 8) * 4 + k % 4;
+            return __uint_as_float(wgmmaOps[g0 + 32 * ww + lane][i].a[mm / 8 + 2 * (k / 4)] & 0xffffe000u);
+        };
+        for (int j = 0; j < 16; j++)
+            for (int r = 0; r < 4; r++) {
+                const int m = 16 * w + g + 8 * (r / 2), nn = 8 * j + 2 * q + r % 2;
+                float av[8], bv[8];
+                for (int k = 0; k < 8; k++) {
+                    av[k] = A(m, k);
+                    bv[k] = operand(op.descB, nn, k);
+                }
+                op.d[4 * j + r] = tensorCoreSum(op.d[4 * j + r], av, bv);
+            }
+    }
+    warpgroupBarrier();  // every thread has read the others' fragments
+    wgmmaOps[current].clear();
 }
 
 extern "C" {

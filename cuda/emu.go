@@ -144,13 +144,15 @@ func (c *Context) Close() error {
 }
 
 // Module stands for the PTX module; the emulator runs its compiled-in kernels.
-type Module struct{}
+type Module struct {
+	hopper bool // kernels.HopperPTX: its kernels are HopperSignatures'
+}
 
-// LoadModule accepts the embedded PTX (the emulator was compiled from the
-// same sources).
+// LoadModule accepts the embedded PTX, kernels.PTX or kernels.HopperPTX
+// (the emulator was compiled from the same sources).
 func LoadModule(ptx string) (*Module, error) {
 	if ptx == kernels.HopperPTX {
-		return nil, fmt.Errorf("cuda: kernels.HopperPTX is Hopper-only PTX (wgmma, hand-written): the emulator cannot run it")
+		return &Module{hopper: true}, nil
 	}
 	if ptx != kernels.PTX {
 		return nil, fmt.Errorf("cuda: the emulator runs only the embedded kernels")
@@ -170,9 +172,13 @@ type Kernel struct {
 
 // Kernel looks name up in kernels.Signatures and in the emulator.
 func (m *Module) Kernel(name string) (*Kernel, error) {
-	sig, ok := kernels.Signatures[name]
+	sigs := kernels.Signatures
+	if m.hopper {
+		sigs = kernels.HopperSignatures
+	}
+	sig, ok := sigs[name]
 	if !ok {
-		return nil, fmt.Errorf("cuda: kernel %s has no entry in kernels.Signatures", name)
+		return nil, fmt.Errorf("cuda: kernel %s not in module: it has no entry in the module's signatures (kernels.Signatures, or kernels.HopperSignatures for kernels.HopperPTX)", name)
 	}
 	if EmuSignature(name) == "" {
 		return nil, fmt.Errorf("cuda: kernel %s not in module: the emulator does not list it (cuda/emu_launch.h)", name)

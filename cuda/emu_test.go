@@ -15,13 +15,15 @@ import (
 // PTX.
 func TestEmuSignatures(t *testing.T) {
 	letter := map[kernels.Param]byte{kernels.Ptr: 'P', kernels.I32: 'I', kernels.F32: 'F'}
-	for name, sig := range kernels.Signatures {
-		var want strings.Builder
-		for _, p := range sig {
-			want.WriteByte(letter[p])
-		}
-		if got := EmuSignature(name); got != want.String() {
-			t.Errorf("kernel %s: emulator signature %q, kernels.Signatures %q", name, got, want.String())
+	for _, sigs := range []map[string][]kernels.Param{kernels.Signatures, kernels.HopperSignatures} {
+		for name, sig := range sigs {
+			var want strings.Builder
+			for _, p := range sig {
+				want.WriteByte(letter[p])
+			}
+			if got := EmuSignature(name); got != want.String() {
+				t.Errorf("kernel %s: emulator signature %q, kernels.Signatures %q", name, got, want.String())
+			}
 		}
 	}
 	if got := EmuSignature("no_such_kernel"); got != "" {

@@ -115,7 +115,8 @@ func RunWgmmaProbe(mod *Module, blocks, iters, reps int) (ms float64, out []floa
 		return 0, nil, err
 	}
 	defer dev.Free()
-	if ms, err = TimeLaunch(k, Shape{Grid: [2]int{blocks, 1}, Block: probeThreads}, reps, dev, int32(iters)); err != nil {
+	sh := Shape{Grid: [2]int{blocks, 1}, Block: probeThreads, Shared: 4 * 1536} // A and B tiles (hopper.cu)
+	if ms, err = TimeLaunch(k, sh, reps, dev, int32(iters)); err != nil {
 		return 0, nil, err
 	}
 	out = make([]float32, n)

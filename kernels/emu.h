@@ -73,6 +73,22 @@ inline unsigned toTF32(float x) {
 }
 void mmaTF32(float d[4], const unsigned a[4], const unsigned b[2]);
 
+// Hopper's warpgroup MMA (kernels/compat.cuh documents the real ones),
+// emulated in cuda/emu.cc: descriptors address the dynamic shared memory;
+// wgmmaSS and wgmmaRS only record the product (and, for RS, a copy of the A
+// fragment); wgmmaWait computes every recorded product of the warpgroup in
+// order, reading shared memory then, so a kernel that rewrites an operand
+// before waiting gets wrong results here, as it may on the GPU. The sums
+// round as tensorCoreSum does per 8 products (unverified for wgmma).
+// Fences are no-ops: the emulator cannot check their placement.
+unsigned long long wgmmaDesc(const float* p, int lbo, int sbo);
+inline void wgmmaFenceProxy() {}
+inline void wgmmaFence() {}
+inline void wgmmaCommit() {}
+void wgmmaWait();
+void wgmmaSS(float d[64], unsigned long long descA, unsigned long long descB);
+void wgmmaRS(float d[64], const unsigned a[4], unsigned long long descB);
+
 // cp.async: a copy reaches shared memory when its thread waits for its
 // group, or in every other block at once (cuda/emu.cc), so a missing wait
 // or a copy into a buffer still being read changes results.

@@ -8,11 +8,10 @@ import "embed"
 //go:embed kernels.ptx
 var PTX string
 
-// HopperPTX holds the kernels that use Hopper's warpgroup MMA (wgmma,
-// target sm_90a): hand-written PTX, which the CUDA 11.8 toolchain behind
-// kernels.ptx cannot emit (kernels/check-hopper.sh assembles it with CUDA
-// 12.4). A separate module, loaded only where it is used; the emulator
-// does not run it.
+// HopperPTX is the generated PTX of hopper.cu, the kernels that use
+// Hopper's warpgroup MMA (wgmma, PTX ISA 8.0, target sm_90a; see
+// genptx.sh): a separate module, loaded only where it is used, which
+// kernels/check-hopper.sh assembles with CUDA 12.4's ptxas.
 //
 //go:embed hopper.ptx
 var HopperPTX string
@@ -22,6 +21,8 @@ var HopperPTX string
 var HopperSignatures = map[string][]Param{
 	// out, iters (bench/gpu/peak)
 	"probe_wgmma": {Ptr, I32},
+	// A, B, D, fromRegs
+	"wgmma_selftest": {Ptr, Ptr, Ptr, I32},
 }
 
 // Sources holds the CUDA C sources that kernels.ptx and the CPU emulator

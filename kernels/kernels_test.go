@@ -37,8 +37,8 @@ func TestSignaturesMatchPTX(t *testing.T) {
 	}
 }
 
-// TestHopperSignaturesMatchPTX checks HopperSignatures against the
-// hand-written hopper.ptx both ways, and that no kernel name is in both
+// TestHopperSignaturesMatchPTX checks HopperSignatures against hopper.ptx
+// both ways, and that no kernel name is in both
 // modules (cuda.Module.Kernel looks names up in both lists).
 func TestHopperSignaturesMatchPTX(t *testing.T) {
 	entries, err := ParsePTX(HopperPTX)
@@ -64,8 +64,8 @@ func TestHopperSignaturesMatchPTX(t *testing.T) {
 			t.Errorf("kernel %s is in hopper.ptx but not in HopperSignatures", name)
 		}
 	}
-	if !strings.Contains(HopperPTX, ".target sm_90a") {
-		t.Error("hopper.ptx does not target sm_90a")
+	if !strings.Contains(HopperPTX, "\n.target sm_90a\n") || !strings.Contains(HopperPTX, "\n.version 8.0\n") {
+		t.Error("hopper.ptx does not say .version 8.0 and .target sm_90a (genptx.sh rewrites them)")
 	}
 }
 
@@ -136,14 +136,18 @@ func TestSignaturesInSources(t *testing.T) {
 	for _, m := range decl.FindAllStringSubmatch(all.String(), -1) {
 		declared[m[1]] = true
 	}
-	for name := range Signatures {
-		if !declared[name] {
-			t.Errorf("kernel %s is in Signatures but not declared extern \"C\" __global__ in the sources", name)
+	for _, sigs := range []map[string][]Param{Signatures, HopperSignatures} {
+		for name := range sigs {
+			if !declared[name] {
+				t.Errorf("kernel %s is in Signatures or HopperSignatures but not declared extern \"C\" __global__ in the sources", name)
+			}
 		}
 	}
 	for name := range declared {
-		if _, ok := Signatures[name]; !ok {
-			t.Errorf("kernel %s is declared in the sources but not in Signatures", name)
+		_, ok := Signatures[name]
+		_, hopper := HopperSignatures[name]
+		if !ok && !hopper {
+			t.Errorf("kernel %s is declared in the sources but not in Signatures or HopperSignatures", name)
 		}
 	}
 }

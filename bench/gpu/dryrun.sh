@@ -19,7 +19,7 @@ echo "name, memory.total [MiB]"
 echo "CPU emulator (dry run), 0 MiB"
 SMI
 chmod +x "$tmp/path/nvidia-smi"
-PATH="$tmp/path:$PATH" BIN="$tmp/bin" OUT="$tmp/out" E2E_LIMIT=0 QUICK=1 WORKS=tiny GPU_TEST_LIMIT=600 PEAK_SCALE=0.0002 \
+PATH="$tmp/path:$PATH" BIN="$tmp/bin" OUT="$tmp/out" E2E_LIMIT=0 QUICK=1 WORKS=tiny GPU_TEST_LIMIT=600 PEAK_SCALE=0.0002 PEAK_REPS=1 \
 	COMPARE_ARGS="--steps 3 --hidden 64 --seeds 4 --batch 16 --lr 1e-3" bash bench/gpu_check.sh >"$tmp/log" 2>&1 || true
 cat "$tmp/out/summary.txt"
 for f in summary.txt gpu_check.log conformance.txt stepbench.json; do

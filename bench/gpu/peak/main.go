@@ -9,7 +9,7 @@
 // tensor cores beat the CUDA cores on float32-accurate GEMMs only if their
 // TF32 rate is more than three times the FMA rate. Last, the same TF32
 // products through Hopper's warpgroup MMA (wgmma, kernels.HopperPTX), which
-// kernels.ptx's CUDA 11.8 toolchain cannot emit.
+// kernels.ptx's CUDA 11.8 toolchain cannot emit (kernels/genptx.sh).
 //
 //	go build -tags cuda ./bench/gpu/peak
 package main

@@ -142,6 +142,7 @@ bool copiesLand;  // the block's copies land when issued
 // descriptors, and its A fragment (RS).
 struct WgmmaOp {
     float* d;
+    int n;  // N: 128 or 64
     unsigned long long descA, descB;
     bool regs;
     unsigned a[4];
@@ -549,16 +550,20 @@ void recordWgmma(const WgmmaOp& op) {
 
 }  // namespace
 
-void wgmmaSS(float d[64], unsigned long long descA, unsigned long long descB) {
-    recordWgmma(WgmmaOp{d, descA, descB, false, {}});
+void wgmmaSS128(float d[64], unsigned long long descA, unsigned long long descB) {
+    recordWgmma(WgmmaOp{d, 128, descA, descB, false, {}});
 }
 
-void wgmmaRS(float d[64], const unsigned a[4], unsigned long long descB) {
-    recordWgmma(WgmmaOp{d, 0, descB, true, {a[0], a[1], a[2], a[3]}});
+void wgmmaRS128(float d[64], const unsigned a[4], unsigned long long descB) {
+    recordWgmma(WgmmaOp{d, 128, 0, descB, true, {a[0], a[1], a[2], a[3]}});
+}
+
+void wgmmaRS64(float d[32], const unsigned a[4], unsigned long long descB) {
+    recordWgmma(WgmmaOp{d, 64, 0, descB, true, {a[0], a[1], a[2], a[3]}});
 }
 
 // wgmmaWait completes the warpgroup's recorded products: each thread
-// computes its 64 accumulators of each of its products in order (fragment
+// computes its N / 2 accumulators of each of its products in order (fragment
 // layout in kernels/compat.cuh), reading shared memory now and the A
 // fragments its warpgroup recorded.
 void wgmmaWait() {
@@ -580,7 +585,7 @@ void wgmmaWait() {
             const int ww = m / 16, mm = m % 16, lane = (mm % 8) * 4 + k % 4;
             return __uint_as_float(wgmmaOps[g0 + 32 * ww + lane][i].a[mm / 8 + 2 * (k / 4)] & 0xffffe000u);
         };
-        for (int j = 0; j < 16; j++)
+        for (int j = 0; j < op.n / 8; j++)
             for (int r = 0; r < 4; r++) {
                 const int m = 16 * w + g + 8 * (r / 2), nn = 8 * j + 2 * q + r % 2;
                 float av[8], bv[8];

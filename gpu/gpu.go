@@ -47,6 +47,7 @@ type Backend struct {
 
 	ctx   *cuda.Context
 	mod   *cuda.Module
+	hmod  *cuda.Module // kernels.HopperPTX, loaded for rnn_grad_wgmma_* (see chooseWgmma)
 	fwd   *cuda.Kernel // rnn_forward_r8 or _r4, or rnn_forward_mma_* (see chooseMma)
 	bwd   *cuda.Kernel // rnn_backward_r8 or _r4, rnn_backward_mma_*, or rnn_backward_fused_r8 or _r4
 	whh   *cuda.Kernel // rnn_grad_*: all weight gradients (see gradKernel); nil when fused
@@ -147,7 +148,12 @@ func (g *Backend) init(gamma []float32) error {
 	if err != nil {
 		return err
 	}
-	gradName, gradTile, gradThreads, gradShared := gradKernel(d, mma.grad)
+	wgmma, err := chooseWgmma(os.Getenv(WgmmaEnv), d, g.ctx.Info.Capability, g.ctx.SharedOptin)
+	if err != nil {
+		return err
+	}
+	wgmma = wgmma && !g.fused // the fused backward writes the gradients itself
+	gradName, gradTile, gradThreads, gradShared := gradKernel(d, mma.grad, wgmma)
 	r, nt := tileFor(d.H, bc, groups)
 	suffix := ""
 	if groups == 2 {
@@ -173,8 +179,17 @@ func (g *Backend) init(gamma []float32) error {
 		kernelNames[1].name = fmt.Sprintf("rnn_backward_fused_r%d", fusedR)
 		kernelNames = slices.Delete(kernelNames, 2, 3)
 	}
+	if wgmma {
+		if g.hmod, err = cuda.LoadModule(kernels.HopperPTX); err != nil {
+			return fmt.Errorf("%s=on: %w", WgmmaEnv, err)
+		}
+	}
 	for _, k := range kernelNames {
-		if *k.dst, err = g.mod.Kernel(k.name); err != nil {
+		mod := g.mod
+		if wgmma && k.dst == &g.whh {
+			mod = g.hmod
+		}
+		if *k.dst, err = mod.Kernel(k.name); err != nil {
 			return err
 		}
 	}
@@ -201,7 +216,7 @@ func (g *Backend) init(gamma []float32) error {
 	if err := g.bwd.SetMaxDynamicShared(g.bwdShape.Shared); err != nil {
 		return err
 	}
-	if g.whh != nil && g.whhShape.Shared > 0 { // rnn_grad_mma_*; the FP32 kernels use static shared memory
+	if g.whh != nil && g.whhShape.Shared > 0 { // rnn_grad_mma_* and _wgmma_*; the FP32 kernels use static shared memory
 		if err := g.whh.SetMaxDynamicShared(g.whhShape.Shared); err != nil {
 			return err
 		}
@@ -540,12 +555,15 @@ func (g *Backend) ForwardVariant() string {
 }
 
 // GradVariant returns where the weight-gradient kernel runs: "mma" (the
-// tensor cores, see chooseMma), "fp32" (the CUDA cores) or "fused" (no
+// tensor cores through mma.sync, see chooseMma), "wgmma" (through the
+// warpgroup MMA, see chooseWgmma), "fp32" (the CUDA cores) or "fused" (no
 // separate kernel: rnn_backward_fused writes the gradients).
 func (g *Backend) GradVariant() string {
 	switch {
 	case g.fused:
 		return "fused"
+	case strings.HasPrefix(g.whh.Name, "rnn_grad_wgmma"):
+		return "wgmma"
 	case strings.HasPrefix(g.whh.Name, "rnn_grad_mma"):
 		return "mma"
 	}
@@ -689,9 +707,11 @@ func (g *Backend) Close() error {
 				first = err
 			}
 		}
-		if g.mod != nil {
-			if err := g.mod.Unload(); err != nil && first == nil {
-				first = err
+		for _, m := range []*cuda.Module{g.mod, g.hmod} {
+			if m != nil {
+				if err := m.Unload(); err != nil && first == nil {
+					first = err
+				}
 			}
 		}
 		return first

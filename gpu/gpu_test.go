@@ -171,6 +171,31 @@ func TestMma(t *testing.T) {
 	})
 }
 
+// TestWgmma runs the conformance cases of the weight-gradient sizes on the
+// warpgroup-MMA kernels (DEGEN_WGMMA=on: rnn_grad_wgmma_t64 up to H = 64,
+// _t128 above, partial tiles and 4-byte copies included), and the
+// long-sequence gradient check against float64.
+func TestWgmma(t *testing.T) {
+	t.Setenv(gpu.WgmmaEnv, "on")
+	wgmma := func(d degen.Dims, m degen.Model, gamma []float32) (degen.Backend, error) {
+		be, err := gpu.New(d, m, gamma)
+		if err == nil && be.GradVariant() != "wgmma" {
+			be.Close()
+			return nil, fmt.Errorf("weight gradients %s, want wgmma", be.GradVariant())
+		}
+		return be, err
+	}
+	for i, c := range []cputest.Case{
+		{Cell: degen.Vanilla, S: 3, B: 5, T: 6, I: 2, H: 31, O: 3},
+		{Cell: degen.Rate, S: 2, B: 20, T: 5, I: 3, H: 64, O: 2},
+		{Cell: degen.Vanilla, S: 2, B: 9, T: 5, I: 3, H: 127, O: 3},
+		{Cell: degen.Rate, S: 2, B: 6, T: 4, I: 2, H: 129, O: 3},
+	} {
+		t.Run(c.String(), func(t *testing.T) { cputest.RunCase(t, c, uint64(340+i), wgmma, tolerances()) })
+	}
+	t.Run("long gradient", TestGradientAccuracyLong)
+}
+
 // TestWideInputs runs the suite's case on sizes with more than four inputs
 // or outputs, which take the rnn_grad_w16 kernel that the size table does
 // not reach.
@@ -277,6 +302,72 @@ func TestWarpGroups(t *testing.T) {
 	newFails(t, "DEGEN_GROUPS=3", degen.Dims{S: 1, B: 3, T: 3, I: 3, H: 32, O: 3}, "want 1, 2 or auto")
 }
 
+// exactRun is what one backend computes for TestWarpGroupsExact and
+// TestWgmmaExact: outputs, states and loss of an evaluation, gradients and
+// loss of a gradient step.
+type exactRun struct{ out, states, grad, evalLoss, gradLoss []float32 }
+
+// runExact makes a GPU backend for case c with the environment variable env
+// set to value, loads st and returns what it computes on bt.
+func runExact(t *testing.T, c cputest.Case, st *degen.TrainState, bt *tasks.Batch, env, value string) exactRun {
+	t.Helper()
+	t.Setenv(env, value)
+	d := degen.Dims{S: c.S, B: c.B, T: c.T, I: c.I, H: c.H, O: c.O}
+	be, err := gpu.New(d, degen.Model{Cell: c.Cell, H: d.H, Tau: 0.2}, []float32{0.5, 1, 2}[:d.S])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer be.Close()
+	if err := be.SetState(st); err != nil {
+		t.Fatal(err)
+	}
+	l := degen.NewLayout(d.H, d.I, d.O)
+	r := exactRun{make([]float32, d.S*d.T*d.B*d.O), make([]float32, d.S*d.T*d.B*d.H),
+		make([]float32, d.S*l.P), make([]float32, d.S), make([]float32, d.S)}
+	if err := be.Evaluate(bt, r.out, r.states, r.evalLoss); err != nil {
+		t.Fatal(err)
+	}
+	h := &degen.Hyper{LR: make([]float32, d.S), L1: make([]float32, d.S), Nuclear: make([]float32, d.S)}
+	if err := be.Gradients(bt, h, r.grad, r.gradLoss); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// compareExact fails unless got equals want bit for bit, the losses to
+// their last bits (1e-6 relative), and the gradient elements that close
+// accepts to a sum's rounding in another order (1e-5 relative, plus 1e-6 of
+// the largest gradient: sums with cancellation).
+func compareExact(t *testing.T, what string, want, got exactRun, close func(k int) bool) {
+	t.Helper()
+	largest := 0.0
+	for _, v := range want.grad {
+		largest = max(largest, math.Abs(float64(v)))
+	}
+	for _, x := range []struct {
+		name      string
+		want, got []float32
+		tolerance func(k int) bool
+	}{{"outputs", want.out, got.out, nil}, {"states", want.states, got.states, nil},
+		{"gradients", want.grad, got.grad, close}, {"loss (Evaluate)", want.evalLoss, got.evalLoss, func(int) bool { return true }},
+		{"loss (Gradients)", want.gradLoss, got.gradLoss, func(int) bool { return true }}} {
+		for k := range x.want {
+			a, b := x.want[k], x.got[k]
+			same := a == b
+			if x.tolerance != nil && x.tolerance(k) {
+				tol := 1e-6 * math.Abs(float64(a))
+				if x.name == "gradients" {
+					tol = 1e-5*math.Abs(float64(a)) + 1e-6*largest
+				}
+				same = math.Abs(float64(a-b)) <= tol
+			}
+			if !same || math.IsNaN(float64(b)) {
+				t.Fatalf("%s[%d]: %g %s, %g without", x.name, k, b, what, a)
+			}
+		}
+	}
+}
+
 // TestWarpGroupsExact checks that two warp groups compute what one group
 // does, bit for bit: every trial's sums run in the same order whichever
 // group owns it, so outputs, states and gradients must be equal; only the
@@ -291,51 +382,45 @@ func TestWarpGroupsExact(t *testing.T) {
 	} {
 		t.Run(c.String(), func(t *testing.T) {
 			d := degen.Dims{S: c.S, B: c.B, T: c.T, I: c.I, H: c.H, O: c.O}
-			m := degen.Model{Cell: c.Cell, H: d.H, Tau: 0.2}
-			st := initState(m, d, uint64(600+i))
+			st := initState(degen.Model{Cell: c.Cell, H: d.H, Tau: 0.2}, d, uint64(600+i))
 			bt := pulseBatch(rand.New(rand.NewPCG(uint64(i), 7)), d.S, d)
-			type result struct{ out, states, grad, evalLoss, gradLoss []float32 }
-			run := func(groups string) result {
-				t.Setenv(gpu.GroupsEnv, groups)
-				be, err := gpu.New(d, m, []float32{0.5, 1, 2}[:d.S])
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer be.Close()
-				if err := be.SetState(st); err != nil {
-					t.Fatal(err)
-				}
-				l := degen.NewLayout(d.H, d.I, d.O)
-				r := result{make([]float32, d.S*d.T*d.B*d.O), make([]float32, d.S*d.T*d.B*d.H),
-					make([]float32, d.S*l.P), make([]float32, d.S), make([]float32, d.S)}
-				if err := be.Evaluate(bt, r.out, r.states, r.evalLoss); err != nil {
-					t.Fatal(err)
-				}
-				h := &degen.Hyper{LR: make([]float32, d.S), L1: make([]float32, d.S), Nuclear: make([]float32, d.S)}
-				if err := be.Gradients(bt, h, r.grad, r.gradLoss); err != nil {
-					t.Fatal(err)
-				}
-				return r
-			}
-			one, two := run("1"), run("2")
-			for _, x := range []struct {
-				name     string
-				one, two []float32
-				lastBits bool
-			}{{"outputs", one.out, two.out, false}, {"states", one.states, two.states, false},
-				{"gradients", one.grad, two.grad, false}, {"loss (Evaluate)", one.evalLoss, two.evalLoss, true},
-				{"loss (Gradients)", one.gradLoss, two.gradLoss, true}} {
-				for k := range x.one {
-					a, b := x.one[k], x.two[k]
-					same := a == b
-					if x.lastBits {
-						same = math.Abs(float64(a-b)) <= 1e-6*math.Abs(float64(a))
-					}
-					if !same || math.IsNaN(float64(b)) {
-						t.Fatalf("%s[%d]: %g with two warp groups, %g with one", x.name, k, b, a)
-					}
-				}
-			}
+			one, two := runExact(t, c, st, bt, gpu.GroupsEnv, "1"), runExact(t, c, st, bt, gpu.GroupsEnv, "2")
+			compareExact(t, "with two warp groups", one, two, nil)
+		})
+	}
+}
+
+// TestWgmmaExact checks the weight gradients of the warpgroup-MMA kernels
+// (DEGEN_WGMMA=on) against rnn_grad_mma_*'s (the default): the same 3xTF32
+// products in the same order, summed per 8 rows, then per stage of 32,
+// then in float32, so on the emulator dW_hh must be equal bit for bit
+// (on a GPU wgmma and mma.sync may sum differently). With 128 x 128 tiles
+// the small gradients are summed alike too; rnn_grad_wgmma_t64 has half
+// rnn_grad_mma_t64's threads, so their other sums may differ in the last
+// bits. Sizes: W1's tiles; partial tiles of 128 and 64 with a partial last
+// stage; H not a multiple of 4 (4-byte copies), and four tiles.
+func TestWgmmaExact(t *testing.T) {
+	devs, err := gpu.Devices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	emulated := devs[0].Driver == "emulator"
+	for i, c := range []cputest.Case{
+		{Cell: degen.Vanilla, S: 2, B: 128, T: 6, I: 3, H: 128, O: 3},
+		{Cell: degen.Rate, S: 2, B: 20, T: 5, I: 2, H: 72, O: 2},
+		{Cell: degen.Vanilla, S: 3, B: 20, T: 7, I: 3, H: 40, O: 2},
+		{Cell: degen.Vanilla, S: 2, B: 9, T: 4, I: 1, H: 33, O: 4},
+		{Cell: degen.Rate, S: 1, B: 8, T: 3, I: 3, H: 130, O: 3},
+	} {
+		t.Run(c.String(), func(t *testing.T) {
+			d := degen.Dims{S: c.S, B: c.B, T: c.T, I: c.I, H: c.H, O: c.O}
+			st := initState(degen.Model{Cell: c.Cell, H: d.H, Tau: 0.2}, d, uint64(700+i))
+			bt := pulseBatch(rand.New(rand.NewPCG(uint64(i), 9)), d.S, d)
+			mma, wgmma := runExact(t, c, st, bt, gpu.WgmmaEnv, "off"), runExact(t, c, st, bt, gpu.WgmmaEnv, "on")
+			p := degen.NewLayout(d.H, d.I, d.O).P
+			compareExact(t, "with the warpgroup MMA", mma, wgmma, func(k int) bool {
+				return !emulated || d.H <= 64 && k%p >= d.H*d.H
+			})
 		})
 	}
 }

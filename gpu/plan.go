@@ -116,11 +116,17 @@ func planChunk(d degen.Dims, rate bool, limit, groups int) (int, error) {
 
 // gradKernel names the weight-gradient kernel for the sizes, with its W_hh
 // tile side, threads per block and dynamic shared memory in floats: with
-// mma (see chooseMma) the tensor-core rnn_grad_mma_t128 or _t64, else four
-// small-gradient accumulators per thread when I and O allow it, 128x128
-// tiles for H > 64, on the CUDA cores.
-func gradKernel(d degen.Dims, mma bool) (name string, tile, threads, shared int) {
+// wgmma (see chooseWgmma) rnn_grad_wgmma_t128 or _t64 on Hopper's
+// warpgroup MMA (kernels.HopperPTX), with mma (see chooseMma) the
+// tensor-core rnn_grad_mma_t128 or _t64, else four small-gradient
+// accumulators per thread when I and O allow it, 128x128 tiles for H > 64,
+// on the CUDA cores.
+func gradKernel(d degen.Dims, mma, wgmma bool) (name string, tile, threads, shared int) {
 	switch {
+	case wgmma && d.H > 64:
+		return "rnn_grad_wgmma_t128", 128, 256, gradWgmmaShared(128)
+	case wgmma:
+		return "rnn_grad_wgmma_t64", 64, 128, gradWgmmaShared(64)
 	case mma && d.H > 64:
 		return "rnn_grad_mma_t128", 128, 256, gradMmaShared(128)
 	case mma:
@@ -151,6 +157,51 @@ func gradMmaFits(d degen.Dims, limit int) bool {
 		tile = 128
 	}
 	return d.I <= 4 && d.O <= 4 && 4*gradMmaShared(tile) <= limit
+}
+
+// GW_STAGES, GW_ROWS, GW_PAD and GW_SBO (bytes) in hopper.cu.
+const gwStages, gwRows, gwPad, gwSbo = 4, 32, 8, 32/4*128 + 16
+
+// gradWgmmaShared is rnn_grad_wgmma_t<tile>'s dynamic shared memory in
+// floats: gwStages stages of gwRows rows of deltas (padded) and
+// activations and of x and dy (4 each), then the big and small K-major B
+// buffers, tile / 8 groups of gwSbo bytes each.
+func gradWgmmaShared(tile int) int {
+	return gwStages*(gwRows*(tile+gwPad)+gwRows*tile+2*gwRows*4) + 2*(tile/8)*(gwSbo/4)
+}
+
+// WgmmaEnv selects the weight-gradient kernel on Hopper's warpgroup MMA
+// (rnn_grad_wgmma_*, kernels.HopperPTX; 3xTF32 like rnn_grad_mma_*, whose
+// mma.sync products Hopper runs at a fraction of wgmma's rate): unset or
+// off (the default until it has been timed on a GPU), on (an error where it
+// cannot run: I or O > 4, a GPU of compute capability other than 9.0, too
+// little shared memory). It takes the place of the DEGEN_MMA weight-gradient
+// kernel; the fused backward (DEGEN_BACKWARD) has none.
+const WgmmaEnv = "DEGEN_WGMMA"
+
+// chooseWgmma returns whether to use rnn_grad_wgmma_* for the request
+// (WgmmaEnv's value), the sizes, the GPU's compute capability and its
+// shared memory per block (bytes).
+func chooseWgmma(request string, d degen.Dims, capability string, limit int) (bool, error) {
+	switch request {
+	case "", "off":
+		return false, nil
+	case "on":
+		tile := 64
+		if d.H > 64 {
+			tile = 128
+		}
+		switch {
+		case capability != "9.0":
+			return false, fmt.Errorf("%s=on: the warpgroup MMA needs a GPU of compute capability 9.0 (H100, H200), this one has %s", WgmmaEnv, capability)
+		case d.I > 4 || d.O > 4:
+			return false, fmt.Errorf("%s=on: rnn_grad_wgmma_* supports I, O <= 4, got I=%d, O=%d", WgmmaEnv, d.I, d.O)
+		case 4*gradWgmmaShared(tile) > limit:
+			return false, fmt.Errorf("%s=on: rnn_grad_wgmma_t%d needs %d KiB of shared memory per block, this GPU allows %d KiB", WgmmaEnv, tile, gradWgmmaShared(tile)/256, limit/1024)
+		}
+		return true, nil
+	}
+	return false, fmt.Errorf("%s=%q: want off or on", WgmmaEnv, request)
 }
 
 // perNetworkBytes is the device memory one network needs for T steps.

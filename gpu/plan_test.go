@@ -109,7 +109,7 @@ func TestGradKernel(t *testing.T) {
 		{5, 128, 3, false, "rnn_grad_w16"}, {3, 32, 16, false, "rnn_grad_w16"},
 		{3, 128, 3, true, "rnn_grad_mma_t128"}, {3, 65, 3, true, "rnn_grad_mma_t128"}, {3, 64, 3, true, "rnn_grad_mma_t64"}} {
 		d := degen.Dims{I: c.i, H: c.h, O: c.o}
-		name, tile, threads, shared := gradKernel(d, c.mma)
+		name, tile, threads, shared := gradKernel(d, c.mma, false)
 		if name != c.name {
 			t.Errorf("I=%d H=%d O=%d mma=%v: %s, want %s", c.i, c.h, c.o, c.mma, name, c.name)
 		}
@@ -129,6 +129,46 @@ func TestGradKernel(t *testing.T) {
 	}
 	if gradMmaFits(degen.Dims{I: 5, H: 64, O: 3}, h100Shared) || gradMmaFits(degen.Dims{I: 3, H: 64, O: 3}, 48<<10) {
 		t.Error("gradMmaFits: fits I=5, or in 48 KiB")
+	}
+	// The warpgroup-MMA kernels, whatever mma says: 2 tile threads (a
+	// warpgroup per 64 rows of the tile).
+	for _, c := range []struct {
+		h, tile, threads, bytes int
+		name                    string
+	}{{128, 128, 256, 172544, "rnn_grad_wgmma_t128"}, {65, 128, 256, 172544, "rnn_grad_wgmma_t128"}, {64, 64, 128, 90368, "rnn_grad_wgmma_t64"}} {
+		for _, mma := range []bool{false, true} {
+			name, tile, threads, shared := gradKernel(degen.Dims{I: 3, H: c.h, O: 3}, mma, true)
+			if name != c.name || tile != c.tile || threads != c.threads || 4*shared != c.bytes {
+				t.Errorf("H=%d mma=%v wgmma: %s tile %d, %d threads, %d bytes; want %s tile %d, %d threads, %d bytes",
+					c.h, mma, name, tile, threads, 4*shared, c.name, c.tile, c.threads, c.bytes)
+			}
+		}
+	}
+}
+
+// TestChooseWgmma checks where DEGEN_WGMMA=on is refused, and that it is
+// off unless asked for.
+func TestChooseWgmma(t *testing.T) {
+	w1 := degen.Dims{S: 256, B: 128, T: 100, H: 128, I: 3, O: 3}
+	for _, c := range []struct {
+		req, capability string
+		d               degen.Dims
+		limit           int
+		want            bool
+		err             string
+	}{
+		{"", "9.0", w1, h100Shared, false, ""},
+		{"off", "9.0", w1, h100Shared, false, ""},
+		{"on", "9.0", w1, h100Shared, true, ""},
+		{"on", "8.0", w1, h100Shared, false, "compute capability 9.0 (H100, H200), this one has 8.0"},
+		{"on", "9.0", degen.Dims{S: 1, B: 8, T: 5, H: 32, I: 5, O: 3}, h100Shared, false, "I, O <= 4, got I=5, O=3"},
+		{"on", "9.0", w1, 100 << 10, false, "rnn_grad_wgmma_t128 needs 168 KiB of shared memory per block, this GPU allows 100 KiB"},
+		{"yes", "9.0", w1, h100Shared, false, `"yes": want off or on`},
+	} {
+		got, err := chooseWgmma(c.req, c.d, c.capability, c.limit)
+		if got != c.want || (err == nil) != (c.err == "") || (err != nil && !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("chooseWgmma(%q, %s): %v, %v; want %v, an error with %q", c.req, c.capability, got, err, c.want, c.err)
+		}
 	}
 }
 

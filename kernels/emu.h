@@ -75,7 +75,7 @@ void mmaTF32(float d[4], const unsigned a[4], const unsigned b[2]);
 
 // Hopper's warpgroup MMA (kernels/compat.cuh documents the real ones),
 // emulated in cuda/emu.cc: descriptors address the dynamic shared memory;
-// wgmmaSS and wgmmaRS only record the product (and, for RS, a copy of the A
+// wgmmaSS128, wgmmaRS128 and wgmmaRS64 only record the product (and, for RS, a copy of the A
 // fragment); wgmmaWait computes every recorded product of the warpgroup in
 // order, reading shared memory then, so a kernel that rewrites an operand
 // before waiting gets wrong results here, as it may on the GPU. The sums
@@ -86,8 +86,9 @@ inline void wgmmaFenceProxy() {}
 inline void wgmmaFence() {}
 inline void wgmmaCommit() {}
 void wgmmaWait();
-void wgmmaSS(float d[64], unsigned long long descA, unsigned long long descB);
-void wgmmaRS(float d[64], const unsigned a[4], unsigned long long descB);
+void wgmmaSS128(float d[64], unsigned long long descA, unsigned long long descB);
+void wgmmaRS128(float d[64], const unsigned a[4], unsigned long long descB);
+void wgmmaRS64(float d[32], const unsigned a[4], unsigned long long descB);
 
 // cp.async: a copy reaches shared memory when its thread waits for its
 // group, or in every other block at once (cuda/emu.cc), so a missing wait

@@ -7,7 +7,7 @@
 // assembles the result with ptxas from CUDA 12.4. The CPU emulator runs
 // these kernels too (cuda/emu.cc models wgmma); only a GPU can say whether
 // the layouts assumed here are the hardware's: wgmma_selftest checks them.
-#include "compat.cuh"
+#include "common.cuh"
 
 #define WG_K_MAJOR(r, k) (((r) / 8) * 64 + ((k) / 4) * 32 + ((r) % 8) * 4 + (k) % 4)
 // WG_K_MAJOR is the float offset of element (r, k) of a K-major operand of
@@ -20,16 +20,16 @@
 // wgmma_selftest computes D = A B (A 64 x 8, B 8 x 128, D 64 x 128, all
 // row-major in global memory) with one wgmma.m64n128k8 in TF32, one
 // warpgroup (128 threads): B staged K-major in shared memory, and A too
-// (fromRegs = 0, wgmmaSS) or in registers (fromRegs != 0, wgmmaRS). With
+// (fromRegs = 0, wgmmaSS128) or in registers (fromRegs != 0, wgmmaRS128). With
 // values exact in TF32 and exact sums, a test checks the product, which
 // checks on a GPU that the descriptor and fragment layouts of compat.cuh
 // are the hardware's. Dynamic shared memory: (64 + 128) x 8 floats.
 extern "C" __global__ void __launch_bounds__(128) wgmma_selftest(const float* __restrict__ A,
                                                                 const float* __restrict__ Bm,
                                                                 float* __restrict__ D, int fromRegs) {
-    DYNAMIC_SHARED(sm);
-    float* As = sm;            // 64 x 8, K-major
-    float* Bs = sm + 64 * 8;   // 128 x 8 (B transposed), K-major
+    DYNAMIC_SHARED(operands);
+    float* As = operands;           // 64 x 8, K-major
+    float* Bs = operands + 64 * 8;  // 128 x 8 (B transposed), K-major
     const int t = threadIdx.x, w = t / 32, g = (t % 32) / 4, q = t % 4;
     for (int e = t; e < 64 * 8; e += 128) As[WG_K_MAJOR(e / 8, e % 8)] = __uint_as_float(toTF32(A[e]));
     for (int e = t; e < 128 * 8; e += 128) {
@@ -44,9 +44,9 @@ extern "C" __global__ void __launch_bounds__(128) wgmma_selftest(const float* __
     if (fromRegs) {
         unsigned a[4];
         for (int r = 0; r < 4; r++) a[r] = toTF32(A[(16 * w + g + 8 * (r % 2)) * 8 + q + 4 * (r / 2)]);
-        wgmmaRS(d, a, wgmmaDesc(Bs, WG_LBO, WG_SBO));
+        wgmmaRS128(d, a, wgmmaDesc(Bs, WG_LBO, WG_SBO));
     } else {
-        wgmmaSS(d, wgmmaDesc(As, WG_LBO, WG_SBO), wgmmaDesc(Bs, WG_LBO, WG_SBO));
+        wgmmaSS128(d, wgmmaDesc(As, WG_LBO, WG_SBO), wgmmaDesc(Bs, WG_LBO, WG_SBO));
     }
     wgmmaCommit();
     wgmmaWait();
@@ -75,7 +75,7 @@ extern "C" __global__ void __launch_bounds__(256) probe_wgmma(float* __restrict_
     for (int it = 0; it < iters; it++) {
         wgmmaFence();
 #pragma unroll
-        for (int u = 0; u < PROBE_WG_UNROLL; u++) wgmmaSS(d, descA, descB);
+        for (int u = 0; u < PROBE_WG_UNROLL; u++) wgmmaSS128(d, descA, descB);
         wgmmaCommit();
         wgmmaWait();
     }
@@ -83,3 +83,232 @@ extern "C" __global__ void __launch_bounds__(256) probe_wgmma(float* __restrict_
     for (int i = 0; i < 64; i++) sum += d[i];
     out[(size_t)blockIdx.x * blockDim.x + threadIdx.x] = sum;
 }
+
+// ---- Weight gradients on the warpgroup MMA (3xTF32; DEGEN_WGMMA=on, gpu/plan.go) ----
+
+#define GW_STAGES 4  // shared stages of raw rows: three in flight while one is used
+#define GW_ROWS 32   // rows (trial-steps) per stage, summed on the tensor cores per float32 add (GM_SUM_ROWS)
+#define GW_PAD 8     // delta row padding: the A-fragment loads of a warp hit 32 banks (GM_PAD)
+#define GW_LBO 128   // bytes between the core matrices of the K-major B buffers along K
+// GW_SBO: bytes between their 8-row groups: the GW_ROWS / 4 core matrices
+// along K of a group, plus 16 so that the transposing 16-byte stores of a
+// quarter warp fall in different banks.
+#define GW_SBO (GW_ROWS / 4 * 128 + 16)
+
+// gradWeightsWgmma is gradWeightsMma (rnn.cu: the same gradients, grid,
+// small-gradient work and summation: 3xTF32 products, small ones first,
+// summed on the tensor cores over each stage of GW_ROWS rows from zero and
+// then added to float32 accumulators) with the dW_hh products on the
+// warpgroup MMA:
+//
+//	dW_hh[i0.., j0..] = kappa D^T A   (D: deltas, A: activations, K rows)
+//
+// TILE / 64 warpgroups (2 TILE threads); warpgroup wg owns the tile's rows
+// 64 wg .. 64 wg + 63 and all TILE columns, one wgmma.m64nTILEk8 per
+// product and 8 rows. D^T comes from registers (wgmmaRS), each lane loading
+// and splitting its fragment from the staged delta rows. The activations
+// must be K-major in shared memory, so after each stage lands, every
+// thread transposes one 4 x 4 block of it (4 rows, 4 units) and splits it
+// into the big and small B buffers. Dynamic shared memory (floats):
+// GW_STAGES x (GW_ROWS x (TILE + GW_PAD) deltas, GW_ROWS x TILE
+// activations, GW_ROWS x 4 x and dy), then two B buffers of TILE / 8 x
+// GW_SBO / 4 (gpu/plan.go: gradWgmmaShared).
+template <int TILE>
+__device__ __forceinline__ void gradWeightsWgmma(const float* __restrict__ delta, const float* __restrict__ states,
+                                                 const float* __restrict__ x, int shared, const float* __restrict__ dy,
+                                                 const float* __restrict__ gamma, float* __restrict__ grad, int T,
+                                                 int B, int I, int H, int O, int P, int rate) {
+    constexpr int NT = 2 * TILE, MX = 4, NRG = NT / TILE;  // threads; x and dy columns per row; small-gradient row groups
+    constexpr int LDD = TILE + GW_PAD, LDA = TILE;
+    constexpr int STAGE = GW_ROWS * LDD + GW_ROWS * LDA + 2 * GW_ROWS * MX;  // floats per stage
+    constexpr int BBUF = TILE / 8 * (GW_SBO / 4);                           // floats per B buffer
+    constexpr int VEC = GW_ROWS * TILE / 4 / NT;                             // 16-byte copies per thread and operand
+    constexpr int NACC = TILE / 2;                                           // accumulators per thread
+    DYNAMIC_SHARED(sm);
+    if (blockDim.x != NT) __trap();  // the warpgroups cover the tile only with 2 TILE threads
+    const int tid = threadIdx.x;
+    const GradTile gt = gradTile(TILE, delta, states, x, shared, dy, gamma, T, B, I, H, O, rate);
+    const int s = gt.s, i0 = gt.i0, j0 = gt.j0, K = gt.K;
+    const bool doIn = gt.doIn, doOut = gt.doOut;
+    const float kappa = gt.kappa;
+    const float *Dn = gt.Dn, *An = gt.An, *Xn = gt.Xn, *Yn = gt.Yn;
+    const int stages = (K + GW_ROWS - 1) / GW_ROWS;
+    const bool vec = (H & 3) == 0;
+    const int col = tid % TILE, rg = tid / TILE;
+    const int m0 = 64 * (tid / 128), t = tid % 128, w = t / 32, g = (t % 32) / 4, q = t % 4;
+
+    // Stage st: Ds [k][i] (GW_ROWS x LDD), As [k][j] (GW_ROWS x LDA), Xs and
+    // Ys [k][MX] (x and dy, zero beyond I and O); then the B buffers.
+    auto Ds = [&](int st) { return sm + st * STAGE; };
+    auto As = [&](int st) { return sm + st * STAGE + GW_ROWS * LDD; };
+    auto Xs = [&](int st) { return sm + st * STAGE + GW_ROWS * (LDD + LDA); };
+    auto Ys = [&](int st) { return sm + st * STAGE + GW_ROWS * (LDD + LDA + MX); };
+    float* Bbig = sm + GW_STAGES * STAGE;
+    float* Bsmall = Bbig + BBUF;
+
+    // fetch starts the copies of stage number n into buffer n % GW_STAGES and
+    // commits them as one group (an empty group past the last stage);
+    // rows and columns outside the matrices are written as zeros.
+    auto fetch = [&](int n) {
+        if (n < stages) {
+            const int k0 = n * GW_ROWS, st = n % GW_STAGES;
+            float *dd = Ds(st), *ad = As(st);
+            if (vec) {
+#pragma unroll
+                for (int u = 0; u < VEC; u++) {
+                    const int e = tid + u * NT, kk = e / (TILE / 4), cc = 4 * (e % (TILE / 4)), k = k0 + kk;
+                    float* dv = dd + kk * LDD + cc;
+                    float* av = ad + kk * LDA + cc;
+                    if (k < K && i0 + cc < H) cpAsync16(dv, Dn + (size_t)(B + k) * H + i0 + cc);
+                    else dv[0] = dv[1] = dv[2] = dv[3] = 0.f;
+                    if (k < K && j0 + cc < H) cpAsync16(av, An + (size_t)k * H + j0 + cc);
+                    else av[0] = av[1] = av[2] = av[3] = 0.f;
+                }
+            } else {
+                for (int e = tid; e < GW_ROWS * TILE; e += NT) {
+                    const int kk = e / TILE, cc = e % TILE, k = k0 + kk;
+                    float* dv = dd + kk * LDD + cc;
+                    float* av = ad + kk * LDA + cc;
+                    if (k < K && i0 + cc < H) cpAsync4(dv, Dn + (size_t)(B + k) * H + i0 + cc);
+                    else *dv = 0.f;
+                    if (k < K && j0 + cc < H) cpAsync4(av, An + (size_t)k * H + j0 + cc);
+                    else *av = 0.f;
+                }
+            }
+            for (int e = tid; e < GW_ROWS * MX; e += NT) {
+                const int kk = e / MX, k = k0 + kk;
+                if (doIn) {
+                    float* xd = Xs(st) + e;
+                    if (k < K && e % MX < I) cpAsync4(xd, Xn + (size_t)(B + k) * I + e % MX);
+                    else *xd = 0.f;
+                }
+                if (doOut) {
+                    float* yd = Ys(st) + e;
+                    if (k < K && e % MX < O) cpAsync4(yd, Yn + (size_t)k * O + e % MX);
+                    else *yd = 0.f;
+                }
+            }
+        }
+        cpAsyncCommit();
+    };
+
+    float acc[NACC], part[NACC];
+#pragma unroll
+    for (int r = 0; r < NACC; r++) acc[r] = 0.f;
+    float accX[MX], accY[MX], accB = 0.f, accBo = 0.f;
+#pragma unroll
+    for (int k = 0; k < MX; k++) {
+        accX[k] = 0.f;
+        accY[k] = 0.f;
+    }
+    // The transposing thread's block: rows 4 kc .. of the stage, units 4 nc ..
+    const int kc = tid / (TILE / 4), nc = tid % (TILE / 4);
+
+#pragma unroll
+    for (int n = 0; n < GW_STAGES - 1; n++) fetch(n);
+    for (int n = 0; n < stages; n++) {
+        const int st = n % GW_STAGES;
+        cpAsyncWaitGroup<GW_STAGES - 2>();  // this thread's copies of stage n have landed
+        // Every thread's stage n is in place; every thread is done with
+        // stage n - 1 (whose buffer the next fetch refills) and every
+        // warpgroup's products of it have completed (the B buffers are free).
+        __syncthreads();
+        fetch(n + GW_STAGES - 1);
+        {
+            float v[4][4];  // v[k][u]: row 4 kc + k, unit 4 nc + u
+#pragma unroll
+            for (int k = 0; k < 4; k++) {
+                const float4 r = *reinterpret_cast<const float4*>(As(st) + (4 * kc + k) * LDA + 4 * nc);
+                v[k][0] = r.x;
+                v[k][1] = r.y;
+                v[k][2] = r.z;
+                v[k][3] = r.w;
+            }
+#pragma unroll
+            for (int u = 0; u < 4; u++) {
+                const int nn = 4 * nc + u, at = (nn / 8) * (GW_SBO / 4) + kc * 32 + (nn % 8) * 4;
+                unsigned big[4], small[4];
+#pragma unroll
+                for (int k = 0; k < 4; k++) tf32Split(v[k][u], big[k], small[k]);
+                *reinterpret_cast<float4*>(Bbig + at) =
+                    make_float4(__uint_as_float(big[0]), __uint_as_float(big[1]), __uint_as_float(big[2]), __uint_as_float(big[3]));
+                *reinterpret_cast<float4*>(Bsmall + at) = make_float4(__uint_as_float(small[0]), __uint_as_float(small[1]),
+                                                                      __uint_as_float(small[2]), __uint_as_float(small[3]));
+            }
+        }
+        wgmmaFenceProxy();
+        __syncthreads();  // the B buffers hold stage n
+#pragma unroll
+        for (int r = 0; r < NACC; r++) part[r] = 0.f;
+        wgmmaFence();
+#pragma unroll
+        for (int s8 = 0; s8 < GW_ROWS / 8; s8++) {
+            unsigned aBig[4], aSmall[4];
+#pragma unroll
+            for (int r = 0; r < 4; r++)
+                tf32Split(Ds(st)[(8 * s8 + q + 4 * (r / 2)) * LDD + m0 + 16 * w + g + 8 * (r % 2)], aBig[r], aSmall[r]);
+            // Along K, 8 rows are two core matrices: 64 floats per step.
+            const unsigned long long dBig = wgmmaDesc(Bbig + 64 * s8, GW_LBO, GW_SBO),
+                                     dSmall = wgmmaDesc(Bsmall + 64 * s8, GW_LBO, GW_SBO);
+            // The small products first, so that they are not lost against the big one.
+            if constexpr (TILE == 128) {
+                wgmmaRS128(part, aSmall, dBig);
+                wgmmaRS128(part, aBig, dSmall);
+                wgmmaRS128(part, aBig, dBig);
+            } else {
+                wgmmaRS64(part, aSmall, dBig);
+                wgmmaRS64(part, aBig, dSmall);
+                wgmmaRS64(part, aBig, dBig);
+            }
+        }
+        wgmmaCommit();
+        wgmmaWait();
+#pragma unroll
+        for (int r = 0; r < NACC; r++) acc[r] += part[r];
+        if (doIn) {
+            const float* dd = Ds(st);
+            const float* xs = Xs(st);
+#pragma unroll
+            for (int kk = rg; kk < GW_ROWS; kk += NRG) {
+                const float dv = dd[kk * LDD + col];
+                const float4 xv = *reinterpret_cast<const float4*>(xs + kk * MX);
+                accX[0] = fmaf(dv, xv.x, accX[0]);
+                accX[1] = fmaf(dv, xv.y, accX[1]);
+                accX[2] = fmaf(dv, xv.z, accX[2]);
+                accX[3] = fmaf(dv, xv.w, accX[3]);
+                accB += dv;
+            }
+        }
+        if (doOut) {
+            const float* ad = As(st);
+            const float* ys = Ys(st);
+#pragma unroll
+            for (int kk = rg; kk < GW_ROWS; kk += NRG) {
+                const float av = ad[kk * LDA + col];
+                const float4 yv = *reinterpret_cast<const float4*>(ys + kk * MX);
+                accY[0] = fmaf(yv.x, av, accY[0]);
+                accY[1] = fmaf(yv.y, av, accY[1]);
+                accY[2] = fmaf(yv.z, av, accY[2]);
+                accY[3] = fmaf(yv.w, av, accY[3]);
+                if (col < O) accBo += ys[kk * MX + col];
+            }
+        }
+    }
+    cpAsyncWaitGroup<0>();  // the empty groups past the last stage
+    float* gr = grad + (size_t)s * P;
+#pragma unroll
+    for (int j = 0; j < TILE / 8; j++)
+#pragma unroll
+        for (int r = 0; r < 4; r++) {
+            const int i = i0 + m0 + 16 * w + g + 8 * (r / 2), jj = j0 + 8 * j + 2 * q + r % 2;
+            if (i < H && jj < H) gr[i * H + jj] = kappa * acc[4 * j + r];
+        }
+    if (!doIn && !doOut) return;
+    __syncthreads();  // every thread is done with the stages: red reuses them
+    finishSmallGradients<TILE, NT, MX>(accX, accY, accB, accBo, sm, gt, gr, T, B, I, H, O, rate, tid);
+}
+
+// rnn_grad_wgmma_t128 (H > 64: two warpgroups, 128 x 128 tiles) and
+// rnn_grad_wgmma_t64 (one warpgroup, 64 x 64 tiles).
+extern "C" __global__ void __launch_bounds__(256, 1) rnn_grad_wgmma_t128(GRAD_PARAMS) { gradWeightsWgmma<128>(GRAD_ARGS); }
+extern "C" __global__ void __launch_bounds__(128) rnn_grad_wgmma_t64(GRAD_PARAMS) { gradWeightsWgmma<64>(GRAD_ARGS); }

@@ -23,6 +23,9 @@ var HopperSignatures = map[string][]Param{
 	"probe_wgmma": {Ptr, I32},
 	// A, B, D, fromRegs
 	"wgmma_selftest": {Ptr, Ptr, Ptr, I32},
+	// the weight gradients on the warpgroup MMA (DEGEN_WGMMA=on), rnn_grad_*'s parameters
+	"rnn_grad_wgmma_t128": gradParams,
+	"rnn_grad_wgmma_t64":  gradParams,
 }
 
 // Sources holds the CUDA C sources that kernels.ptx and the CPU emulator

@@ -1,0 +1,149 @@
+// common.cuh holds what rnn.cu and hopper.cu (two translation units, two
+// PTX modules) both use: the parameter layout, the TF32 split of 3xTF32,
+// and the weight-gradient kernels' parameters, tiling and small gradients.
+#pragma once
+
+#include "compat.cuh"
+
+// Offsets within one network's parameter vector (degen.Layout).
+struct Lay {
+    int wih, bh, wout, bout;
+};
+
+__device__ __forceinline__ Lay layout(int H, int I, int O) {
+    Lay l;
+    l.wih = H * H;
+    l.bh = l.wih + H * I;
+    l.wout = l.bh + H;
+    l.bout = l.wout + O * H;
+    return l;
+}
+
+// tf32Split writes x's TF32 part (big) and the TF32 part of the rest (small):
+// big + small equals x to about 2^-22 of |x|, so that the three products
+// big*big + big*small + small*big of two split numbers carry float32's
+// accuracy ("3xTF32"; small*small, about 2^-22 of the product, is dropped).
+__device__ __forceinline__ void tf32Split(float x, unsigned& big, unsigned& small) {
+    big = toTF32(x);
+    small = toTF32(x - __uint_as_float(big));
+}
+
+// The weight-gradient kernels' parameters (rnn.cu, hopper.cu).
+#define GRAD_PARAMS                                                                                        \
+    const float *__restrict__ delta, const float *__restrict__ states, const float *__restrict__ x,           \
+        int shared, const float *__restrict__ dy, const float *__restrict__ gamma, float *__restrict__ grad, \
+        int T, int B, int I, int H, int O, int P, int rate
+#define GRAD_ARGS delta, states, x, shared, dy, gamma, grad, T, B, I, H, O, P, rate
+
+// GradTile is what a weight-gradient block (gradWeights, gradWeightsMma)
+// works on: network s = blockIdx.y, the TILE x TILE tile blockIdx.x of
+// dW_hh from row i0 and column j0, whether it also does the input (first
+// tile column) and output (first tile row) gradients, the cell's kappa and
+// c, and the network's deltas, states (rows r = t B + b), x and dy; K =
+// (T-1) B rows pair delta_t with a_{t-1}.
+struct GradTile {
+    int s, i0, j0, K;
+    bool doIn, doOut;
+    float kappa, c;
+    Lay L;
+    const float *Dn, *An, *Xn, *Yn;
+};
+
+__device__ __forceinline__ GradTile gradTile(int TILE, const float* delta, const float* states, const float* x,
+                                             int shared, const float* dy, const float* gamma, int T, int B, int I,
+                                             int H, int O, int rate) {
+    GradTile t;
+    t.s = blockIdx.y;
+    const int tilesJ = (H + TILE - 1) / TILE;
+    t.i0 = (blockIdx.x / tilesJ) * TILE;
+    t.j0 = (blockIdx.x % tilesJ) * TILE;
+    t.K = (T - 1) * B;
+    t.doIn = t.j0 == 0;
+    t.doOut = t.i0 == 0;
+    t.kappa = rate ? 1.f / (float)H : 1.f;
+    t.c = rate ? 1.f / (gamma[t.s] * (float)H) : 1.f;
+    t.L = layout(H, I, O);
+    t.Dn = delta + (size_t)t.s * T * B * H;
+    t.An = states + (size_t)t.s * T * B * H;
+    t.Xn = x + (size_t)(shared ? 0 : t.s) * T * B * I;
+    t.Yn = dy + (size_t)t.s * T * B * O;
+    return t;
+}
+
+// finishSmallGradients completes what gradWeights and gradWeightsMma
+// accumulate for dW_ih, db (tiles with doIn) and dW_out, db_out (doOut)
+// over the staged rows: it adds the boundary step (t = 0 for dW_ih and db,
+// t = T-1 for dW_out and db_out), sums the NT / TILE row groups through red
+// (NT / TILE x TILE x (2 MX + 2) floats of shared memory) and writes the
+// gradients of the tile's units (unit tid % TILE, row group tid / TILE).
+template <int TILE, int NT, int MX>
+__device__ __forceinline__ void finishSmallGradients(float accX[MX], float accY[MX], float accB, float accBo,
+                                                     float* red, const GradTile& gt, float* g, int T, int B, int I,
+                                                     int H, int O, int rate, int tid) {
+    constexpr int NRG = NT / TILE, RW = 2 * MX + 2;
+    const bool doIn = gt.doIn, doOut = gt.doOut;
+    const int i0 = gt.i0, j0 = gt.j0;
+    const float *Dn = gt.Dn, *An = gt.An, *Xn = gt.Xn, *Yn = gt.Yn;
+    const Lay L = gt.L;
+    const int col = tid % TILE, rg = tid / TILE;
+    const size_t rl = (size_t)(T - 1) * B;
+    for (int b = rg; b < B; b += NRG) {
+        if (doIn && i0 + col < H) {
+            float dv = Dn[(size_t)b * H + i0 + col];
+#pragma unroll
+            for (int k = 0; k < MX; k++)
+                if (k < I) accX[k] = fmaf(dv, Xn[(size_t)b * I + k], accX[k]);
+            accB += dv;
+        }
+        if (doOut) {
+            float av = 0.f;
+            if (j0 + col < H) av = An[(rl + b) * H + j0 + col];  // a_t (states in training)
+#pragma unroll
+            for (int o = 0; o < MX; o++)
+                if (o < O) accY[o] = fmaf(Yn[(rl + b) * O + o], av, accY[o]);
+            if (col < O) accBo += Yn[(rl + b) * O + col];
+        }
+    }
+    // Sum the row groups.
+    float* mine = red + (rg * TILE + col) * RW;
+#pragma unroll
+    for (int k = 0; k < MX; k++) {
+        mine[k] = accX[k];
+        mine[MX + k] = accY[k];
+    }
+    mine[2 * MX] = accB;
+    mine[2 * MX + 1] = accBo;
+    __syncthreads();
+    if (rg != 0) return;
+    float sx[MX], sy[MX], sb = 0.f, sbo = 0.f;
+#pragma unroll
+    for (int k = 0; k < MX; k++) {
+        sx[k] = 0.f;
+        sy[k] = 0.f;
+    }
+#pragma unroll
+    for (int q = 0; q < NRG; q++) {
+        const float* part = red + (q * TILE + col) * RW;
+#pragma unroll
+        for (int k = 0; k < MX; k++) {
+            sx[k] += part[k];
+            sy[k] += part[MX + k];
+        }
+        sb += part[2 * MX];
+        sbo += part[2 * MX + 1];
+    }
+    if (doIn && i0 + col < H) {
+        const int i = i0 + col;
+#pragma unroll
+        for (int k = 0; k < MX; k++)
+            if (k < I) g[L.wih + i * I + k] = sx[k];
+        g[L.bh + i] = sb;
+    }
+    if (doOut && j0 + col < H) {
+        const int j = j0 + col;
+#pragma unroll
+        for (int o = 0; o < MX; o++)
+            if (o < O) g[L.wout + o * H + j] = gt.c * sy[o];
+    }
+    if (doOut && j0 == 0 && col < O) g[L.bout + col] = sbo;
+}

@@ -13,8 +13,10 @@
 #   5. degen-cuda compare               3 steps of 16 networks against the
 #                                       float64 CPU reference, per tensor;
 #                                       again with DEGEN_MMA=off (CUDA cores)
-#                                       and on (tensor cores), and with two
-#                                       warp groups (DEGEN_GROUPS=2)
+#                                       and on (tensor cores), with two
+#                                       warp groups (DEGEN_GROUPS=2), and with
+#                                       the weight gradients on the warpgroup
+#                                       MMA (DEGEN_WGMMA=on)
 #   6. stepbench                        one training step on W1 and W2: batch
 #                                       shared, uploaded per network, and
 #                                       generated on the device (gen, task N=S);
@@ -24,8 +26,9 @@
 #                                       columns)
 #   6b. abab                            the defaults against the last version
 #                                       measured (ptx-ref) and the candidates
-#                                       (two warp groups, PTX variants), in
-#                                       alternation (bench/gpu/abab.sh)
+#                                       (two warp groups, PTX variants, the
+#                                       warpgroup MMA), in alternation
+#                                       (bench/gpu/abab.sh)
 #   7. e2e train -backend gpu           256 flip-flop networks of H=128 with
 #                                       degen.Train, test losses; then every
 #                                       GPU-converged network against the CPU
@@ -104,6 +107,7 @@ step compare 60 "$BIN/degen-cuda" compare "${compare_args[@]}"
 step compare-off 60 env DEGEN_MMA=off "$BIN/degen-cuda" compare "${compare_args[@]}"
 step compare-mma 60 env DEGEN_MMA=on DEGEN_BACKWARD=split "$BIN/degen-cuda" compare "${compare_args[@]}"
 step compare-g2 60 env DEGEN_GROUPS=2 "$BIN/degen-cuda" compare "${compare_args[@]}"
+step compare-wgmma 60 env DEGEN_WGMMA=on "$BIN/degen-cuda" compare "${compare_args[@]}"
 step stepbench 180 "$BIN/stepbench" -works "${WORKS:-W1,W2}" -reps 10 -cells both -mma default,off,auto -backward default,auto -groups default,2 -json "$OUT/stepbench.json"
 if [ "${ABAB:-1}" != 0 ]; then
 	step abab 300 env BIN="$BIN" WORKS="${WORKS:-W1,W2}" ROUNDS="${ROUNDS:-2}" bash bench/gpu/abab.sh

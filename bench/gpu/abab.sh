@@ -10,11 +10,11 @@
 #   ref         ref.ptx: the kernels of the last version measured on a GPU
 #   new         the kernels embedded in stepbench (the defaults)
 #   groups2     DEGEN_GROUPS=2: two warp groups per block
-#   groups2-ns  the same without the groups' staggered start (GROUP_STAGGER=0)
 #   unroll2     the tile GEMM's k loop unrolled twice (TILE_K_UNROLL=2)
-#   unroll2-g2  both
 #   r4x4        rnn_forward_r4 and rnn_backward_r4 held to 64 registers,
 #               four blocks per SM (R4_MIN_BLOCKS=4; W2 only)
+#   wgmma       DEGEN_WGMMA=on: the weight gradients on the warpgroup MMA
+#   wgmma-g2    both wgmma and groups2
 set -u
 BIN=${BIN:-.devcarry}
 ROUNDS=${ROUNDS:-2}
@@ -24,12 +24,13 @@ trap 'rm -rf "$tmp"' EXIT
 for f in "$BIN"/ptx-*.ptx.gz; do
 	[ -f "$f" ] && gunzip -c "$f" >"$tmp/$(basename "$f" .gz)"
 done
-# run LABEL WORKS PTX GROUPS: one stepbench run (PTX: a file name in $tmp,
-# or - for the embedded kernels; GROUPS: DEGEN_GROUPS, or default), its
-# rows labelled.
+# run LABEL WORKS PTX GROUPS [VAR=VALUE...]: one stepbench run (PTX: a file
+# name in $tmp, or - for the embedded kernels; GROUPS: DEGEN_GROUPS, or
+# default; then environment variables), its rows labelled.
 run() {
 	local label=$1 works=$2 ptx=$3 groups=$4
-	local env=()
+	shift 4
+	local env=("$@")
 	if [ "$ptx" != - ]; then
 		[ -f "$tmp/$ptx" ] || return 0
 		env+=(DEGEN_PTX="$tmp/$ptx")
@@ -44,8 +45,8 @@ for round in $(seq "$ROUNDS"); do
 	run ref "$WORKS" ptx-ref.ptx default
 	run new "$WORKS" - default
 	run groups2 "$WORKS" - 2
-	run groups2-ns "$WORKS" ptx-nostagger.ptx 2
 	run unroll2 "$WORKS" ptx-unroll2.ptx default
-	run unroll2-g2 "$WORKS" ptx-unroll2.ptx 2
 	run r4x4 "$w2" ptx-r4x4.ptx default
+	run wgmma "$WORKS" - default DEGEN_WGMMA=on
+	run wgmma-g2 "$WORKS" - 2 DEGEN_WGMMA=on
 done

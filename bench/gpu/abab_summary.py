@@ -9,7 +9,7 @@ import re
 import statistics
 import sys
 
-LABELS = ("ref", "new", "groups2", "groups2-ns", "unroll2", "unroll2-g2", "r4x4")
+LABELS = ("ref", "new", "groups2", "unroll2", "r4x4", "wgmma", "wgmma-g2")
 
 
 def main(path):

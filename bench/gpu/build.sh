@@ -28,11 +28,11 @@ if [ "$TAGS" = cuda ]; then
 	git show "${REF:-f8baa60}:kernels/kernels.ptx" | gzip -c >"$BIN/ptx-ref.ptx.gz"
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
-	for v in nostagger:-DGROUP_STAGGER=0 unroll2:-DTILE_K_UNROLL=2 r4x4:-DR4_MIN_BLOCKS=4; do
+	for v in unroll2:-DTILE_K_UNROLL=2 r4x4:-DR4_MIN_BLOCKS=4; do
 		nvcc -ptx -arch=sm_90 -O3 -allow-unsupported-compiler "${v#*:}" -o "$tmp/${v%%:*}.ptx" kernels/kernels.cu &
 	done
 	wait
-	for v in nostagger unroll2 r4x4; do gzip -c "$tmp/$v.ptx" >"$BIN/ptx-$v.ptx.gz"; done
+	for v in unroll2 r4x4; do gzip -c "$tmp/$v.ptx" >"$BIN/ptx-$v.ptx.gz"; done
 fi
 du -sh "$BIN"
 ls -l "$BIN"

@@ -100,6 +100,14 @@ __device__ __forceinline__ void wgmmaFenceProxy() { asm volatile("fence.proxy.as
 __device__ __forceinline__ void wgmmaFence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wgmmaCommit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wgmmaWait() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
+// wgmmaFenceOperands ties every accumulator to a point after the preceding
+// wgmmaWait: the compiler sees wgmma's results only as asm outputs, so
+// without it, it could move a read of d above the wait.
+template <int N>
+__device__ __forceinline__ void wgmmaFenceOperands(float (&d)[N]) {
+#pragma unroll
+    for (int i = 0; i < N; i++) asm volatile("" : "+f"(d[i])::"memory");
+}
 
 // wgmmaSS128, wgmmaRS128 and wgmmaRS64 issue wgmma.mma_async.m64nNk8.f32.tf32.tf32
 // (N = 128 or 64), D (64 x N) += A (64 x 8) B (8 x N), float32

@@ -85,6 +85,8 @@ unsigned long long wgmmaDesc(const float* p, int lbo, int sbo);
 inline void wgmmaFenceProxy() {}
 inline void wgmmaFence() {}
 inline void wgmmaCommit() {}
+template <int N>
+inline void wgmmaFenceOperands(float (&)[N]) {}
 void wgmmaWait();
 void wgmmaSS128(float d[64], unsigned long long descA, unsigned long long descB);
 void wgmmaRS128(float d[64], const unsigned a[4], unsigned long long descB);

@@ -50,6 +50,7 @@ extern "C" __global__ void __launch_bounds__(128) wgmma_selftest(const float* __
     }
     wgmmaCommit();
     wgmmaWait();
+    wgmmaFenceOperands(d);
     for (int j = 0; j < 16; j++)
         for (int r = 0; r < 4; r++) D[(16 * w + g + 8 * (r / 2)) * 128 + 8 * j + 2 * q + r % 2] = d[4 * j + r];
 }
@@ -79,6 +80,7 @@ extern "C" __global__ void __launch_bounds__(256) probe_wgmma(float* __restrict_
         wgmmaCommit();
         wgmmaWait();
     }
+    wgmmaFenceOperands(d);
     float sum = 0.f;
     for (int i = 0; i < 64; i++) sum += d[i];
     out[(size_t)blockIdx.x * blockDim.x + threadIdx.x] = sum;
@@ -238,31 +240,39 @@ __device__ __forceinline__ void gradWeightsWgmma(const float* __restrict__ delta
         }
         wgmmaFenceProxy();
         __syncthreads();  // the B buffers hold stage n
+        // Every input of the stage's products first: ptxas serializes the
+        // wgmmas (waits after each) when an instruction between them defines
+        // one of their registers.
+        unsigned aBig[GW_ROWS / 8][4], aSmall[GW_ROWS / 8][4];
+        unsigned long long dBig[GW_ROWS / 8], dSmall[GW_ROWS / 8];
+#pragma unroll
+        for (int s8 = 0; s8 < GW_ROWS / 8; s8++) {
+#pragma unroll
+            for (int r = 0; r < 4; r++)
+                tf32Split(Ds(st)[(8 * s8 + q + 4 * (r / 2)) * LDD + m0 + 16 * w + g + 8 * (r % 2)], aBig[s8][r], aSmall[s8][r]);
+            // Along K, 8 rows are two core matrices: 64 floats per step.
+            dBig[s8] = wgmmaDesc(Bbig + 64 * s8, GW_LBO, GW_SBO);
+            dSmall[s8] = wgmmaDesc(Bsmall + 64 * s8, GW_LBO, GW_SBO);
+        }
 #pragma unroll
         for (int r = 0; r < NACC; r++) part[r] = 0.f;
         wgmmaFence();
 #pragma unroll
         for (int s8 = 0; s8 < GW_ROWS / 8; s8++) {
-            unsigned aBig[4], aSmall[4];
-#pragma unroll
-            for (int r = 0; r < 4; r++)
-                tf32Split(Ds(st)[(8 * s8 + q + 4 * (r / 2)) * LDD + m0 + 16 * w + g + 8 * (r % 2)], aBig[r], aSmall[r]);
-            // Along K, 8 rows are two core matrices: 64 floats per step.
-            const unsigned long long dBig = wgmmaDesc(Bbig + 64 * s8, GW_LBO, GW_SBO),
-                                     dSmall = wgmmaDesc(Bsmall + 64 * s8, GW_LBO, GW_SBO);
             // The small products first, so that they are not lost against the big one.
             if constexpr (TILE == 128) {
-                wgmmaRS128(part, aSmall, dBig);
-                wgmmaRS128(part, aBig, dSmall);
-                wgmmaRS128(part, aBig, dBig);
+                wgmmaRS128(part, aSmall[s8], dBig[s8]);
+                wgmmaRS128(part, aBig[s8], dSmall[s8]);
+                wgmmaRS128(part, aBig[s8], dBig[s8]);
             } else {
-                wgmmaRS64(part, aSmall, dBig);
-                wgmmaRS64(part, aBig, dSmall);
-                wgmmaRS64(part, aBig, dBig);
+                wgmmaRS64(part, aSmall[s8], dBig[s8]);
+                wgmmaRS64(part, aBig[s8], dSmall[s8]);
+                wgmmaRS64(part, aBig[s8], dBig[s8]);
             }
         }
         wgmmaCommit();
         wgmmaWait();
+        wgmmaFenceOperands(part);
 #pragma unroll
         for (int r = 0; r < NACC; r++) acc[r] += part[r];
         if (doIn) {

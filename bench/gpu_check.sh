@@ -6,10 +6,13 @@
 #   1. nvidia-smi                       the card as found
 #   2. degen-cuda devices               our view of it
 #   3. cuda.test                        launch argument and shape errors
+#                                       (the wgmma tests apart, step 4b)
 #   3b. peak                            the card's FMA, mma.sync and wgmma TF32 rates,
 #                                       and both pipes at once (bench/gpu/peak)
 #   4. gpu.test                         conformance against the float64 CPU
 #                                       reference, fault messages, long batches
+#   4b. wgmma.cuda, wgmma.gpu           the warpgroup MMA: layouts on this card
+#                                       (wgmma_selftest), DEGEN_WGMMA=on
 #   5. degen-cuda compare               3 steps of 16 networks against the
 #                                       float64 CPU reference, per tensor;
 #                                       again with DEGEN_MMA=off (CUDA cores)
@@ -89,14 +92,20 @@ step() {
 step nvidia-smi 20 nvidia-smi --query-gpu=name,memory.total,memory.used,driver_version,clocks.sm,clocks.max.sm,temperature.gpu,power.draw --format=csv
 step devices 30 "$BIN/degen-cuda" devices
 # cuda.test includes mma_selftest: the tensor-core fragment layout on this card.
-step cuda.test 60 "$BIN/cuda.test" -test.v -test.count=1
+# The warpgroup-MMA tests run apart (step wgmma.test), so that a fault of a
+# kernel never run on a GPU before cannot end the other tests' context.
+step cuda.test 60 "$BIN/cuda.test" -test.v -test.count=1 -test.skip Wgmma
 # What the arithmetic pipes can do, which bounds the kernels: seconds on a
 # GPU; the dry run's emulator needs about a minute even with PEAK_REPS=1.
 step peak 150 "$BIN/peak" -scale "${PEAK_SCALE:-1}" -reps "${PEAK_REPS:-5}"
 # GPU_TEST_LIMIT: seconds for gpu.test (34 on the H200; the emulator's dry run needs minutes).
 gpu_test_limit=${GPU_TEST_LIMIT:-120}
-step gpu.test "$gpu_test_limit" "$BIN/gpu.test" -test.v -test.count=1 -test.timeout=$((gpu_test_limit - 10))s
-grep -E "^(--- FAIL|FAIL|ok|PASS)|worst element|tolerance" "$LOG" | grep -v "^=== RUN" | tail -n 40 >"$OUT/conformance.txt"
+step gpu.test "$gpu_test_limit" "$BIN/gpu.test" -test.v -test.count=1 -test.skip Wgmma -test.timeout=$((gpu_test_limit - 10))s
+# wgmma_selftest (the warpgroup MMA's layouts on this card), the wgmma probe,
+# and the conformance, exactness and long-gradient checks of DEGEN_WGMMA=on.
+step wgmma.cuda 60 "$BIN/cuda.test" -test.v -test.count=1 -test.run Wgmma
+step wgmma.gpu "$gpu_test_limit" "$BIN/gpu.test" -test.v -test.count=1 -test.run Wgmma -test.timeout=$((gpu_test_limit - 10))s
+grep -E "^(--- FAIL|FAIL|ok|PASS)|worst element|tolerance" "$LOG" | grep -v "^=== RUN" | tail -n 60 >"$OUT/conformance.txt"
 # lr 1e-3: from a cold Adam state the first updates are about lr*sign(g), so
 # at the default 1e-2 rounding in near-zero gradients moves parameters and
 # moments beyond any float32 tolerance on every backend (bench/RESULTS.md).

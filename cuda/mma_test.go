@@ -48,47 +48,54 @@ func TestMmaSelftest(t *testing.T) {
 // from one mma_selftest launch.
 func runMmaSelftest(t *testing.T, a, b []float32) []float32 {
 	t.Helper()
+	return launchOnce(t, kernels.PTX, "mma_selftest", Shape{Grid: [2]int{1, 1}, Block: 32}, [][]float32{a, b}, 16*8)
+}
+
+// launchOnce launches kernel name of the module ptx once, on a fresh context,
+// with shape sh and the arguments: a buffer holding each input, an output
+// buffer of n floats, then extra; it returns the output.
+func launchOnce(t *testing.T, ptx, name string, sh Shape, inputs [][]float32, n int, extra ...any) []float32 {
+	t.Helper()
 	ctx, err := Open(0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ctx.Close()
-	d := make([]float32, 16*8)
+	out := make([]float32, n)
 	err = ctx.Do(func() error {
-		mod, err := LoadModule(kernels.PTX)
+		mod, err := LoadModule(ptx)
 		if err != nil {
 			return err
 		}
 		defer mod.Unload()
-		k, err := mod.Kernel("mma_selftest")
+		k, err := mod.Kernel(name)
 		if err != nil {
 			return err
 		}
-		bufs := make([]*Buffer, 3)
-		for i, n := range []int{len(a), len(b), len(d)} {
-			if bufs[i], err = Alloc(n); err != nil {
+		var args []any
+		for _, in := range append(inputs, out) {
+			buf, err := Alloc(len(in))
+			if err != nil {
 				return err
 			}
-			defer bufs[i].Free()
+			defer buf.Free()
+			if err := buf.Upload(in); err != nil {
+				return err
+			}
+			args = append(args, buf)
 		}
-		if err := bufs[0].Upload(a); err != nil {
+		if err := k.Launch(sh, append(args, extra...)...); err != nil {
 			return err
 		}
-		if err := bufs[1].Upload(b); err != nil {
+		if err := ctx.Synchronize(name); err != nil {
 			return err
 		}
-		if err := k.Launch(Shape{Grid: [2]int{1, 1}, Block: 32}, bufs[0], bufs[1], bufs[2]); err != nil {
-			return err
-		}
-		if err := ctx.Synchronize("mma_selftest"); err != nil {
-			return err
-		}
-		return bufs[2].Download(d)
+		return args[len(inputs)].(*Buffer).Download(out)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return d
+	return out
 }
 
 // TestMmaRounding checks how one mma.sync adds its products, on sums

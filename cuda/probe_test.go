@@ -62,14 +62,12 @@ func TestProbe(t *testing.T) {
 // thread's count of products: on the emulator (cuda/emu.cc's model of
 // wgmma) and on a Hopper GPU.
 func TestWgmmaProbe(t *testing.T) {
+	skipUnlessHopper(t)
 	ctx, err := Open(0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ctx.Close()
-	if ctx.Info.Driver != "emulator" && ctx.Info.Major != 9 {
-		t.Skipf("probe_wgmma needs compute capability 9.0, this GPU has %s", ctx.Info.Capability)
-	}
 	err = ctx.Do(func() error {
 		mod, err := LoadModule(kernels.HopperPTX)
 		if err != nil {
@@ -102,14 +100,7 @@ func TestWgmmaProbe(t *testing.T) {
 // and fragment layouts of kernels/compat.cuh are the hardware's; on the
 // emulator, that its model implements the same ones.
 func TestWgmmaSelftest(t *testing.T) {
-	ctx, err := Open(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ctx.Close()
-	if ctx.Info.Driver != "emulator" && ctx.Info.Major != 9 {
-		t.Skipf("wgmma needs compute capability 9.0, this GPU has %s", ctx.Info.Capability)
-	}
+	skipUnlessHopper(t)
 	rng := rand.New(rand.NewPCG(3, 4))
 	a, b := make([]float32, 64*8), make([]float32, 8*128)
 	for i := range a {
@@ -119,42 +110,8 @@ func TestWgmmaSelftest(t *testing.T) {
 		b[i] = float32(rng.IntN(17) - 8)
 	}
 	for _, fromRegs := range []int32{0, 1} {
-		d := make([]float32, 64*128)
-		err = ctx.Do(func() error {
-			mod, err := LoadModule(kernels.HopperPTX)
-			if err != nil {
-				return err
-			}
-			defer mod.Unload()
-			k, err := mod.Kernel("wgmma_selftest")
-			if err != nil {
-				return err
-			}
-			bufs := make([]*Buffer, 3)
-			for i, n := range []int{len(a), len(b), len(d)} {
-				if bufs[i], err = Alloc(n); err != nil {
-					return err
-				}
-				defer bufs[i].Free()
-			}
-			if err := bufs[0].Upload(a); err != nil {
-				return err
-			}
-			if err := bufs[1].Upload(b); err != nil {
-				return err
-			}
-			sh := Shape{Grid: [2]int{1, 1}, Block: 128, Shared: 4 * (64 + 128) * 8}
-			if err := k.Launch(sh, bufs[0], bufs[1], bufs[2], fromRegs); err != nil {
-				return err
-			}
-			if err := ctx.Synchronize("wgmma_selftest"); err != nil {
-				return err
-			}
-			return bufs[2].Download(d)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		sh := Shape{Grid: [2]int{1, 1}, Block: 128, Shared: 4 * (64 + 128) * 8}
+		d := launchOnce(t, kernels.HopperPTX, "wgmma_selftest", sh, [][]float32{a, b}, 64*128, fromRegs)
 		bad := 0
 		for m := range 64 {
 			for n := range 128 {
@@ -172,5 +129,18 @@ func TestWgmmaSelftest(t *testing.T) {
 		if bad > 0 {
 			t.Errorf("A from registers %d: %d of 8192 elements wrong: the layouts of kernels/compat.cuh are not the hardware's", fromRegs, bad)
 		}
+	}
+}
+
+// skipUnlessHopper skips a wgmma test on a GPU of compute capability other
+// than 9.0 (the emulator models wgmma, so it runs there).
+func skipUnlessHopper(t *testing.T) {
+	t.Helper()
+	devs, err := Devices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := devs[0]; d.Driver != "emulator" && d.Major != 9 {
+		t.Skipf("wgmma needs compute capability 9.0, this GPU has %s", d.Capability)
 	}
 }

@@ -147,3 +147,89 @@ __device__ __forceinline__ void finishSmallGradients(float accX[MX], float accY[
     }
     if (doOut && j0 == 0 && col < O) g[L.bout + col] = sbo;
 }
+
+// fetchGradRows starts the asynchronous copies of ROWS rows, from row k0,
+// of what a tensor-core weight-gradient block (gradWeightsMma,
+// gradWeightsWgmma) multiplies: the tile's deltas into dd (row stride ldd)
+// and activations into ad (lda), and x and dy (MX per row) into xd and yd
+// where the tile does the small gradients. It commits them as one group,
+// empty when copy is false (past the last stage, so that every thread
+// counts groups alike). Rows and columns outside the matrices are written
+// as zeros. 16-byte copies when H % 4 == 0.
+template <int TILE, int NT, int ROWS, int MX>
+__device__ __forceinline__ void fetchGradRows(bool copy, int k0, float* dd, int ldd, float* ad, int lda, float* xd,
+                                              float* yd, const GradTile& gt, int B, int I, int H, int O, int tid) {
+    constexpr int VEC = ROWS * TILE / 4 / NT;  // 16-byte copies per thread and operand
+    const int K = gt.K, i0 = gt.i0, j0 = gt.j0;
+    const float *Dn = gt.Dn, *An = gt.An, *Xn = gt.Xn, *Yn = gt.Yn;
+    if (copy) {
+        if ((H & 3) == 0) {
+#pragma unroll
+            for (int u = 0; u < VEC; u++) {
+                const int e = tid + u * NT, kk = e / (TILE / 4), cc = 4 * (e % (TILE / 4)), k = k0 + kk;
+                float* dv = dd + kk * ldd + cc;
+                float* av = ad + kk * lda + cc;
+                if (k < K && i0 + cc < H) cpAsync16(dv, Dn + (size_t)(B + k) * H + i0 + cc);
+                else dv[0] = dv[1] = dv[2] = dv[3] = 0.f;
+                if (k < K && j0 + cc < H) cpAsync16(av, An + (size_t)k * H + j0 + cc);
+                else av[0] = av[1] = av[2] = av[3] = 0.f;
+            }
+        } else {
+            for (int e = tid; e < ROWS * TILE; e += NT) {
+                const int kk = e / TILE, cc = e % TILE, k = k0 + kk;
+                float* dv = dd + kk * ldd + cc;
+                float* av = ad + kk * lda + cc;
+                if (k < K && i0 + cc < H) cpAsync4(dv, Dn + (size_t)(B + k) * H + i0 + cc);
+                else *dv = 0.f;
+                if (k < K && j0 + cc < H) cpAsync4(av, An + (size_t)k * H + j0 + cc);
+                else *av = 0.f;
+            }
+        }
+        for (int e = tid; e < ROWS * MX; e += NT) {
+            const int kk = e / MX, k = k0 + kk;
+            if (gt.doIn) {
+                if (k < K && e % MX < I) cpAsync4(xd + e, Xn + (size_t)(B + k) * I + e % MX);
+                else xd[e] = 0.f;
+            }
+            if (gt.doOut) {
+                if (k < K && e % MX < O) cpAsync4(yd + e, Yn + (size_t)k * O + e % MX);
+                else yd[e] = 0.f;
+            }
+        }
+    }
+    cpAsyncCommit();
+}
+
+// addSmallGradients adds ROWS staged rows (fetchGradRows) to the thread's
+// small-gradient sums, for unit col and rows rg, rg + NRG, ...: dW_ih and db
+// (tiles with doIn) and dW_out and db_out (doOut); finishSmallGradients
+// completes them.
+template <int ROWS, int NRG, int MX>
+__device__ __forceinline__ void addSmallGradients(const float* dd, int ldd, const float* ad, int lda, const float* xs,
+                                                  const float* ys, const GradTile& gt, int O, int col, int rg,
+                                                  float accX[MX], float accY[MX], float& accB, float& accBo) {
+    if (gt.doIn) {
+#pragma unroll
+        for (int kk = rg; kk < ROWS; kk += NRG) {
+            const float dv = dd[kk * ldd + col];
+            const float4 xv = *reinterpret_cast<const float4*>(xs + kk * MX);  // the same row for the warp: broadcast
+            accX[0] = fmaf(dv, xv.x, accX[0]);
+            accX[1] = fmaf(dv, xv.y, accX[1]);
+            accX[2] = fmaf(dv, xv.z, accX[2]);
+            accX[3] = fmaf(dv, xv.w, accX[3]);
+            accB += dv;
+        }
+    }
+    if (gt.doOut) {
+#pragma unroll
+        for (int kk = rg; kk < ROWS; kk += NRG) {
+            const float av = ad[kk * lda + col];
+            const float4 yv = *reinterpret_cast<const float4*>(ys + kk * MX);
+            accY[0] = fmaf(yv.x, av, accY[0]);
+            accY[1] = fmaf(yv.y, av, accY[1]);
+            accY[2] = fmaf(yv.z, av, accY[2]);
+            accY[3] = fmaf(yv.w, av, accY[3]);
+            if (col < O) accBo += ys[kk * MX + col];
+        }
+    }
+}

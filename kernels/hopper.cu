@@ -124,18 +124,14 @@ __device__ __forceinline__ void gradWeightsWgmma(const float* __restrict__ delta
     constexpr int LDD = TILE + GW_PAD, LDA = TILE;
     constexpr int STAGE = GW_ROWS * LDD + GW_ROWS * LDA + 2 * GW_ROWS * MX;  // floats per stage
     constexpr int BBUF = TILE / 8 * (GW_SBO / 4);                           // floats per B buffer
-    constexpr int VEC = GW_ROWS * TILE / 4 / NT;                             // 16-byte copies per thread and operand
     constexpr int NACC = TILE / 2;                                           // accumulators per thread
     DYNAMIC_SHARED(sm);
     if (blockDim.x != NT) __trap();  // the warpgroups cover the tile only with 2 TILE threads
     const int tid = threadIdx.x;
     const GradTile gt = gradTile(TILE, delta, states, x, shared, dy, gamma, T, B, I, H, O, rate);
     const int s = gt.s, i0 = gt.i0, j0 = gt.j0, K = gt.K;
-    const bool doIn = gt.doIn, doOut = gt.doOut;
     const float kappa = gt.kappa;
-    const float *Dn = gt.Dn, *An = gt.An, *Xn = gt.Xn, *Yn = gt.Yn;
     const int stages = (K + GW_ROWS - 1) / GW_ROWS;
-    const bool vec = (H & 3) == 0;
     const int col = tid % TILE, rg = tid / TILE;
     const int m0 = 64 * (tid / 128), t = tid % 128, w = t / 32, g = (t % 32) / 4, q = t % 4;
 
@@ -148,50 +144,12 @@ __device__ __forceinline__ void gradWeightsWgmma(const float* __restrict__ delta
     float* Bbig = sm + GW_STAGES * STAGE;
     float* Bsmall = Bbig + BBUF;
 
-    // fetch starts the copies of stage number n into buffer n % GW_STAGES and
-    // commits them as one group (an empty group past the last stage);
-    // rows and columns outside the matrices are written as zeros.
+    // fetch starts the copies of stage number n (rows GW_ROWS n ..) into
+    // buffer n % GW_STAGES (an empty group past the last stage).
     auto fetch = [&](int n) {
-        if (n < stages) {
-            const int k0 = n * GW_ROWS, st = n % GW_STAGES;
-            float *dd = Ds(st), *ad = As(st);
-            if (vec) {
-#pragma unroll
-                for (int u = 0; u < VEC; u++) {
-                    const int e = tid + u * NT, kk = e / (TILE / 4), cc = 4 * (e % (TILE / 4)), k = k0 + kk;
-                    float* dv = dd + kk * LDD + cc;
-                    float* av = ad + kk * LDA + cc;
-                    if (k < K && i0 + cc < H) cpAsync16(dv, Dn + (size_t)(B + k) * H + i0 + cc);
-                    else dv[0] = dv[1] = dv[2] = dv[3] = 0.f;
-                    if (k < K && j0 + cc < H) cpAsync16(av, An + (size_t)k * H + j0 + cc);
-                    else av[0] = av[1] = av[2] = av[3] = 0.f;
-                }
-            } else {
-                for (int e = tid; e < GW_ROWS * TILE; e += NT) {
-                    const int kk = e / TILE, cc = e % TILE, k = k0 + kk;
-                    float* dv = dd + kk * LDD + cc;
-                    float* av = ad + kk * LDA + cc;
-                    if (k < K && i0 + cc < H) cpAsync4(dv, Dn + (size_t)(B + k) * H + i0 + cc);
-                    else *dv = 0.f;
-                    if (k < K && j0 + cc < H) cpAsync4(av, An + (size_t)k * H + j0 + cc);
-                    else *av = 0.f;
-                }
-            }
-            for (int e = tid; e < GW_ROWS * MX; e += NT) {
-                const int kk = e / MX, k = k0 + kk;
-                if (doIn) {
-                    float* xd = Xs(st) + e;
-                    if (k < K && e % MX < I) cpAsync4(xd, Xn + (size_t)(B + k) * I + e % MX);
-                    else *xd = 0.f;
-                }
-                if (doOut) {
-                    float* yd = Ys(st) + e;
-                    if (k < K && e % MX < O) cpAsync4(yd, Yn + (size_t)k * O + e % MX);
-                    else *yd = 0.f;
-                }
-            }
-        }
-        cpAsyncCommit();
+        const int st = n % GW_STAGES;
+        fetchGradRows<TILE, NT, GW_ROWS, MX>(n < stages, n * GW_ROWS, Ds(st), LDD, As(st), LDA, Xs(st), Ys(st), gt, B, I, H, O,
+                                        tid);
     };
 
     float acc[NACC], part[NACC];
@@ -275,34 +233,7 @@ __device__ __forceinline__ void gradWeightsWgmma(const float* __restrict__ delta
         wgmmaFenceOperands(part);
 #pragma unroll
         for (int r = 0; r < NACC; r++) acc[r] += part[r];
-        if (doIn) {
-            const float* dd = Ds(st);
-            const float* xs = Xs(st);
-#pragma unroll
-            for (int kk = rg; kk < GW_ROWS; kk += NRG) {
-                const float dv = dd[kk * LDD + col];
-                const float4 xv = *reinterpret_cast<const float4*>(xs + kk * MX);
-                accX[0] = fmaf(dv, xv.x, accX[0]);
-                accX[1] = fmaf(dv, xv.y, accX[1]);
-                accX[2] = fmaf(dv, xv.z, accX[2]);
-                accX[3] = fmaf(dv, xv.w, accX[3]);
-                accB += dv;
-            }
-        }
-        if (doOut) {
-            const float* ad = As(st);
-            const float* ys = Ys(st);
-#pragma unroll
-            for (int kk = rg; kk < GW_ROWS; kk += NRG) {
-                const float av = ad[kk * LDA + col];
-                const float4 yv = *reinterpret_cast<const float4*>(ys + kk * MX);
-                accY[0] = fmaf(yv.x, av, accY[0]);
-                accY[1] = fmaf(yv.y, av, accY[1]);
-                accY[2] = fmaf(yv.z, av, accY[2]);
-                accY[3] = fmaf(yv.w, av, accY[3]);
-                if (col < O) accBo += ys[kk * MX + col];
-            }
-        }
+        addSmallGradients<GW_ROWS, NRG, MX>(Ds(st), LDD, As(st), LDA, Xs(st), Ys(st), gt, O, col, rg, accX, accY, accB, accBo);
     }
     cpAsyncWaitGroup<0>();  // the empty groups past the last stage
     float* gr = grad + (size_t)s * P;
@@ -313,7 +244,7 @@ __device__ __forceinline__ void gradWeightsWgmma(const float* __restrict__ delta
             const int i = i0 + m0 + 16 * w + g + 8 * (r / 2), jj = j0 + 8 * j + 2 * q + r % 2;
             if (i < H && jj < H) gr[i * H + jj] = kappa * acc[4 * j + r];
         }
-    if (!doIn && !doOut) return;
+    if (!gt.doIn && !gt.doOut) return;
     __syncthreads();  // every thread is done with the stages: red reuses them
     finishSmallGradients<TILE, NT, MX>(accX, accY, accB, accBo, sm, gt, gr, T, B, I, H, O, rate, tid);
 }

@@ -1431,17 +1431,13 @@ __device__ __forceinline__ void gradWeightsMma(const float* __restrict__ delta, 
     constexpr int MT = TILE / 32, NTL = TILE / 32;  // a warp's tiles of 16 x 8: (TILE/2) / 16, (TILE/4) / 8
     constexpr int LD = TILE + GM_PAD;
     constexpr int STAGE = 2 * GM_ROWS * LD + 2 * GM_ROWS * MX;  // floats per stage
-    constexpr int VEC = GM_ROWS * TILE / 4 / NT;                // 16-byte copies per thread and operand
     DYNAMIC_SHARED(sm);
     if (blockDim.x != NT) __trap();  // the warp tiling covers the block only with 256 threads
     const int tid = threadIdx.x;
     const GradTile gt = gradTile(TILE, delta, states, x, shared, dy, gamma, T, B, I, H, O, rate);
     const int s = gt.s, i0 = gt.i0, j0 = gt.j0, K = gt.K;
-    const bool doIn = gt.doIn, doOut = gt.doOut;
     const float kappa = gt.kappa;
-    const float *Dn = gt.Dn, *An = gt.An, *Xn = gt.Xn, *Yn = gt.Yn;
     const int stages = (K + GM_ROWS - 1) / GM_ROWS;
-    const bool vec = (H & 3) == 0;
     const int col = tid % TILE, rg = tid / TILE;
     const int warp = tid / 32, lane = tid % 32, g = lane / 4, q = lane % 4;
     const int m0 = (warp / 4) * (TILE / 2), n0 = (warp % 4) * (TILE / 4);
@@ -1454,50 +1450,11 @@ __device__ __forceinline__ void gradWeightsMma(const float* __restrict__ delta, 
     auto Ys = [&](int st) { return sm + st * STAGE + 2 * GM_ROWS * LD + GM_ROWS * MX; };
 
     // fetch starts the copies of stage number n (rows GM_ROWS n ..) into
-    // buffer n % GM_STAGES and commits them as one group (an empty group
-    // past the last stage, so that every thread counts groups alike); rows
-    // and columns outside the matrices are written as zeros.
+    // buffer n % GM_STAGES (an empty group past the last stage).
     auto fetch = [&](int n) {
-        if (n < stages) {
-            const int k0 = n * GM_ROWS, st = n % GM_STAGES;
-            float *dd = Ds(st), *ad = As(st);
-            if (vec) {
-#pragma unroll
-                for (int u = 0; u < VEC; u++) {
-                    const int e = tid + u * NT, kk = e / (TILE / 4), cc = 4 * (e % (TILE / 4)), k = k0 + kk;
-                    float* dv = dd + kk * LD + cc;
-                    float* av = ad + kk * LD + cc;
-                    if (k < K && i0 + cc < H) cpAsync16(dv, Dn + (size_t)(B + k) * H + i0 + cc);
-                    else dv[0] = dv[1] = dv[2] = dv[3] = 0.f;
-                    if (k < K && j0 + cc < H) cpAsync16(av, An + (size_t)k * H + j0 + cc);
-                    else av[0] = av[1] = av[2] = av[3] = 0.f;
-                }
-            } else {
-                for (int e = tid; e < GM_ROWS * TILE; e += NT) {
-                    const int kk = e / TILE, cc = e % TILE, k = k0 + kk;
-                    float* dv = dd + kk * LD + cc;
-                    float* av = ad + kk * LD + cc;
-                    if (k < K && i0 + cc < H) cpAsync4(dv, Dn + (size_t)(B + k) * H + i0 + cc);
-                    else *dv = 0.f;
-                    if (k < K && j0 + cc < H) cpAsync4(av, An + (size_t)k * H + j0 + cc);
-                    else *av = 0.f;
-                }
-            }
-            for (int e = tid; e < GM_ROWS * MX; e += NT) {
-                const int kk = e / MX, k = k0 + kk;
-                if (doIn) {
-                    float* xd = Xs(st) + e;
-                    if (k < K && e % MX < I) cpAsync4(xd, Xn + (size_t)(B + k) * I + e % MX);
-                    else *xd = 0.f;
-                }
-                if (doOut) {
-                    float* yd = Ys(st) + e;
-                    if (k < K && e % MX < O) cpAsync4(yd, Yn + (size_t)k * O + e % MX);
-                    else *yd = 0.f;
-                }
-            }
-        }
-        cpAsyncCommit();
+        const int st = n % GM_STAGES;
+        fetchGradRows<TILE, NT, GM_ROWS, MX>(n < stages, n * GM_ROWS, Ds(st), LD, As(st), LD, Xs(st), Ys(st), gt, B, I, H, O,
+                                        tid);
     };
 
     float acc[MT][NTL][4];
@@ -1535,34 +1492,7 @@ __device__ __forceinline__ void gradWeightsMma(const float* __restrict__ delta, 
 #pragma unroll
                     for (int r = 0; r < 4; r++) acc[mt][j][r] += part[mt][j][r];
         }
-        if (doIn) {
-            const float* dd = Ds(st);
-            const float* xs = Xs(st);
-#pragma unroll
-            for (int kk = rg; kk < GM_ROWS; kk += NRG) {
-                const float dv = dd[kk * LD + col];
-                const float4 xv = *reinterpret_cast<const float4*>(xs + kk * MX);  // the same row for the warp: broadcast
-                accX[0] = fmaf(dv, xv.x, accX[0]);
-                accX[1] = fmaf(dv, xv.y, accX[1]);
-                accX[2] = fmaf(dv, xv.z, accX[2]);
-                accX[3] = fmaf(dv, xv.w, accX[3]);
-                accB += dv;
-            }
-        }
-        if (doOut) {
-            const float* ad = As(st);
-            const float* ys = Ys(st);
-#pragma unroll
-            for (int kk = rg; kk < GM_ROWS; kk += NRG) {
-                const float av = ad[kk * LD + col];
-                const float4 yv = *reinterpret_cast<const float4*>(ys + kk * MX);
-                accY[0] = fmaf(yv.x, av, accY[0]);
-                accY[1] = fmaf(yv.y, av, accY[1]);
-                accY[2] = fmaf(yv.z, av, accY[2]);
-                accY[3] = fmaf(yv.w, av, accY[3]);
-                if (col < O) accBo += ys[kk * MX + col];
-            }
-        }
+        addSmallGradients<GM_ROWS, NRG, MX>(Ds(st), LD, As(st), LD, Xs(st), Ys(st), gt, O, col, rg, accX, accY, accB, accBo);
     }
     cpAsyncWaitGroup<0>();  // the empty groups past the last stage
     float* gr = grad + (size_t)s * P;
@@ -1575,7 +1505,7 @@ __device__ __forceinline__ void gradWeightsMma(const float* __restrict__ delta, 
                 const int i = i0 + m0 + 16 * mt + g + 8 * (r / 2), jj = j0 + n0 + 8 * j + 2 * q + r % 2;
                 if (i < H && jj < H) gr[i * H + jj] = kappa * acc[mt][j][r];
             }
-    if (!doIn && !doOut) return;
+    if (!gt.doIn && !gt.doOut) return;
     __syncthreads();  // every thread is done with the stages: red reuses them
     finishSmallGradients<TILE, NT, MX>(accX, accY, accB, accBo, sm, gt, gr, T, B, I, H, O, rate, tid);
 }

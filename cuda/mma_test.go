@@ -25,23 +25,30 @@ func TestMmaSelftest(t *testing.T) {
 		b[i] = float32(rng.IntN(17) - 8)
 	}
 	d := runMmaSelftest(t, a, b)
+	if bad := wrongProducts(t, "", a, b, d, 16, 8, 8); bad > 0 {
+		t.Errorf("%d of 128 elements wrong: the fragment layout is not the hardware's", bad)
+	}
+}
+
+// wrongProducts counts the elements of d (m x n) that differ from A B (A
+// m x k, B k x n, all row-major), reporting the first five with what.
+func wrongProducts(t *testing.T, what string, a, b, d []float32, m, n, k int) int {
+	t.Helper()
 	bad := 0
-	for m := range 16 {
-		for n := range 8 {
+	for i := range m {
+		for j := range n {
 			var want float32
-			for k := range 8 {
-				want += a[m*8+k] * b[k*8+n]
+			for l := range k {
+				want += a[i*k+l] * b[l*n+j]
 			}
-			if d[m*8+n] != want {
+			if d[i*n+j] != want {
 				if bad++; bad <= 5 {
-					t.Errorf("D[%d][%d] = %g, want %g", m, n, d[m*8+n], want)
+					t.Errorf("%sD[%d][%d] = %g, want %g", what, i, j, d[i*n+j], want)
 				}
 			}
 		}
 	}
-	if bad > 0 {
-		t.Errorf("%d of 128 elements wrong: the fragment layout is not the hardware's", bad)
-	}
+	return bad
 }
 
 // runMmaSelftest returns D = A B (A 16x8, B 8x8, row-major, TF32 values)

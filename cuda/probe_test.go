@@ -3,6 +3,7 @@
 package cuda
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -112,22 +113,9 @@ func TestWgmmaSelftest(t *testing.T) {
 	for _, fromRegs := range []int32{0, 1} {
 		sh := Shape{Grid: [2]int{1, 1}, Block: 128, Shared: 4 * (64 + 128) * 8}
 		d := launchOnce(t, kernels.HopperPTX, "wgmma_selftest", sh, [][]float32{a, b}, 64*128, fromRegs)
-		bad := 0
-		for m := range 64 {
-			for n := range 128 {
-				var want float32
-				for k := range 8 {
-					want += a[m*8+k] * b[k*128+n]
-				}
-				if d[m*128+n] != want {
-					if bad++; bad <= 5 {
-						t.Errorf("A from registers %d: D[%d][%d] = %g, want %g", fromRegs, m, n, d[m*128+n], want)
-					}
-				}
-			}
-		}
-		if bad > 0 {
-			t.Errorf("A from registers %d: %d of 8192 elements wrong: the layouts of kernels/compat.cuh are not the hardware's", fromRegs, bad)
+		what := fmt.Sprintf("A from registers %d: ", fromRegs)
+		if bad := wrongProducts(t, what, a, b, d, 64, 128, 8); bad > 0 {
+			t.Errorf("%s%d of 8192 elements wrong: the layouts of kernels/compat.cuh are not the hardware's", what, bad)
 		}
 	}
 }

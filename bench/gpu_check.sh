@@ -41,7 +41,8 @@
 # The speed numbers come before the end-to-end training, so that a device
 # call cut short still brings them back.
 # QUICK=1 skips the peers; E2E_LIMIT (default 80s) bounds the training, 0 skips it;
-# E2E_MMA=1 trains and checks it a second time on the tensor cores;
+# E2E_ENV="VAR=VALUE ..." trains and checks it a second time under those
+# settings (e.g. DEGEN_WGMMA=on);
 # WORKS (default W1,W2) names stepbench's workloads (tiny for a dry run);
 # COMPARE_ARGS replaces the compare steps' sizes (smaller for a dry run);
 # PEAK_SCALE (default 1) scales the peak probe's work and PEAK_REPS (default
@@ -131,13 +132,15 @@ cp /tmp/degen-e2e-gpu/run.json "$OUT/run.json" 2>/dev/null
 # `e2e curve`, bench/gpu/results/e2e-cpu-curve.json), judged against how
 # far float64 CPU training drifts from float32 (e2e-cpu64-curve.json).
 step e2e-vs-cpu 30 "$BIN/e2e" compare -gpu /tmp/degen-e2e-gpu -curve bench/gpu/results/e2e-cpu-curve.json -calib bench/gpu/results/e2e-cpu64-curve.json
-# E2E_MMA=1: the same with every GEMM on the tensor cores, before making
-# DEGEN_MMA=auto the default (about 2 more minutes).
-if [ -n "${E2E_MMA:-}" ]; then
-rm -rf /tmp/degen-e2e-mma
-step e2e-mma 110 env DEGEN_MMA=auto "$BIN/e2e" train -backend gpu -dir /tmp/degen-e2e-mma -seeds 256 -hidden 128 -max-epochs 30 -time-limit ${E2E_LIMIT:-80s}
-cp /tmp/degen-e2e-mma/testloss.json "$OUT/testloss-mma.json" 2>/dev/null
-step e2e-mma-vs-cpu 30 "$BIN/e2e" compare -gpu /tmp/degen-e2e-mma -curve bench/gpu/results/e2e-cpu-curve.json -calib bench/gpu/results/e2e-cpu64-curve.json
+# E2E_ENV="VAR=VALUE ...": the same a second time under those settings,
+# before making them the default (about 2 minutes more): DEGEN_MMA=auto (every
+# GEMM on the tensor cores), DEGEN_WGMMA=on, DEGEN_GROUPS=2.
+if [ -n "${E2E_ENV:-}" ]; then
+read -ra e2e_env <<<"$E2E_ENV"
+rm -rf /tmp/degen-e2e-variant
+step e2e-variant 110 env "${e2e_env[@]}" "$BIN/e2e" train -backend gpu -dir /tmp/degen-e2e-variant -seeds 256 -hidden 128 -max-epochs 30 -time-limit ${E2E_LIMIT:-80s}
+cp /tmp/degen-e2e-variant/testloss.json "$OUT/testloss-variant.json" 2>/dev/null
+step e2e-variant-vs-cpu 30 "$BIN/e2e" compare -gpu /tmp/degen-e2e-variant -curve bench/gpu/results/e2e-cpu-curve.json -calib bench/gpu/results/e2e-cpu64-curve.json
 fi
 fi
 if [ -z "${QUICK:-}" ]; then

@@ -229,11 +229,13 @@ __device__ __forceinline__ void gradWeightsWgmma(const float* __restrict__ delta
             }
         }
         wgmmaCommit();
+        // While the products run: the small gradients, from the raw rows on
+        // the CUDA cores (nothing the wgmmas read or write).
+        addSmallGradients<GW_ROWS, NRG, MX>(Ds(st), LDD, As(st), LDA, Xs(st), Ys(st), gt, O, col, rg, accX, accY, accB, accBo);
         wgmmaWait();
         wgmmaFenceOperands(part);
 #pragma unroll
         for (int r = 0; r < NACC; r++) acc[r] += part[r];
-        addSmallGradients<GW_ROWS, NRG, MX>(Ds(st), LDD, As(st), LDA, Xs(st), Ys(st), gt, O, col, rg, accX, accY, accB, accBo);
     }
     cpAsyncWaitGroup<0>();  // the empty groups past the last stage
     float* gr = grad + (size_t)s * P;

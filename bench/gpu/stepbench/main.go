@@ -34,7 +34,7 @@ type result struct {
 	Cell       string         `json:"cell"`
 	Forward    string         `json:"forward"`               // fp32, fp32g2 or mma (gpu.Backend.ForwardVariant)
 	Backward   string         `json:"backward"`              // split, splitg2, mma or fused (gpu.Backend.BackwardVariant)
-	Grad       string         `json:"grad"`                  // fp32, mma or fused (gpu.Backend.GradVariant)
+	Grad       string         `json:"grad"`                  // fp32, mma, wgmma or fused (gpu.Backend.GradVariant)
 	Shared     gpu.Timing     `json:"shared_batch"`          // N = 1
 	PerNetwork gpu.Timing     `json:"per_network"`           // N = S, uploaded
 	OnDevice   gpu.TaskTiming `json:"per_network_on_device"` // N = S, flip-flop generated on the device
@@ -58,8 +58,9 @@ func main() {
 	jsonPath := flag.String("json", "", "also write the results as JSON to this file")
 	cells := flag.String("cells", "vanilla", "cells to time: vanilla, rate or both")
 	backwards := flag.String("backward", "default,auto", "backward variants to time, comma-separated ("+gpu.BackwardEnv+" values: split, fused, auto; default: unset)")
-	mmas := flag.String("mma", "default,off,auto", "tensor-core settings to time, comma-separated ("+gpu.MmaEnv+" values: off, on, auto, seq, grad; default: unset); every combination with -backward and -groups is timed once, one that resolves to kernels already timed is skipped")
+	mmas := flag.String("mma", "default,off,auto", "tensor-core settings to time, comma-separated ("+gpu.MmaEnv+" values: off, on, auto, seq, grad; default: unset); every combination with -backward, -groups and -wgmma is timed once, one that resolves to kernels already timed is skipped")
 	groups := flag.String("groups", "default", "warp groups of the CUDA-core sequence kernels to time, comma-separated ("+gpu.GroupsEnv+" values: 1, 2, auto; default: unset)")
+	wgmmas := flag.String("wgmma", "default", "warpgroup-MMA weight-gradient settings to time, comma-separated ("+gpu.WgmmaEnv+" values: off, on; default: unset)")
 	workNames := flag.String("works", "W1,W2", "workloads to time, comma-separated: W1, W2, tiny (a smoke test, e.g. on the CPU emulator)")
 	flag.Parse()
 	devs, err := gpu.Devices()
@@ -97,16 +98,17 @@ func main() {
 	for _, w := range works {
 		for _, cell := range cellList {
 			timed := map[string]bool{}
-			for _, v := range variants(*mmas, *backwards, *groups) {
+			for _, v := range variants(*mmas, *backwards, *groups, *wgmmas) {
 				setVariant(gpu.MmaEnv, v[0])
 				setVariant(gpu.BackwardEnv, v[1])
 				setVariant(gpu.GroupsEnv, v[2])
+				setVariant(gpu.WgmmaEnv, v[3])
 				r, err := bench(w.name, w.d, cell, *reps, timed)
-				r.Default = v == [3]string{"default", "default", "default"}
+				r.Default = v == [4]string{"default", "default", "default", "default"}
 				if err != nil {
 					// Go on with the other variants: one that fails on a card
 					// should not cost the numbers of the rest.
-					fmt.Fprintf(os.Stderr, "stepbench: %s %s mma %s backward %s groups %s: %v\n", w.name, cell, v[0], v[1], v[2], err)
+					fmt.Fprintf(os.Stderr, "stepbench: %s %s mma %s backward %s groups %s wgmma %s: %v\n", w.name, cell, v[0], v[1], v[2], v[3], err)
 					failed = true
 					continue
 				}
@@ -155,14 +157,16 @@ func setVariant(name, value string) {
 	os.Setenv(name, value)
 }
 
-// variants returns every (tensor-core setting, backward, warp groups)
-// combination of the three comma-separated lists.
-func variants(mmas, backwards, groups string) [][3]string {
-	var vs [][3]string
+// variants returns every (tensor-core setting, backward, warp groups,
+// warpgroup MMA) combination of the four comma-separated lists.
+func variants(mmas, backwards, groups, wgmmas string) [][4]string {
+	var vs [][4]string
 	for _, f := range strings.Split(mmas, ",") {
 		for _, b := range strings.Split(backwards, ",") {
 			for _, g := range strings.Split(groups, ",") {
-				vs = append(vs, [3]string{f, b, g})
+				for _, w := range strings.Split(wgmmas, ",") {
+					vs = append(vs, [4]string{f, b, g, w})
+				}
 			}
 		}
 	}

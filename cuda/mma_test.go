@@ -120,26 +120,39 @@ func launchOnce(t *testing.T, ptx, name string, sh Shape, inputs [][]float32, n 
 // rounded toward zero, so 1, -1, 1. On a GPU this checks that model: a card
 // that adds otherwise fails here, and the emulator must follow it.
 func TestMmaRounding(t *testing.T) {
-	a, b := make([]float32, 16*8), make([]float32, 8*8)
+	a, b := roundingOperands(16, 8)
+	checkRounding(t, "mma.sync", runMmaSelftest(t, a, b), 8)
+}
+
+// roundingOperands returns A (m x 8) and B (8 x n), row-major, holding
+// TestMmaRounding's three sums in rows 0-2 of D's column 0 (zero elsewhere).
+func roundingOperands(m, n int) (a, b []float32) {
+	a, b = make([]float32, m*8), make([]float32, 8*n)
 	const tiny = 1.0 / (1 << 24)
-	b[0*8], b[1*8], b[2*8] = 1, 1.5, 1.5
+	b[0*n], b[1*n], b[2*n] = 1, 1.5, 1.5
 	a[0*8+0], a[0*8+1] = 1, tiny
 	a[1*8+0], a[1*8+1] = -1, -tiny
 	a[2*8+0], a[2*8+1], a[2*8+2] = 1, tiny, tiny
-	d := runMmaSelftest(t, a, b)
+	return a, b
+}
+
+// checkRounding checks rows 0-2 of column 0 of d (row stride n) against
+// the truncating model (see TestMmaRounding); what names the instruction.
+func checkRounding(t *testing.T, what string, d []float32, n int) {
+	t.Helper()
 	one := float32(1)
 	up := math.Nextafter32(1, 2)
 	want := []float32{one, -one, one}
 	names := []string{"1 + 1.5*2^-24", "-1 - 1.5*2^-24", "1 + 2*1.5*2^-24"}
 	for r, w := range want {
-		got := d[r*8]
+		got := d[r*n]
 		if got != w {
 			how := "neither truncation nor round to nearest"
 			switch {
 			case got == up || got == -up:
 				how = "rounded away from zero (to nearest, or truncated only after an exact sum)"
 			}
-			t.Errorf("row %d (%s): %.9g, want %.9g (addends truncated, sum toward zero): %s; update tensorCoreSum in cuda/emu.cc to this card", r, names[r], got, w, how)
+			t.Errorf("%s row %d (%s): %.9g, want %.9g (addends truncated, sum toward zero): %s; update tensorCoreSum in cuda/emu.cc to this card", what, r, names[r], got, w, how)
 		}
 	}
 }

@@ -120,6 +120,19 @@ func TestWgmmaSelftest(t *testing.T) {
 	}
 }
 
+// TestWgmmaRounding is TestMmaRounding through wgmma_selftest: on a GPU it
+// checks that the warpgroup MMA adds as the emulator's model (tensorCoreSum,
+// per 8 products) says, which TestWgmmaExact's bit-for-bit claim rests on.
+func TestWgmmaRounding(t *testing.T) {
+	skipUnlessHopper(t)
+	a, b := roundingOperands(64, 128)
+	for _, fromRegs := range []int32{0, 1} {
+		sh := Shape{Grid: [2]int{1, 1}, Block: 128, Shared: 4 * (64 + 128) * 8}
+		d := launchOnce(t, kernels.HopperPTX, "wgmma_selftest", sh, [][]float32{a, b}, 64*128, fromRegs)
+		checkRounding(t, fmt.Sprintf("wgmma (A from registers %d)", fromRegs), d, 128)
+	}
+}
+
 // skipUnlessHopper skips a wgmma test on a GPU of compute capability other
 // than 9.0 (the emulator models wgmma, so it runs there).
 func skipUnlessHopper(t *testing.T) {

@@ -102,8 +102,9 @@ step peak 150 "$BIN/peak" -scale "${PEAK_SCALE:-1}" -reps "${PEAK_REPS:-5}"
 # GPU_TEST_LIMIT: seconds for gpu.test (34 on the H200; the emulator's dry run needs minutes).
 gpu_test_limit=${GPU_TEST_LIMIT:-120}
 step gpu.test "$gpu_test_limit" "$BIN/gpu.test" -test.v -test.count=1 -test.skip Wgmma -test.timeout=$((gpu_test_limit - 10))s
-# wgmma_selftest (the warpgroup MMA's layouts on this card), the wgmma probe,
-# and the conformance, exactness and long-gradient checks of DEGEN_WGMMA=on.
+# wgmma_selftest and TestWgmmaRounding (the warpgroup MMA's layouts and
+# rounding on this card), the wgmma probe, and the conformance, exactness and
+# long-gradient checks of DEGEN_WGMMA=on.
 step wgmma.cuda 60 "$BIN/cuda.test" -test.v -test.count=1 -test.run Wgmma
 step wgmma.gpu "$gpu_test_limit" "$BIN/gpu.test" -test.v -test.count=1 -test.run Wgmma -test.timeout=$((gpu_test_limit - 10))s
 grep -E "^(--- FAIL|FAIL|ok|PASS)|worst element|tolerance" "$LOG" | grep -v "^=== RUN" | tail -n 60 >"$OUT/conformance.txt"

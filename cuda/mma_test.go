@@ -17,17 +17,21 @@ import (
 // emulator, that the emulator implements the same layout.
 func TestMmaSelftest(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	a, b := make([]float32, 16*8), make([]float32, 8*8)
-	for i := range a {
-		a[i] = float32(rng.IntN(17) - 8)
-	}
-	for i := range b {
-		b[i] = float32(rng.IntN(17) - 8)
-	}
+	a, b := smallIntegers(rng, 16*8), smallIntegers(rng, 8*8)
 	d := runMmaSelftest(t, a, b)
 	if bad := wrongProducts(t, "", a, b, d, 16, 8, 8); bad > 0 {
 		t.Errorf("%d of 128 elements wrong: the fragment layout is not the hardware's", bad)
 	}
+}
+
+// smallIntegers returns n integers in [-8, 8] as float32: exact in TF32,
+// and so are their products and the sums of eight of them.
+func smallIntegers(rng *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(rng.IntN(17) - 8)
+	}
+	return v
 }
 
 // wrongProducts counts the elements of d (m x n) that differ from A B (A

@@ -103,13 +103,7 @@ func TestWgmmaProbe(t *testing.T) {
 func TestWgmmaSelftest(t *testing.T) {
 	skipUnlessHopper(t)
 	rng := rand.New(rand.NewPCG(3, 4))
-	a, b := make([]float32, 64*8), make([]float32, 8*128)
-	for i := range a {
-		a[i] = float32(rng.IntN(17) - 8)
-	}
-	for i := range b {
-		b[i] = float32(rng.IntN(17) - 8)
-	}
+	a, b := smallIntegers(rng, 64*8), smallIntegers(rng, 8*128)
 	for _, fromRegs := range []int32{0, 1} {
 		sh := Shape{Grid: [2]int{1, 1}, Block: 128, Shared: 4 * (64 + 128) * 8}
 		d := launchOnce(t, kernels.HopperPTX, "wgmma_selftest", sh, [][]float32{a, b}, 64*128, fromRegs)

@@ -87,7 +87,7 @@ func RunProbe(mod *Module, c ProbeConfig, reps int) (ms float64, out []float32, 
 	return ms, out, nil
 }
 
-// WgmmaProbeFlops is the TF32 FLOPs of probe_wgmma (kernels/hopper.ptx)
+// WgmmaProbeFlops is the TF32 FLOPs of probe_wgmma (kernels/hopper.cu)
 // over blocks blocks of two warpgroups: 16 iters wgmma m64n128k8 per
 // warpgroup, 2 x 64 x 128 x 8 FLOPs each.
 func WgmmaProbeFlops(blocks, iters int) float64 {

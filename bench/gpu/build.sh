@@ -23,7 +23,7 @@ go build -tags "$TAGS" "${strip[@]}" -o "$BIN/peak" ./bench/gpu/peak
 # for the emulator, which runs only the kernels built into it.
 rm -f "$BIN"/ptx-*.ptx.gz
 if [ "$TAGS" = cuda ]; then
-	# The hand-written wgmma PTX (the peak probe's) must assemble for sm_90a.
+	# kernels/hopper.ptx (the wgmma kernels) must assemble for sm_90a.
 	bash kernels/check-hopper.sh
 	git show "${REF:-f8baa60}:kernels/kernels.ptx" | gzip -c >"$BIN/ptx-ref.ptx.gz"
 	tmp=$(mktemp -d)

@@ -7,8 +7,9 @@ import (
 	"slices"
 )
 
-// PROBE_THREADS, PROBE_CHAINS and PROBE_UNROLL in kernels/probe.cu.
-const probeThreads, probeChains, probeUnroll = 256, 8, 16
+// PROBE_THREADS, PROBE_CHAINS and PROBE_UNROLL in kernels/probe.cu, and
+// PROBE_WG_UNROLL in kernels/hopper.cu.
+const probeThreads, probeChains, probeUnroll, probeWgUnroll = 256, 8, 16, 16
 
 // ProbeConfig is one launch of the probe kernel (kernels/probe.cu): Blocks
 // blocks of 8 warps, warps 0 .. MmaWarps-1 of each running ItersMma rounds
@@ -88,15 +89,15 @@ func RunProbe(mod *Module, c ProbeConfig, reps int) (ms float64, out []float32, 
 }
 
 // WgmmaProbeFlops is the TF32 FLOPs of probe_wgmma (kernels/hopper.cu)
-// over blocks blocks of two warpgroups: 16 iters wgmma m64n128k8 per
-// warpgroup, 2 x 64 x 128 x 8 FLOPs each.
+// over blocks blocks of two warpgroups: probeWgUnroll x iters wgmma
+// m64n128k8 per warpgroup, 2 x 64 x 128 x 8 FLOPs each.
 func WgmmaProbeFlops(blocks, iters int) float64 {
-	return float64(blocks) * 2 * 16 * float64(iters) * 2 * 64 * 128 * 8
+	return float64(blocks) * 2 * probeWgUnroll * float64(iters) * 2 * 64 * 128 * 8
 }
 
 // WgmmaProbeWant is what every thread of probe_wgmma writes: its 64
 // accumulators, each K = 8 per product of all-ones matrices.
-func WgmmaProbeWant(iters int) float32 { return float32(64 * 8 * 16 * iters) }
+func WgmmaProbeWant(iters int) float32 { return float32(64 * 8 * probeWgUnroll * iters) }
 
 // RunWgmmaProbe launches probe_wgmma (blocks of 256 threads) reps times
 // (inside Do, on a module of kernels.HopperPTX) and returns the median

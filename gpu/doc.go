@@ -73,5 +73,6 @@ type DeviceInfo struct {
 	Capability       string `json:"compute_capability"`
 	Multiprocessors  int    `json:"multiprocessors"`
 	SharedPerBlockKB int    `json:"shared_per_block_optin_kib"`
+	MaxClockMHz      int    `json:"max_sm_clock_mhz"` // 0 on the emulator
 	Driver           string `json:"driver"`
 }

@@ -31,7 +31,8 @@ func Devices() ([]DeviceInfo, error) {
 	out := make([]DeviceInfo, len(ds))
 	for i, d := range ds {
 		out[i] = DeviceInfo{Ordinal: d.Ordinal, Name: d.Name, TotalBytes: d.TotalBytes, FreeBytes: d.FreeBytes,
-			Capability: d.Capability, Multiprocessors: d.SMs, SharedPerBlockKB: d.SharedOptinKB, Driver: d.Driver}
+			Capability: d.Capability, Multiprocessors: d.SMs, SharedPerBlockKB: d.SharedOptinKB, MaxClockMHz: d.ClockMHz,
+			Driver: d.Driver}
 	}
 	return out, nil
 }

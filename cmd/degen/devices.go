@@ -33,10 +33,15 @@ func devicesCommand() *cli.Command {
 				return nil
 			}
 			w := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "GPU\tNAME\tMEMORY\tFREE\tCOMPUTE\tSMs\tSHARED/BLOCK\tDRIVER")
+			fmt.Fprintln(w, "GPU\tNAME\tMEMORY\tFREE\tCOMPUTE\tSMs\tMAX CLOCK\tSHARED/BLOCK\tDRIVER")
 			for _, d := range devs {
-				fmt.Fprintf(w, "%d\t%s\t%.1f GiB\t%.1f GiB\t%s\t%d\t%d KiB\t%s\n", d.Ordinal, d.Name,
-					float64(d.TotalBytes)/(1<<30), float64(d.FreeBytes)/(1<<30), d.Capability, d.Multiprocessors, d.SharedPerBlockKB, d.Driver)
+				clock := "-" // the emulator has none
+				if d.MaxClockMHz > 0 {
+					clock = fmt.Sprintf("%d MHz", d.MaxClockMHz)
+				}
+				fmt.Fprintf(w, "%d\t%s\t%.1f GiB\t%.1f GiB\t%s\t%d\t%s\t%d KiB\t%s\n", d.Ordinal, d.Name,
+					float64(d.TotalBytes)/(1<<30), float64(d.FreeBytes)/(1<<30), d.Capability, d.Multiprocessors, clock,
+					d.SharedPerBlockKB, d.Driver)
 			}
 			return w.Flush()
 		},

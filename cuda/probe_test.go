@@ -114,6 +114,30 @@ func TestWgmmaSelftest(t *testing.T) {
 	}
 }
 
+// TestWgmmaChain runs wgmma_chain_selftest: D2 = (A B1) B2 with the second
+// product's A operand taken straight from the first's accumulators, K
+// permuted within blocks of 8 (see hopper.cu). Integers keep it exact, so
+// any element off means the register reuse a wgmma forward would rely on
+// does not hold.
+func TestWgmmaChain(t *testing.T) {
+	skipUnlessHopper(t)
+	rng := rand.New(rand.NewPCG(5, 6))
+	a, b1, b2 := smallIntegers(rng, 64*8), smallIntegers(rng, 8*128), smallIntegers(rng, 128*64)
+	sh := Shape{Grid: [2]int{1, 1}, Block: 128, Shared: 4 * ((64+128)*8 + 64*128)}
+	d2 := launchOnce(t, kernels.HopperPTX, "wgmma_chain_selftest", sh, [][]float32{a, b1, b2}, 64*64)
+	d1 := make([]float32, 64*128)
+	for i := range 64 {
+		for j := range 128 {
+			for k := range 8 {
+				d1[i*128+j] += a[i*8+k] * b1[k*128+j]
+			}
+		}
+	}
+	if bad := wrongProducts(t, "", d1, b2, d2, 64, 64, 128); bad > 0 {
+		t.Errorf("%d of 4096 elements of (A B1) B2 wrong: the accumulators are not the next A fragment as hopper.cu permutes K", bad)
+	}
+}
+
 // TestWgmmaRounding is TestMmaRounding through wgmma_selftest: on a GPU it
 // checks that the warpgroup MMA adds as the emulator's model (tensorCoreSum,
 // per 8 products) says, which TestWgmmaExact's bit-for-bit claim rests on.

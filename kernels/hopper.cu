@@ -55,6 +55,62 @@ extern "C" __global__ void __launch_bounds__(128) wgmma_selftest(const float* __
         for (int r = 0; r < 4; r++) D[(16 * w + g + 8 * (r / 2)) * 128 + 8 * j + 2 * q + r % 2] = d[4 * j + r];
 }
 
+// wgmma_chain_selftest computes D2 = (A B1) B2 (A 64 x 8, B1 8 x 128, B2
+// 128 x 64, D2 64 x 64, row-major in global memory) with two warpgroup MMAs,
+// one warpgroup (128 threads), the second taking its A operand straight from
+// the first's accumulators, as a wgmma forward would carry a_{t-1} from one
+// step to the next. The accumulator layout (compat.cuh) gives lane (g, q)
+// units 8 j + 2 q and 8 j + 2 q + 1 of k-block j, the A fragment wants
+// columns q and q + 4; so K is permuted within each block of 8: A's column
+// q of block j holds unit 8 j + 2 q, column q + 4 unit 8 j + 2 q + 1, and B2's
+// rows are staged in that order (WG_UNIT). Then a[0..3] of block j are
+// d[4j], d[4j+2], d[4j+1], d[4j+3], without shuffles. With small integers
+// everything is exact (|A B1| <= 512 fits TF32), so a test checks the
+// product, on a GPU the hardware's. Dynamic shared memory: (64 + 128) x 8 +
+// 64 x 128 floats.
+#define WG_UNIT(c) (((c) & ~7) + 2 * ((c) & 3) + (((c) >> 2) & 1))  // the unit in permuted K slot c
+extern "C" __global__ void __launch_bounds__(128) wgmma_chain_selftest(const float* __restrict__ A,
+                                                                      const float* __restrict__ B1,
+                                                                      const float* __restrict__ B2,
+                                                                      float* __restrict__ D2) {
+    DYNAMIC_SHARED(chain);
+    float* As = chain;               // 64 x 8, K-major
+    float* B1s = chain + 64 * 8;     // 128 x 8 (B1 transposed), K-major
+    float* B2s = chain + 192 * 8;    // 64 x 128 (B2 transposed, K permuted), K-major, 32 core matrices along K
+    const int t = threadIdx.x, w = t / 32, g = (t % 32) / 4, q = t % 4;
+    for (int e = t; e < 64 * 8; e += 128) As[WG_K_MAJOR(e / 8, e % 8)] = __uint_as_float(toTF32(A[e]));
+    for (int e = t; e < 128 * 8; e += 128) B1s[WG_K_MAJOR(e / 8, e % 8)] = __uint_as_float(toTF32(B1[(e % 8) * 128 + e / 8]));
+    for (int e = t; e < 64 * 128; e += 128) {
+        const int n = e / 128, c = e % 128;  // row n of B2^T, permuted K slot c
+        B2s[(n / 8) * 32 * 32 + (c / 4) * 32 + (n % 8) * 4 + c % 4] = __uint_as_float(toTF32(B2[WG_UNIT(c) * 64 + n]));
+    }
+    wgmmaFenceProxy();
+    __syncthreads();
+    float d1[64], d2[32];
+    for (int i = 0; i < 64; i++) d1[i] = 0.f;
+    for (int i = 0; i < 32; i++) d2[i] = 0.f;
+    wgmmaFence();
+    wgmmaSS128(d1, wgmmaDesc(As, WG_LBO, WG_SBO), wgmmaDesc(B1s, WG_LBO, WG_SBO));
+    wgmmaCommit();
+    wgmmaWait();
+    wgmmaFenceOperands(d1);
+    unsigned a[16][4];
+    for (int j = 0; j < 16; j++) {
+        a[j][0] = toTF32(d1[4 * j]);
+        a[j][1] = toTF32(d1[4 * j + 2]);
+        a[j][2] = toTF32(d1[4 * j + 1]);
+        a[j][3] = toTF32(d1[4 * j + 3]);
+    }
+    wgmmaFence();
+    // B2^T's core matrices: 128 bytes apart along K, 32 of them (4096 bytes) per 8 rows.
+    for (int j = 0; j < 16; j++) wgmmaRS64(d2, a[j], wgmmaDesc(B2s + 64 * j, 128, 4096));
+    wgmmaCommit();
+    wgmmaWait();
+    wgmmaFenceOperands(d2);
+    for (int j = 0; j < 8; j++)
+        for (int r = 0; r < 4; r++) D2[(16 * w + g + 8 * (r / 2)) * 64 + 8 * j + 2 * q + r % 2] = d2[4 * j + r];
+}
+
 #define PROBE_WG_UNROLL 16  // wgmmas per loop iteration of probe_wgmma
 
 // probe_wgmma (bench/gpu/peak), blocks of 256 threads (two warpgroups),

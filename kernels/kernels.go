@@ -23,6 +23,8 @@ var HopperSignatures = map[string][]Param{
 	"probe_wgmma": {Ptr, I32},
 	// A, B, D, fromRegs
 	"wgmma_selftest": {Ptr, Ptr, Ptr, I32},
+	// A, B1, B2, D2
+	"wgmma_chain_selftest": {Ptr, Ptr, Ptr, Ptr},
 	// the weight gradients on the warpgroup MMA (DEGEN_WGMMA=on), rnn_grad_*'s parameters
 	"rnn_grad_wgmma_t128": gradParams,
 	"rnn_grad_wgmma_t64":  gradParams,

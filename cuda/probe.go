@@ -59,10 +59,6 @@ func RunProbe(mod *Module, c ProbeConfig, reps int) (ms float64, out []float32, 
 	if c.Blocks < 1 || c.MmaWarps < 0 || c.MmaWarps > 8 || c.ItersFma < 0 || c.ItersMma < 0 || reps < 1 {
 		return 0, nil, fmt.Errorf("cuda: probe config %+v with %d reps: want blocks, reps >= 1, iterations >= 0, 0 <= mma warps <= 8", c, reps)
 	}
-	k, err := mod.Kernel("probe")
-	if err != nil {
-		return 0, nil, err
-	}
 	in, err := Alloc(len(probeIn))
 	if err != nil {
 		return 0, nil, err
@@ -71,14 +67,28 @@ func RunProbe(mod *Module, c ProbeConfig, reps int) (ms float64, out []float32, 
 	if err := in.Upload(probeIn); err != nil {
 		return 0, nil, err
 	}
-	n := c.Blocks * probeThreads
+	return timeProbe(mod, "probe", c.Blocks, 0, reps, func(out *Buffer) []any {
+		return []any{in, out, int32(c.ItersFma), int32(c.ItersMma), int32(c.MmaWarps)}
+	})
+}
+
+// timeProbe times kernel name of mod over blocks blocks of probeThreads
+// threads with shared bytes of dynamic shared memory (TimeLaunch), with
+// the arguments args makes around an output buffer of one float per thread,
+// and returns the median milliseconds and that output after the last launch.
+func timeProbe(mod *Module, name string, blocks, shared, reps int, args func(out *Buffer) []any) (ms float64, out []float32, err error) {
+	k, err := mod.Kernel(name)
+	if err != nil {
+		return 0, nil, err
+	}
+	n := blocks * probeThreads
 	dev, err := Alloc(n)
 	if err != nil {
 		return 0, nil, err
 	}
 	defer dev.Free()
-	sh := Shape{Grid: [2]int{c.Blocks, 1}, Block: probeThreads}
-	if ms, err = TimeLaunch(k, sh, reps, in, dev, int32(c.ItersFma), int32(c.ItersMma), int32(c.MmaWarps)); err != nil {
+	sh := Shape{Grid: [2]int{blocks, 1}, Block: probeThreads, Shared: shared}
+	if ms, err = TimeLaunch(k, sh, reps, args(dev)...); err != nil {
 		return 0, nil, err
 	}
 	out = make([]float32, n)
@@ -106,25 +116,8 @@ func RunWgmmaProbe(mod *Module, blocks, iters, reps int) (ms float64, out []floa
 	if blocks < 1 || iters < 0 || reps < 1 {
 		return 0, nil, fmt.Errorf("cuda: wgmma probe of %d blocks, %d iterations, %d reps: want blocks, reps >= 1, iterations >= 0", blocks, iters, reps)
 	}
-	k, err := mod.Kernel("probe_wgmma")
-	if err != nil {
-		return 0, nil, err
-	}
-	n := blocks * probeThreads
-	dev, err := Alloc(n)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer dev.Free()
-	sh := Shape{Grid: [2]int{blocks, 1}, Block: probeThreads, Shared: 4 * 1536} // A and B tiles (hopper.cu)
-	if ms, err = TimeLaunch(k, sh, reps, dev, int32(iters)); err != nil {
-		return 0, nil, err
-	}
-	out = make([]float32, n)
-	if err := dev.Download(out); err != nil {
-		return 0, nil, err
-	}
-	return ms, out, nil
+	// 4 x 1536 bytes: the A and B tiles (hopper.cu).
+	return timeProbe(mod, "probe_wgmma", blocks, 4*1536, reps, func(out *Buffer) []any { return []any{out, int32(iters)} })
 }
 
 // TimeLaunch launches k reps times (inside Do) and returns the median

@@ -509,7 +509,7 @@ void mmaTF32(float d[4], const unsigned a[4], const unsigned b[2]) {
 // ---- wgmma (kernels/compat.cuh, kernels/emu.h) ----
 
 // wgmmaDesc encodes p's offset in the dynamic shared memory as the GPU
-// encodes its shared address, with the same fields.
+// encodes its shared address (wgmmaDescBits, kernels/compat.cuh).
 unsigned long long wgmmaDesc(const float* p, int lbo, int sbo) {
     const long off = (const char*)p - (const char*)shared.data();
     if (off < 0 || off >= (long)shared.size() * 4 || off % 16 != 0 || lbo % 16 != 0 || sbo % 16 != 0) {
@@ -517,8 +517,7 @@ unsigned long long wgmmaDesc(const float* p, int lbo, int sbo) {
                      current, off, shared.size() * 4, lbo, sbo);
         std::abort();
     }
-    return (unsigned long long)((off >> 4) & 0x3fff) | (unsigned long long)((lbo >> 4) & 0x3fff) << 16 |
-           (unsigned long long)((sbo >> 4) & 0x3fff) << 32;
+    return wgmmaDescBits((unsigned)off, lbo, sbo);
 }
 
 namespace {

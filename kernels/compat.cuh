@@ -77,19 +77,6 @@ __device__ __forceinline__ void mmaTF32(float d[4], const unsigned a[4], const u
 // knows neither. A warpgroup is 4 consecutive warps (128 threads); every
 // thread of it calls each of these together.
 //
-// wgmmaDesc describes an operand of 8-row by 16-byte core matrices in
-// shared memory (PTX ISA, "Matrix Descriptor Format"), without swizzling:
-// the start address >> 4 (bits 0-13), the byte offset between core
-// matrices adjacent along K (lbo, bits 16-29) and along M or N (sbo, bits
-// 32-45). A K-major TF32 operand X (rows r, columns k) then holds X[r][k]
-// at byte (r / 8) sbo + (k / 4) lbo + (r % 8) 16 + (k % 4) 4. p must be in
-// the dynamic shared memory (the emulator resolves descriptors there).
-__device__ __forceinline__ unsigned long long wgmmaDesc(const float* p, int lbo, int sbo) {
-    const unsigned a = (unsigned)__cvta_generic_to_shared(p);
-    return (unsigned long long)((a >> 4) & 0x3fff) | (unsigned long long)((lbo >> 4) & 0x3fff) << 16 |
-           (unsigned long long)((sbo >> 4) & 0x3fff) << 32;
-}
-
 // wgmmaFenceProxy makes the calling thread's shared-memory stores visible
 // to wgmma's reads (the async proxy); then a barrier, then the wgmma.
 __device__ __forceinline__ void wgmmaFenceProxy() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
@@ -145,4 +132,24 @@ __device__ __forceinline__ void wgmmaRS64(float d[32], const unsigned a[4], unsi
 
 #include "emu.h"
 
+#endif
+
+// wgmmaDesc (below on the GPU, cuda/emu.cc in the emulator) describes an
+// operand of 8-row by 16-byte core matrices in shared memory (PTX ISA,
+// "Matrix Descriptor Format"), without swizzling:
+// the start address >> 4 (bits 0-13), the byte offset between core
+// matrices adjacent along K (lbo, bits 16-29) and along M or N (sbo, bits
+// 32-45). A K-major TF32 operand X (rows r, columns k) then holds X[r][k]
+// at byte (r / 8) sbo + (k / 4) lbo + (r % 8) 16 + (k % 4) 4. p must be in
+// the dynamic shared memory (the emulator resolves descriptors there).
+// wgmmaDescBits packs the fields from the shared address, for both.
+__host__ __device__ __forceinline__ unsigned long long wgmmaDescBits(unsigned addr, int lbo, int sbo) {
+    return (unsigned long long)((addr >> 4) & 0x3fff) | (unsigned long long)((lbo >> 4) & 0x3fff) << 16 |
+           (unsigned long long)((sbo >> 4) & 0x3fff) << 32;
+}
+
+#ifdef __CUDACC__
+__device__ __forceinline__ unsigned long long wgmmaDesc(const float* p, int lbo, int sbo) {
+    return wgmmaDescBits((unsigned)__cvta_generic_to_shared(p), lbo, sbo);
+}
 #endif

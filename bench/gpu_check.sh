@@ -12,14 +12,15 @@
 #   4. gpu.test                         conformance against the float64 CPU
 #                                       reference, fault messages, long batches
 #   4b. wgmma.cuda, wgmma.gpu           the warpgroup MMA: layouts on this card
-#                                       (wgmma_selftest), DEGEN_WGMMA=on
+#                                       (wgmma_selftest), DEGEN_WGMMA=grad, fwd, on
 #   5. degen-cuda compare               3 steps of 16 networks against the
 #                                       float64 CPU reference, per tensor;
 #                                       again with DEGEN_MMA=off (CUDA cores)
 #                                       and on (tensor cores), with two
 #                                       warp groups (DEGEN_GROUPS=2), and with
-#                                       the weight gradients on the warpgroup
-#                                       MMA (DEGEN_WGMMA=on)
+#                                       the forward and the weight gradients
+#                                       on the warpgroup MMA (DEGEN_WGMMA=fwd,
+#                                       on)
 #   6. stepbench                        one training step on W1 and W2: batch
 #                                       shared, uploaded per network, and
 #                                       generated on the device (gen, task N=S);
@@ -42,7 +43,7 @@
 # call cut short still brings them back.
 # QUICK=1 skips the peers; E2E_LIMIT (default 80s) bounds the training, 0 skips it;
 # E2E_ENV="VAR=VALUE ..." trains and checks it a second time under those
-# settings (e.g. DEGEN_WGMMA=on);
+# settings (e.g. DEGEN_WGMMA=auto);
 # WORKS (default W1,W2) names stepbench's workloads (tiny for a dry run);
 # COMPARE_ARGS replaces the compare steps' sizes (smaller for a dry run);
 # PEAK_SCALE (default 1) scales the peak probe's work and PEAK_REPS (default
@@ -104,7 +105,7 @@ gpu_test_limit=${GPU_TEST_LIMIT:-120}
 step gpu.test "$gpu_test_limit" "$BIN/gpu.test" -test.v -test.count=1 -test.skip Wgmma -test.timeout=$((gpu_test_limit - 10))s
 # wgmma_selftest and TestWgmmaRounding (the warpgroup MMA's layouts and
 # rounding on this card), the wgmma probe, and the conformance, exactness and
-# long-gradient checks of DEGEN_WGMMA=on.
+# long-gradient checks of the warpgroup-MMA weight gradients and forward.
 step wgmma.cuda 60 "$BIN/cuda.test" -test.v -test.count=1 -test.run Wgmma
 step wgmma.gpu "$gpu_test_limit" "$BIN/gpu.test" -test.v -test.count=1 -test.run Wgmma -test.timeout=$((gpu_test_limit - 10))s
 grep -E "^(--- FAIL|FAIL|ok|PASS)|worst element|tolerance" "$LOG" | grep -v "^=== RUN" | tail -n 60 >"$OUT/conformance.txt"
@@ -118,6 +119,7 @@ step compare 60 "$BIN/degen-cuda" compare "${compare_args[@]}"
 step compare-off 60 env DEGEN_MMA=off "$BIN/degen-cuda" compare "${compare_args[@]}"
 step compare-mma 60 env DEGEN_MMA=on DEGEN_BACKWARD=split "$BIN/degen-cuda" compare "${compare_args[@]}"
 step compare-g2 60 env DEGEN_GROUPS=2 "$BIN/degen-cuda" compare "${compare_args[@]}"
+step compare-wgfwd 60 env DEGEN_WGMMA=fwd "$BIN/degen-cuda" compare "${compare_args[@]}"
 step compare-wgmma 60 env DEGEN_WGMMA=on "$BIN/degen-cuda" compare "${compare_args[@]}"
 step stepbench 180 "$BIN/stepbench" -works "${WORKS:-W1,W2}" -reps 10 -cells both -mma default,off,auto -backward default,auto -groups default,2 -json "$OUT/stepbench.json"
 if [ "${ABAB:-1}" != 0 ]; then
@@ -135,7 +137,7 @@ cp /tmp/degen-e2e-gpu/run.json "$OUT/run.json" 2>/dev/null
 step e2e-vs-cpu 30 "$BIN/e2e" compare -gpu /tmp/degen-e2e-gpu -curve bench/gpu/results/e2e-cpu-curve.json -calib bench/gpu/results/e2e-cpu64-curve.json
 # E2E_ENV="VAR=VALUE ...": the same a second time under those settings,
 # before making them the default (about 2 minutes more): DEGEN_MMA=auto (every
-# GEMM on the tensor cores), DEGEN_WGMMA=on, DEGEN_GROUPS=2.
+# GEMM on the tensor cores), DEGEN_WGMMA=auto, DEGEN_GROUPS=2.
 if [ -n "${E2E_ENV:-}" ]; then
 read -ra e2e_env <<<"$E2E_ENV"
 rm -rf /tmp/degen-e2e-variant

@@ -139,15 +139,19 @@ int committed[kMaxThreads];
 bool copiesLand;  // the block's copies land when issued
 
 // A recorded wgmma of one thread: where its accumulators are, the operands'
-// descriptors, and its A fragment (RS).
+// descriptors, its A fragment (RS), whether it adds to D or replaces it
+// (scale-d), and its commit group (the thread's commits before it).
 struct WgmmaOp {
     float* d;
     int n;  // N: 128 or 64
     unsigned long long descA, descB;
     bool regs;
     unsigned a[4];
+    bool accumulate;
+    int group;
 };
 std::vector<WgmmaOp> wgmmaOps[kMaxThreads];
+int wgmmaCommits[kMaxThreads];  // the thread's wgmmaCommit calls in this block
 void (*body)(void**);
 void** bodyArgs;
 
@@ -269,6 +273,7 @@ bool runBlock(unsigned bx, unsigned by, int sharedBytes) {
         pending[i].clear();
         committed[i] = 0;
         wgmmaOps[i].clear();
+        wgmmaCommits[i] = 0;
     }
     copiesLand = (bx + by) % 2 == 1;
     for (int w = 0; w < (threads + 31) / 32; w++) {
@@ -335,7 +340,7 @@ bool runBlock(unsigned bx, unsigned by, int sharedBytes) {
     for (int i = 0; i < threads; i++) {
         if (!wgmmaOps[i].empty()) {
             failure = "thread " + std::to_string(i) + " of block (" + std::to_string(bx) + "," + std::to_string(by) +
-                      ") ended with wgmmas it never waited for (wgmmaWait)";
+                      ") ended with wgmmas it never waited for (wgmmaWait, wgmmaWaitGroup)";
             return false;
         }
     }
@@ -539,40 +544,52 @@ float operand(unsigned long long desc, int r, int k) {
     return __uint_as_float(bits & 0xffffe000u);
 }
 
-void recordWgmma(const WgmmaOp& op) {
+void recordWgmma(WgmmaOp op) {
     if ((current / 128 + 1) * 128 > threads) {
         std::fprintf(stderr, "emu: wgmma from thread %d of %d: only whole warpgroups of 128 threads\n", current, threads);
         std::abort();
     }
+    op.group = wgmmaCommits[current];
     wgmmaOps[current].push_back(op);
 }
 
 }  // namespace
 
-void wgmmaSS128(float d[64], unsigned long long descA, unsigned long long descB) {
-    recordWgmma(WgmmaOp{d, 128, descA, descB, false, {}});
+void wgmmaSS128(float d[64], unsigned long long descA, unsigned long long descB, int accumulate) {
+    recordWgmma(WgmmaOp{d, 128, descA, descB, false, {}, accumulate != 0, 0});
+}
+
+void wgmmaSS64(float d[32], unsigned long long descA, unsigned long long descB, int accumulate) {
+    recordWgmma(WgmmaOp{d, 64, descA, descB, false, {}, accumulate != 0, 0});
 }
 
 void wgmmaRS128(float d[64], const unsigned a[4], unsigned long long descB) {
-    recordWgmma(WgmmaOp{d, 128, 0, descB, true, {a[0], a[1], a[2], a[3]}});
+    recordWgmma(WgmmaOp{d, 128, 0, descB, true, {a[0], a[1], a[2], a[3]}, true, 0});
 }
 
 void wgmmaRS64(float d[32], const unsigned a[4], unsigned long long descB) {
-    recordWgmma(WgmmaOp{d, 64, 0, descB, true, {a[0], a[1], a[2], a[3]}});
+    recordWgmma(WgmmaOp{d, 64, 0, descB, true, {a[0], a[1], a[2], a[3]}, true, 0});
 }
 
-// wgmmaWait completes the warpgroup's recorded products: each thread
-// computes its N / 2 accumulators of each of its products in order (fragment
-// layout in kernels/compat.cuh), reading shared memory now and the A
-// fragments its warpgroup recorded.
-void wgmmaWait() {
+void wgmmaCommit() { wgmmaCommits[current]++; }
+
+// emuWgmmaWaitGroup (wgmmaWaitGroup<n>, wgmmaWait) completes the
+// warpgroup's recorded products in every committed group but the newest n:
+// each thread computes its N / 2 accumulators of each of those products in
+// order (fragment layout in kernels/compat.cuh), reading shared memory now
+// and the A fragments its warpgroup recorded. Products not yet committed
+// stay pending, as wgmma.wait_group leaves them.
+void emuWgmmaWaitGroup(int pendingGroups) {
     const int g0 = current / 128 * 128, t = current - g0, w = t / 32, g = (t % 32) / 4, q = t % 4;
     warpgroupBarrier();
-    const size_t n = wgmmaOps[current].size();
+    const int done = wgmmaCommits[current] - pendingGroups;  // groups below this one complete
+    size_t n = 0;
+    while (n < wgmmaOps[current].size() && wgmmaOps[current][n].group < done) n++;
     for (int u = 0; u < 128; u++) {
-        if (wgmmaOps[g0 + u].size() != n) {
-            std::fprintf(stderr, "emu: wgmmaWait: thread %d issued %zu wgmmas, thread %d of its warpgroup %zu\n",
-                         current, n, g0 + u, wgmmaOps[g0 + u].size());
+        if (wgmmaCommits[g0 + u] != wgmmaCommits[current] || wgmmaOps[g0 + u].size() != wgmmaOps[current].size()) {
+            std::fprintf(stderr, "emu: wgmmaWaitGroup: thread %d issued %zu wgmmas in %d groups, thread %d of its warpgroup %zu in %d\n",
+                         current, wgmmaOps[current].size(), wgmmaCommits[current], g0 + u, wgmmaOps[g0 + u].size(),
+                         wgmmaCommits[g0 + u]);
             std::abort();
         }
     }
@@ -592,11 +609,11 @@ void wgmmaWait() {
                     av[k] = A(m, k);
                     bv[k] = operand(op.descB, nn, k);
                 }
-                op.d[4 * j + r] = tensorCoreSum(op.d[4 * j + r], av, bv);
+                op.d[4 * j + r] = tensorCoreSum(op.accumulate ? op.d[4 * j + r] : 0.f, av, bv);
             }
     }
     warpgroupBarrier();  // every thread has read the others' fragments
-    wgmmaOps[current].clear();
+    wgmmaOps[current].erase(wgmmaOps[current].begin(), wgmmaOps[current].begin() + n);
 }
 
 extern "C" {

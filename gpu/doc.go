@@ -37,10 +37,10 @@
 // wait overlap the other's GEMM where one block fills an SM (W1). Not the
 // default until a GPU has timed it.
 //
-// DEGEN_WGMMA=on (see WgmmaEnv) runs the weight gradients on Hopper's
-// warpgroup MMA instead (rnn_grad_wgmma_t128/_t64, kernels.HopperPTX, a
-// second module): the same 3xTF32 products and sums as rnn_grad_mma_*. Not
-// the default until a GPU has timed it.
+// DEGEN_WGMMA (see WgmmaEnv) runs the weight gradients (grad), the forward
+// (fwd) or both (on, auto) on Hopper's warpgroup MMA instead
+// (rnn_grad_wgmma_t128/_t64, rnn_forward_wgmma_h128/_h64; kernels.HopperPTX,
+// a second module), in 3xTF32. Not the default until a GPU has timed it.
 //
 // Launch planning (shared-memory chunks of trials, tile sizes, kernel
 // choice) is in plan.go.

@@ -149,12 +149,12 @@ func (g *Backend) init(gamma []float32) error {
 	if err != nil {
 		return err
 	}
-	wgmma, err := chooseWgmma(os.Getenv(WgmmaEnv), d, g.ctx.Info.Capability, g.ctx.SharedOptin)
+	wgmma, err := chooseWgmma(os.Getenv(WgmmaEnv), d, g.rate == 1, g.ctx.Info.Capability, g.ctx.SharedOptin)
 	if err != nil {
 		return err
 	}
-	wgmma = wgmma && !g.fused // the fused backward writes the gradients itself
-	gradName, gradTile, gradThreads, gradShared := gradKernel(d, mma.grad, wgmma)
+	wgmma.grad = wgmma.grad && !g.fused // the fused backward writes the gradients itself
+	gradName, gradTile, gradThreads, gradShared := gradKernel(d, mma.grad, wgmma.grad)
 	r, nt := tileFor(d.H, bc, groups)
 	suffix := ""
 	if groups == 2 {
@@ -180,14 +180,18 @@ func (g *Backend) init(gamma []float32) error {
 		kernelNames[1].name = fmt.Sprintf("rnn_backward_fused_r%d", fusedR)
 		kernelNames = slices.Delete(kernelNames, 2, 3)
 	}
-	if wgmma {
+	fwdWgmmaName, fwdWgmmaShared, _ := forwardWgmmaKernel(d, g.rate == 1, g.ctx.SharedOptin)
+	if wgmma.fwd {
+		kernelNames[0].name = fwdWgmmaName
+	}
+	if wgmma.grad || wgmma.fwd {
 		if g.hmod, err = cuda.LoadModule(kernels.HopperPTX); err != nil {
-			return fmt.Errorf("%s=on: %w", WgmmaEnv, err)
+			return fmt.Errorf("%s: %w", WgmmaEnv, err)
 		}
 	}
 	for _, k := range kernelNames {
 		mod := g.mod
-		if wgmma && k.dst == &g.whh {
+		if wgmma.grad && k.dst == &g.whh || wgmma.fwd && k.dst == &g.fwd {
 			mod = g.hmod
 		}
 		if *k.dst, err = mod.Kernel(k.name); err != nil {
@@ -207,6 +211,9 @@ func (g *Backend) init(gamma []float32) error {
 		if !g.fused {
 			g.bwdShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: 32 * mmaWarps, Shared: 4 * mb}
 		}
+	}
+	if wgmma.fwd {
+		g.fwdShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: 128, Shared: 4 * fwdWgmmaShared}
 	}
 	tiles := (d.H + gradTile - 1) / gradTile
 	g.whhShape = cuda.Shape{Grid: [2]int{tiles * tiles, d.S}, Block: gradThreads, Shared: 4 * gradShared}
@@ -543,10 +550,13 @@ func (g *Backend) Describe() string {
 		strings.Join(kernels, ", "))
 }
 
-// ForwardVariant returns "mma" (tensor cores, see chooseMma), "fp32" or
+// ForwardVariant returns "wgmma" (the warpgroup MMA, see chooseWgmma),
+// "mma" (the tensor cores through mma.sync, see chooseMma), "fp32" or
 // "fp32g2" (the CUDA cores, two warp groups: see chooseGroups).
 func (g *Backend) ForwardVariant() string {
 	switch {
+	case strings.HasPrefix(g.fwd.Name, "rnn_forward_wgmma"):
+		return "wgmma"
 	case strings.HasPrefix(g.fwd.Name, "rnn_forward_mma"):
 		return "mma"
 	case strings.HasSuffix(g.fwd.Name, "_g2"):

@@ -172,11 +172,11 @@ func TestMma(t *testing.T) {
 }
 
 // TestWgmma runs the conformance cases of the weight-gradient sizes on the
-// warpgroup-MMA kernels (DEGEN_WGMMA=on: rnn_grad_wgmma_t64 up to H = 64,
+// warpgroup-MMA kernels (DEGEN_WGMMA=grad: rnn_grad_wgmma_t64 up to H = 64,
 // _t128 above, partial tiles and 4-byte copies included), and the
 // long-sequence gradient check against float64.
 func TestWgmma(t *testing.T) {
-	t.Setenv(gpu.WgmmaEnv, "on")
+	t.Setenv(gpu.WgmmaEnv, "grad")
 	wgmma := func(d degen.Dims, m degen.Model, gamma []float32) (degen.Backend, error) {
 		be, err := gpu.New(d, m, gamma)
 		if err == nil && be.GradVariant() != "wgmma" {
@@ -194,6 +194,53 @@ func TestWgmma(t *testing.T) {
 		t.Run(c.String(), func(t *testing.T) { cputest.RunCase(t, c, uint64(340+i), wgmma, tolerances()) })
 	}
 	t.Run("long gradient", TestGradientAccuracyLong)
+}
+
+// TestWgmmaForward runs conformance cases on the warpgroup-MMA forward
+// (DEGEN_WGMMA=fwd): rnn_forward_wgmma_h64 (H <= 64) and _h128; one chunk of
+// 64 trials partly live, several chunks with a partial last one; H odd
+// (4-byte state stores) and off the 8-unit blocks; both cells (the rate
+// cell up to H = 64, where its h fits in shared memory); I = 7, the most
+// inputs the 8 columns after the units take with the bias, and O = 4, the
+// most outputs. Then the long-sequence gradient check and the long shared
+// batch, with the weight gradients on the warpgroup MMA too (on).
+func TestWgmmaForward(t *testing.T) {
+	t.Setenv(gpu.WgmmaEnv, "fwd")
+	wgmma := func(d degen.Dims, m degen.Model, gamma []float32) (degen.Backend, error) {
+		be, err := gpu.New(d, m, gamma)
+		if err == nil && be.ForwardVariant() != "wgmma" {
+			be.Close()
+			return nil, fmt.Errorf("forward %s, want wgmma", be.ForwardVariant())
+		}
+		return be, err
+	}
+	for i, c := range []cputest.Case{
+		{Cell: degen.Vanilla, S: 3, B: 5, T: 6, I: 2, H: 31, O: 3},
+		{Cell: degen.Rate, S: 2, B: 70, T: 4, I: 3, H: 64, O: 2},
+		{Cell: degen.Vanilla, S: 2, B: 9, T: 5, I: 7, H: 127, O: 4},
+		{Cell: degen.Vanilla, S: 1, B: 130, T: 3, I: 3, H: 128, O: 1},
+		{Cell: degen.Rate, S: 2, B: 6, T: 5, I: 1, H: 40, O: 3},
+		{Cell: degen.Vanilla, S: 2, B: 12, T: 4, I: 3, H: 72, O: 3},
+	} {
+		t.Run(c.String(), func(t *testing.T) { cputest.RunCase(t, c, uint64(360+i), wgmma, tolerances()) })
+	}
+	t.Run("long gradient", func(t *testing.T) {
+		t.Setenv(gpu.WgmmaEnv, "on")
+		TestGradientAccuracyLong(t)
+	})
+	t.Run("long shared batch", func(t *testing.T) {
+		t.Setenv(gpu.WgmmaEnv, "auto") // the rate cell at H = 128 keeps its forward (see below)
+		TestEvaluateShared(t)
+	})
+	d := degen.Dims{S: 1, B: 8, T: 3, I: 3, H: 128, O: 3}
+	be, err := gpu.New(d, degen.Model{Cell: degen.Rate, H: d.H, Tau: 0.1}, []float32{1})
+	if err == nil {
+		be.Close()
+		t.Fatal("DEGEN_WGMMA=fwd on the rate cell at H=128: New gave no error")
+	}
+	if want := "rnn_forward_wgmma_h128 needs 239 KiB of shared memory per block"; !strings.Contains(err.Error(), want) {
+		t.Fatalf("DEGEN_WGMMA=fwd on the rate cell at H=128: %v, want a message with %q", err, want)
+	}
 }
 
 // TestWideInputs runs the suite's case on sizes with more than four inputs
@@ -391,7 +438,7 @@ func TestWarpGroupsExact(t *testing.T) {
 }
 
 // TestWgmmaExact checks the weight gradients of the warpgroup-MMA kernels
-// (DEGEN_WGMMA=on) against rnn_grad_mma_*'s (the default): the same 3xTF32
+// (DEGEN_WGMMA=grad) against rnn_grad_mma_*'s (the default): the same 3xTF32
 // products in the same order, summed per 8 rows, then per stage of 32,
 // then in float32, so on the emulator dW_hh must be equal bit for bit
 // (on a GPU wgmma and mma.sync may sum differently). With 128 x 128 tiles
@@ -416,7 +463,7 @@ func TestWgmmaExact(t *testing.T) {
 			d := degen.Dims{S: c.S, B: c.B, T: c.T, I: c.I, H: c.H, O: c.O}
 			st := initState(degen.Model{Cell: c.Cell, H: d.H, Tau: 0.2}, d, uint64(700+i))
 			bt := pulseBatch(rand.New(rand.NewPCG(uint64(i), 9)), d.S, d)
-			mma, wgmma := runExact(t, c, st, bt, gpu.WgmmaEnv, "off"), runExact(t, c, st, bt, gpu.WgmmaEnv, "on")
+			mma, wgmma := runExact(t, c, st, bt, gpu.WgmmaEnv, "off"), runExact(t, c, st, bt, gpu.WgmmaEnv, "grad")
 			p := degen.NewLayout(d.H, d.I, d.O).P
 			compareExact(t, "with the warpgroup MMA", mma, wgmma, func(k int) bool {
 				return !emulated || d.H <= 64 && k%p >= d.H*d.H

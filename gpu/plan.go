@@ -170,38 +170,90 @@ func gradWgmmaShared(tile int) int {
 	return gwStages*(gwRows*(tile+gwPad)+gwRows*tile+2*gwRows*4) + 2*(tile/8)*(gwSbo/4)
 }
 
-// WgmmaEnv selects the weight-gradient kernel on Hopper's warpgroup MMA
-// (rnn_grad_wgmma_*, kernels.HopperPTX; 3xTF32 like rnn_grad_mma_*, whose
-// mma.sync products Hopper runs at a fraction of wgmma's rate): unset or
-// off (the default until it has been timed on a GPU), on (an error where it
-// cannot run: I or O > 4, a GPU of compute capability other than 9.0, too
-// little shared memory). It takes the place of the DEGEN_MMA weight-gradient
-// kernel; the fused backward (DEGEN_BACKWARD) has none.
+// WgmmaEnv selects the kernels that run on Hopper's warpgroup MMA
+// (kernels.HopperPTX; 3xTF32 like the mma.sync kernels, whose products
+// Hopper runs at a fraction of wgmma's rate): unset or off (the default
+// until they have been timed on a GPU); grad: the weight gradients
+// (rnn_grad_wgmma_*, in place of the DEGEN_MMA weight-gradient kernel);
+// fwd: the forward (rnn_forward_wgmma_*, in place of the DEGEN_MMA and
+// DEGEN_GROUPS forward); on: both. Each is an error where its kernel cannot
+// run (a GPU of compute capability other than 9.0, sizes it does not
+// support, too little shared memory). auto: each where it runs. The fused
+// backward (DEGEN_BACKWARD) has no weight-gradient kernel to replace.
 const WgmmaEnv = "DEGEN_WGMMA"
 
-// chooseWgmma returns whether to use rnn_grad_wgmma_* for the request
-// (WgmmaEnv's value), the sizes, the GPU's compute capability and its
-// shared memory per block (bytes).
-func chooseWgmma(request string, d degen.Dims, capability string, limit int) (bool, error) {
+// wgmmaPlan says which kernels run on the warpgroup MMA.
+type wgmmaPlan struct{ grad, fwd bool }
+
+// forwardWgmmaShared is rnn_forward_wgmma_h<hp>'s dynamic shared memory in
+// floats (hopper.cu, forwardWgmma): the big and small parts of W and of A
+// (hp and 64 rows of hp + 8 columns), W_out (hp x 4), the rate cell's h
+// (64 x hp) and 32 for the block sum.
+func forwardWgmmaShared(hp int, rate bool) int {
+	f := 2*hp*(hp+8) + 2*64*(hp+8) + 4*hp + 32
+	if rate {
+		f += 64 * hp
+	}
+	return f
+}
+
+// forwardWgmmaKernel names the warpgroup-MMA forward for H (64 or 128
+// units padded) with its dynamic shared memory in floats, or an error
+// saying why it cannot run the sizes within limit bytes.
+func forwardWgmmaKernel(d degen.Dims, rate bool, limit int) (name string, shared int, err error) {
+	hp := 64
+	if d.H > 64 {
+		hp = 128
+	}
+	name = fmt.Sprintf("rnn_forward_wgmma_h%d", hp)
+	shared = forwardWgmmaShared(hp, rate)
+	switch {
+	case d.H > 128 || d.I > 7 || d.O > 4:
+		return "", 0, fmt.Errorf("rnn_forward_wgmma_* supports H <= 128, I <= 7 and O <= 4, got H=%d, I=%d, O=%d", d.H, d.I, d.O)
+	case 4*shared > limit:
+		return "", 0, fmt.Errorf("%s needs %d KiB of shared memory per block (the rate cell keeps h there), this GPU allows %d KiB", name, (4*shared+1023)/1024, limit/1024)
+	}
+	return name, shared, nil
+}
+
+// chooseWgmma returns which kernels run on the warpgroup MMA for the
+// request (WgmmaEnv's value), the sizes, the GPU's compute capability and
+// its shared memory per block (bytes).
+func chooseWgmma(request string, d degen.Dims, rate bool, capability string, limit int) (wgmmaPlan, error) {
+	tile := 64
+	if d.H > 64 {
+		tile = 128
+	}
+	var gradErr, fwdErr error
+	switch {
+	case capability != "9.0":
+		gradErr = fmt.Errorf("the warpgroup MMA needs a GPU of compute capability 9.0 (H100, H200), this one has %s", capability)
+		fwdErr = gradErr
+	case d.I > 4 || d.O > 4:
+		gradErr = fmt.Errorf("rnn_grad_wgmma_* supports I, O <= 4, got I=%d, O=%d", d.I, d.O)
+	case 4*gradWgmmaShared(tile) > limit:
+		gradErr = fmt.Errorf("rnn_grad_wgmma_t%d needs %d KiB of shared memory per block, this GPU allows %d KiB", tile, gradWgmmaShared(tile)/256, limit/1024)
+	}
+	if fwdErr == nil {
+		_, _, fwdErr = forwardWgmmaKernel(d, rate, limit)
+	}
+	wrap := func(err error) error { return fmt.Errorf("%s=%s: %w", WgmmaEnv, request, err) }
 	switch request {
 	case "", "off":
-		return false, nil
-	case "on":
-		tile := 64
-		if d.H > 64 {
-			tile = 128
+		return wgmmaPlan{}, nil
+	case "auto":
+		return wgmmaPlan{grad: gradErr == nil, fwd: fwdErr == nil}, nil
+	case "grad", "fwd", "on":
+		p := wgmmaPlan{grad: request != "fwd", fwd: request != "grad"}
+		if p.grad && gradErr != nil {
+			return wgmmaPlan{}, wrap(gradErr)
 		}
-		switch {
-		case capability != "9.0":
-			return false, fmt.Errorf("%s=on: the warpgroup MMA needs a GPU of compute capability 9.0 (H100, H200), this one has %s", WgmmaEnv, capability)
-		case d.I > 4 || d.O > 4:
-			return false, fmt.Errorf("%s=on: rnn_grad_wgmma_* supports I, O <= 4, got I=%d, O=%d", WgmmaEnv, d.I, d.O)
-		case 4*gradWgmmaShared(tile) > limit:
-			return false, fmt.Errorf("%s=on: rnn_grad_wgmma_t%d needs %d KiB of shared memory per block, this GPU allows %d KiB", WgmmaEnv, tile, gradWgmmaShared(tile)/256, limit/1024)
+		if p.fwd && fwdErr != nil {
+			return wgmmaPlan{}, wrap(fwdErr)
 		}
-		return true, nil
+		return p, nil
 	}
-	return false, fmt.Errorf("%s=%q: want off or on", WgmmaEnv, request)
+	return wgmmaPlan{}, fmt.Errorf("%s=%q: want off, grad, fwd, on or auto", WgmmaEnv, request)
 }
 
 // perNetworkBytes is the device memory one network needs for T steps.

@@ -146,28 +146,60 @@ func TestGradKernel(t *testing.T) {
 	}
 }
 
-// TestChooseWgmma checks where DEGEN_WGMMA=on is refused, and that it is
-// off unless asked for.
+// TestChooseWgmma checks which kernels each DEGEN_WGMMA request puts on the
+// warpgroup MMA, where a request is refused, and that it is off unless
+// asked for.
 func TestChooseWgmma(t *testing.T) {
 	w1 := degen.Dims{S: 256, B: 128, T: 100, H: 128, I: 3, O: 3}
+	w2 := degen.Dims{S: 512, B: 64, T: 200, H: 64, I: 3, O: 3}
+	wide := degen.Dims{S: 1, B: 8, T: 5, H: 32, I: 5, O: 3}
 	for _, c := range []struct {
 		req, capability string
 		d               degen.Dims
+		rate            bool
 		limit           int
-		want            bool
+		want            wgmmaPlan
 		err             string
 	}{
-		{"", "9.0", w1, h100Shared, false, ""},
-		{"off", "9.0", w1, h100Shared, false, ""},
-		{"on", "9.0", w1, h100Shared, true, ""},
-		{"on", "8.0", w1, h100Shared, false, "compute capability 9.0 (H100, H200), this one has 8.0"},
-		{"on", "9.0", degen.Dims{S: 1, B: 8, T: 5, H: 32, I: 5, O: 3}, h100Shared, false, "I, O <= 4, got I=5, O=3"},
-		{"on", "9.0", w1, 100 << 10, false, "rnn_grad_wgmma_t128 needs 168 KiB of shared memory per block, this GPU allows 100 KiB"},
-		{"yes", "9.0", w1, h100Shared, false, `"yes": want off or on`},
+		{"", "9.0", w1, false, h100Shared, wgmmaPlan{}, ""},
+		{"off", "9.0", w1, false, h100Shared, wgmmaPlan{}, ""},
+		{"on", "9.0", w1, false, h100Shared, wgmmaPlan{grad: true, fwd: true}, ""},
+		{"on", "9.0", w2, true, h100Shared, wgmmaPlan{grad: true, fwd: true}, ""},
+		{"grad", "9.0", w1, true, h100Shared, wgmmaPlan{grad: true}, ""},
+		{"fwd", "9.0", w1, false, h100Shared, wgmmaPlan{fwd: true}, ""},
+		{"fwd", "9.0", wide, false, h100Shared, wgmmaPlan{fwd: true}, ""},
+		{"auto", "9.0", w1, true, h100Shared, wgmmaPlan{grad: true}, ""},
+		{"auto", "9.0", wide, false, h100Shared, wgmmaPlan{fwd: true}, ""},
+		{"auto", "8.0", w1, false, h100Shared, wgmmaPlan{}, ""},
+		{"on", "8.0", w1, false, h100Shared, wgmmaPlan{}, "compute capability 9.0 (H100, H200), this one has 8.0"},
+		{"fwd", "8.0", w1, false, h100Shared, wgmmaPlan{}, "compute capability 9.0 (H100, H200), this one has 8.0"},
+		{"on", "9.0", wide, false, h100Shared, wgmmaPlan{}, "I, O <= 4, got I=5, O=3"},
+		{"on", "9.0", w1, false, 100 << 10, wgmmaPlan{}, "rnn_grad_wgmma_t128 needs 168 KiB of shared memory per block, this GPU allows 100 KiB"},
+		{"fwd", "9.0", w1, true, h100Shared, wgmmaPlan{}, "rnn_forward_wgmma_h128 needs 239 KiB of shared memory per block (the rate cell keeps h there), this GPU allows 227 KiB"},
+		{"fwd", "9.0", degen.Dims{S: 1, B: 8, T: 5, H: 130, I: 3, O: 3}, false, h100Shared, wgmmaPlan{}, "supports H <= 128, I <= 7 and O <= 4, got H=130"},
+		{"fwd", "9.0", degen.Dims{S: 1, B: 8, T: 5, H: 64, I: 8, O: 5}, false, h100Shared, wgmmaPlan{}, "got H=64, I=8, O=5"},
+		{"yes", "9.0", w1, false, h100Shared, wgmmaPlan{}, `"yes": want off, grad, fwd, on or auto`},
 	} {
-		got, err := chooseWgmma(c.req, c.d, c.capability, c.limit)
+		got, err := chooseWgmma(c.req, c.d, c.rate, c.capability, c.limit)
 		if got != c.want || (err == nil) != (c.err == "") || (err != nil && !strings.Contains(err.Error(), c.err)) {
-			t.Errorf("chooseWgmma(%q, %s): %v, %v; want %v, an error with %q", c.req, c.capability, got, err, c.want, c.err)
+			t.Errorf("chooseWgmma(%q, H=%d I=%d rate=%v, %s, %d): %+v, %v; want %+v, an error with %q",
+				c.req, c.d.H, c.d.I, c.rate, c.capability, c.limit, got, err, c.want, c.err)
+		}
+	}
+}
+
+// TestForwardWgmmaShared checks rnn_forward_wgmma_*'s shared memory against
+// the layout in hopper.cu, worked by hand: W1 (vanilla, H=128) takes
+// 206.1 KiB, one block per SM; W2 (H=64) 73.1 KiB, three blocks per SM, or
+// 89.1 with the rate cell's h, two.
+func TestForwardWgmmaShared(t *testing.T) {
+	for _, c := range []struct {
+		hp    int
+		rate  bool
+		bytes int
+	}{{128, false, 4 * (2*128*136 + 2*64*136 + 512 + 32)}, {128, true, 243840}, {64, false, 74880}, {64, true, 91264}} {
+		if got := 4 * forwardWgmmaShared(c.hp, c.rate); got != c.bytes {
+			t.Errorf("forwardWgmmaShared(%d, %v) = %d bytes, want %d", c.hp, c.rate, got, c.bytes)
 		}
 	}
 }

@@ -35,6 +35,28 @@ __device__ __forceinline__ void tf32Split(float x, unsigned& big, unsigned& smal
         int T, int B, int I, int H, int O, int P, int rate
 #define GRAD_ARGS delta, states, x, shared, dy, gamma, grad, T, B, I, H, O, P, rate
 
+// blockSum returns the sum of v over the block (every thread gets it).
+// red must hold 32 floats; blockDim.x is a multiple of 32.
+__device__ float blockSum(float v, float* red) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffff, v, o);
+    int w = threadIdx.x >> 5, l = threadIdx.x & 31, nw = blockDim.x >> 5;
+    __syncthreads();
+    if (l == 0) red[w] = v;
+    __syncthreads();
+    float s = 0.f;
+    for (int i = 0; i < nw; i++) s += red[i];
+    __syncthreads();
+    return s;
+}
+
+// The forward kernels' parameters (rnn.cu: rnn_forward; hopper.cu: rnn_forward_wgmma).
+#define FWD_PARAMS                                                                                       \
+    const float *__restrict__ params, const float *__restrict__ x, const float *__restrict__ y,             \
+        const float *__restrict__ mask, int shared, float *__restrict__ states, float *__restrict__ yout,    \
+        float *__restrict__ dy, float *__restrict__ loss, const float *__restrict__ gamma, int T, int B,     \
+        int I, int H, int O, int P, int Bc, int rate, float tau
+#define FWD_ARGS params, x, y, mask, shared, states, yout, dy, loss, gamma, T, B, I, H, O, P, Bc, rate, tau
+
 // GradTile is what a weight-gradient block (gradWeights, gradWeightsMma)
 // works on: network s = blockIdx.y, the TILE x TILE tile blockIdx.x of
 // dW_hh from row i0 and column j0, whether it also does the input (first

@@ -87,6 +87,12 @@ __device__ __forceinline__ void wgmmaFenceProxy() { asm volatile("fence.proxy.as
 __device__ __forceinline__ void wgmmaFence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wgmmaCommit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wgmmaWait() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
+// wgmmaWaitGroup<N> waits for every committed group but the newest N, so
+// that a kernel can read one group's accumulators while the next runs.
+template <int N>
+__device__ __forceinline__ void wgmmaWaitGroup() {
+    asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
+}
 // wgmmaFenceOperands ties every accumulator to a point after the preceding
 // wgmmaWait: the compiler sees wgmma's results only as asm outputs, so
 // without it, it could move a read of d above the wait.
@@ -96,22 +102,32 @@ __device__ __forceinline__ void wgmmaFenceOperands(float (&d)[N]) {
     for (int i = 0; i < N; i++) asm volatile("" : "+f"(d[i])::"memory");
 }
 
-// wgmmaSS128, wgmmaRS128 and wgmmaRS64 issue wgmma.mma_async.m64nNk8.f32.tf32.tf32
-// (N = 128 or 64), D (64 x N) += A (64 x 8) B (8 x N), float32
-// accumulation, B K-major in shared memory (descB), A K-major in shared
-// memory (descA, SS) or in registers (RS). With warp w of the warpgroup,
+// wgmmaSS128, wgmmaSS64, wgmmaRS128 and wgmmaRS64 issue
+// wgmma.mma_async.m64nNk8.f32.tf32.tf32 (N = 128 or 64), D (64 x N) += A
+// (64 x 8) B (8 x N), float32 accumulation, B K-major in shared memory
+// (descB), A K-major in shared memory (descA, SS) or in registers (RS). The
+// SS forms take accumulate: 0 makes it D = A B (wgmma's scale-d), so that a
+// partial sum starts from zero without writing the accumulators between
+// wgmmas (which would make ptxas serialize them). With warp w of the warpgroup,
 // g = lane / 4, q = lane % 4:
 //
 //	a[r]         = A[16 w + g + 8 (r % 2)][q + 4 (r / 2)]         r = 0..3
 //	d[4 j + r]   = D[16 w + g + 8 (r / 2)][8 j + 2 q + r % 2]     j < N / 8
 //
 // (per warp, mma.sync.m16n8k8's fragments; wgmma_selftest checks it on a GPU).
-__device__ __forceinline__ void wgmmaSS128(float d[64], unsigned long long descA, unsigned long long descB) {
+__device__ __forceinline__ void wgmmaSS128(float d[64], unsigned long long descA, unsigned long long descB, int accumulate) {
     asm volatile(
-        "{\n.reg .pred p;\nsetp.ne.b32 p, 1, 0;\n"
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
         "wgmma.mma_async.sync.aligned.m64n128k8.f32.tf32.tf32 {%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31,%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,%48,%49,%50,%51,%52,%53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63}, %64, %65, p, 1, 1;\n}\n"
         : "+f"(d[0]),"+f"(d[1]),"+f"(d[2]),"+f"(d[3]),"+f"(d[4]),"+f"(d[5]),"+f"(d[6]),"+f"(d[7]),"+f"(d[8]),"+f"(d[9]),"+f"(d[10]),"+f"(d[11]),"+f"(d[12]),"+f"(d[13]),"+f"(d[14]),"+f"(d[15]),"+f"(d[16]),"+f"(d[17]),"+f"(d[18]),"+f"(d[19]),"+f"(d[20]),"+f"(d[21]),"+f"(d[22]),"+f"(d[23]),"+f"(d[24]),"+f"(d[25]),"+f"(d[26]),"+f"(d[27]),"+f"(d[28]),"+f"(d[29]),"+f"(d[30]),"+f"(d[31]),"+f"(d[32]),"+f"(d[33]),"+f"(d[34]),"+f"(d[35]),"+f"(d[36]),"+f"(d[37]),"+f"(d[38]),"+f"(d[39]),"+f"(d[40]),"+f"(d[41]),"+f"(d[42]),"+f"(d[43]),"+f"(d[44]),"+f"(d[45]),"+f"(d[46]),"+f"(d[47]),"+f"(d[48]),"+f"(d[49]),"+f"(d[50]),"+f"(d[51]),"+f"(d[52]),"+f"(d[53]),"+f"(d[54]),"+f"(d[55]),"+f"(d[56]),"+f"(d[57]),"+f"(d[58]),"+f"(d[59]),"+f"(d[60]),"+f"(d[61]),"+f"(d[62]),"+f"(d[63])
-        : "l"(descA), "l"(descB));
+        : "l"(descA), "l"(descB), "r"(accumulate));
+}
+__device__ __forceinline__ void wgmmaSS64(float d[32], unsigned long long descA, unsigned long long descB, int accumulate) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n64k8.f32.tf32.tf32 {%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31}, %32, %33, p, 1, 1;\n}\n"
+        : "+f"(d[0]),"+f"(d[1]),"+f"(d[2]),"+f"(d[3]),"+f"(d[4]),"+f"(d[5]),"+f"(d[6]),"+f"(d[7]),"+f"(d[8]),"+f"(d[9]),"+f"(d[10]),"+f"(d[11]),"+f"(d[12]),"+f"(d[13]),"+f"(d[14]),"+f"(d[15]),"+f"(d[16]),"+f"(d[17]),"+f"(d[18]),"+f"(d[19]),"+f"(d[20]),"+f"(d[21]),"+f"(d[22]),"+f"(d[23]),"+f"(d[24]),"+f"(d[25]),"+f"(d[26]),"+f"(d[27]),"+f"(d[28]),"+f"(d[29]),"+f"(d[30]),"+f"(d[31])
+        : "l"(descA), "l"(descB), "r"(accumulate));
 }
 __device__ __forceinline__ void wgmmaRS128(float d[64], const unsigned a[4], unsigned long long descB) {
     asm volatile(

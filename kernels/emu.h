@@ -48,6 +48,10 @@ struct __attribute__((aligned(16))) float4 {
     float x, y, z, w;
 };
 inline float4 make_float4(float x, float y, float z, float w) { return float4{x, y, z, w}; }
+struct __attribute__((aligned(8))) float2 {
+    float x, y;
+};
+inline float2 make_float2(float x, float y) { return float2{x, y}; }
 
 using std::max;
 using std::min;
@@ -75,20 +79,26 @@ void mmaTF32(float d[4], const unsigned a[4], const unsigned b[2]);
 
 // Hopper's warpgroup MMA (kernels/compat.cuh documents the real ones),
 // emulated in cuda/emu.cc: descriptors address the dynamic shared memory;
-// wgmmaSS128, wgmmaRS128 and wgmmaRS64 only record the product (and, for RS, a copy of the A
-// fragment); wgmmaWait computes every recorded product of the warpgroup in
-// order, reading shared memory then, so a kernel that rewrites an operand
-// before waiting gets wrong results here, as it may on the GPU. The sums
-// round as tensorCoreSum does per 8 products (unverified for wgmma).
-// Fences are no-ops: the emulator cannot check their placement.
+// the wgmma wrappers only record the product (and, for RS, a copy of the A
+// fragment) in the thread's open group, which wgmmaCommit closes;
+// wgmmaWaitGroup<N> computes the warpgroup's recorded products in order but
+// those of its newest N committed groups (wgmmaWait: all), reading shared
+// memory then, so a kernel that rewrites an operand before waiting gets wrong
+// results here, as it may on the GPU. The sums round as tensorCoreSum does
+// per 8 products (unverified for wgmma). Fences are no-ops: the emulator
+// cannot check their placement.
 unsigned long long wgmmaDesc(const float* p, int lbo, int sbo);
 inline void wgmmaFenceProxy() {}
 inline void wgmmaFence() {}
-inline void wgmmaCommit() {}
+void wgmmaCommit();
 template <int N>
 inline void wgmmaFenceOperands(float (&)[N]) {}
-void wgmmaWait();
-void wgmmaSS128(float d[64], unsigned long long descA, unsigned long long descB);
+void emuWgmmaWaitGroup(int n);
+inline void wgmmaWait() { emuWgmmaWaitGroup(0); }
+template <int N>
+inline void wgmmaWaitGroup() { emuWgmmaWaitGroup(N); }
+void wgmmaSS128(float d[64], unsigned long long descA, unsigned long long descB, int accumulate);
+void wgmmaSS64(float d[32], unsigned long long descA, unsigned long long descB, int accumulate);
 void wgmmaRS128(float d[64], const unsigned a[4], unsigned long long descB);
 void wgmmaRS64(float d[32], const unsigned a[4], unsigned long long descB);
 

@@ -46,7 +46,7 @@ extern "C" __global__ void __launch_bounds__(128) wgmma_selftest(const float* __
         for (int r = 0; r < 4; r++) a[r] = toTF32(A[(16 * w + g + 8 * (r % 2)) * 8 + q + 4 * (r / 2)]);
         wgmmaRS128(d, a, wgmmaDesc(Bs, WG_LBO, WG_SBO));
     } else {
-        wgmmaSS128(d, wgmmaDesc(As, WG_LBO, WG_SBO), wgmmaDesc(Bs, WG_LBO, WG_SBO));
+        wgmmaSS128(d, wgmmaDesc(As, WG_LBO, WG_SBO), wgmmaDesc(Bs, WG_LBO, WG_SBO), 1);
     }
     wgmmaCommit();
     wgmmaWait();
@@ -90,7 +90,7 @@ extern "C" __global__ void __launch_bounds__(128) wgmma_chain_selftest(const flo
     for (int i = 0; i < 64; i++) d1[i] = 0.f;
     for (int i = 0; i < 32; i++) d2[i] = 0.f;
     wgmmaFence();
-    wgmmaSS128(d1, wgmmaDesc(As, WG_LBO, WG_SBO), wgmmaDesc(B1s, WG_LBO, WG_SBO));
+    wgmmaSS128(d1, wgmmaDesc(As, WG_LBO, WG_SBO), wgmmaDesc(B1s, WG_LBO, WG_SBO), 1);
     wgmmaCommit();
     wgmmaWait();
     wgmmaFenceOperands(d1);
@@ -132,7 +132,7 @@ extern "C" __global__ void __launch_bounds__(256) probe_wgmma(float* __restrict_
     for (int it = 0; it < iters; it++) {
         wgmmaFence();
 #pragma unroll
-        for (int u = 0; u < PROBE_WG_UNROLL; u++) wgmmaSS128(d, descA, descB);
+        for (int u = 0; u < PROBE_WG_UNROLL; u++) wgmmaSS128(d, descA, descB, 1);
         wgmmaCommit();
         wgmmaWait();
     }
@@ -311,3 +311,283 @@ __device__ __forceinline__ void gradWeightsWgmma(const float* __restrict__ delta
 // rnn_grad_wgmma_t64 (one warpgroup, 64 x 64 tiles).
 extern "C" __global__ void __launch_bounds__(256, 1) rnn_grad_wgmma_t128(GRAD_PARAMS) { gradWeightsWgmma<128>(GRAD_ARGS); }
 extern "C" __global__ void __launch_bounds__(128) rnn_grad_wgmma_t64(GRAD_PARAMS) { gradWeightsWgmma<64>(GRAD_ARGS); }
+
+// ---- The forward on the warpgroup MMA (3xTF32; DEGEN_WGMMA=fwd or on, gpu/plan.go) ----
+
+#define FW_TRIALS 64  // trials per chunk: one warpgroup, wgmma's M
+
+// fwOffset is the float offset of element (r, k) of a K-major operand of
+// KP = HP + 8 columns in core matrices (compat.cuh, wgmmaDesc) with lbo =
+// 128 bytes (the core matrices of an 8-row group one after another along K)
+// and sbo = 32 KP bytes (the 8-row groups one after another).
+template <int HP>
+__device__ __forceinline__ int fwOffset(int r, int k) {
+    return (r / 8) * ((HP + 8) * 8) + (k / 4) * 32 + (r % 8) * 4 + k % 4;
+}
+
+// wgmmaSSN is wgmmaSS128 or wgmmaSS64 for N = 128 or 64.
+template <int N>
+__device__ __forceinline__ void wgmmaSSN(float (&d)[N / 2], unsigned long long descA, unsigned long long descB,
+                                         int accumulate) {
+    if constexpr (N == 128)
+        wgmmaSS128(d, descA, descB, accumulate);
+    else
+        wgmmaSS64(d, descA, descB, accumulate);
+}
+
+// storeSplitPair writes the TF32 big and small parts (tf32Split) of v0 and
+// v1 to elements k and k + 1 (k even) of row r of the K-major buffers big
+// and small: one 8-byte store each.
+template <int HP>
+__device__ __forceinline__ void storeSplitPair(float* big, float* small, int r, int k, float v0, float v1) {
+    unsigned b0, s0, b1, s1;
+    tf32Split(v0, b0, s0);
+    tf32Split(v1, b1, s1);
+    const int at = fwOffset<HP>(r, k);
+    *reinterpret_cast<float2*>(big + at) = make_float2(__uint_as_float(b0), __uint_as_float(b1));
+    *reinterpret_cast<float2*>(small + at) = make_float2(__uint_as_float(s0), __uint_as_float(s1));
+}
+
+// recurrentProducts computes z = A W^T (64 trials x HP units, K = HP + 8:
+// a_{t-1}, then x_t, 1 and zeros) for the warpgroup in 3xTF32 from the
+// K-major big and small parts of A (descA*) and W (descW*), which address
+// their k-block 0; k-block kb starts 256 bytes (16 in the descriptor's
+// address field) further. Each k-block's three products, small ones first,
+// are summed on the tensor cores from zero (scale-d 0), then added to z in
+// float32; the two partial sums alternate, so that one k-block's adds run
+// while the next one's products do. Lane (g, q) of warp w gets z[4 j + r] =
+// z[16 w + g + 8 (r / 2)][8 j + 2 q + r % 2].
+template <int HP>
+__device__ __forceinline__ void recurrentProducts(float (&z)[HP / 2], unsigned long long descAbig,
+                                                  unsigned long long descAsmall, unsigned long long descWbig,
+                                                  unsigned long long descWsmall) {
+    constexpr int NACC = HP / 2, NKB = (HP + 8) / 8;
+    float part[2][NACC];
+    wgmmaFence();
+#pragma unroll
+    for (int kb = 0; kb < 2; kb++) {
+        wgmmaSSN<HP>(part[kb], descAsmall + 16 * kb, descWbig + 16 * kb, 0);
+        wgmmaSSN<HP>(part[kb], descAbig + 16 * kb, descWsmall + 16 * kb, 1);
+        wgmmaSSN<HP>(part[kb], descAbig + 16 * kb, descWbig + 16 * kb, 1);
+        wgmmaCommit();
+    }
+#pragma unroll
+    for (int kb = 0; kb < NKB; kb++) {
+        if (kb + 1 < NKB)
+            wgmmaWaitGroup<1>();
+        else
+            wgmmaWaitGroup<0>();
+        float(&p)[NACC] = part[kb % 2];
+        wgmmaFenceOperands(p);
+#pragma unroll
+        for (int r = 0; r < NACC; r++) z[r] = kb == 0 ? p[r] : z[r] + p[r];
+        if (kb + 2 < NKB) {
+            const int k2 = kb + 2;
+            wgmmaFence();
+            wgmmaSSN<HP>(p, descAsmall + 16 * k2, descWbig + 16 * k2, 0);
+            wgmmaSSN<HP>(p, descAbig + 16 * k2, descWsmall + 16 * k2, 1);
+            wgmmaSSN<HP>(p, descAbig + 16 * k2, descWbig + 16 * k2, 1);
+            wgmmaCommit();
+        }
+    }
+}
+
+// forwardWgmma is rnn_forward (rnn.cu: the same outputs) for H <= HP (64 or
+// 128), I < 8 and O <= 4, with each step's GEMM
+//
+//	z = [a_{t-1} | x_t | 1] [kappa W_hh^T; W_ih^T; b]   (64 trials x HP units)
+//
+// on the warpgroup MMA: one warpgroup (128 threads) per network, chunks of
+// FW_TRIALS trials one after another. 3xTF32: both operands are split into
+// TF32 big and small parts in shared memory, K-major (fwOffset), and each
+// k-block of 8 is summed on the tensor cores, then added in float32
+// (recurrentProducts). Summing the whole K on the tensor cores, as the
+// mma.sync sequence kernels do, failed `degen compare` (5.6 times the
+// tolerance on the H200, 6.8 on the emulator): the tensor cores truncate.
+// Per k-block the same kernels used 0.41 of it on the emulator, the float32
+// CPU backend 0.36.
+//
+// The epilogue runs rnn_forward's update (tanh, or the rate cell's leaky
+// step, h in shared memory), stores the states, writes a_t and x_{t+1}
+// split into the A buffers for the next step, and computes the readout,
+// loss and dL/dy from registers: lane (g, q) holds units 8 j + 2 q and
+// 8 j + 2 q + 1 of trials 16 w + g and 16 w + g + 8 (compat.cuh), so a
+// trial's units lie in the four lanes of a quad and two xor shuffles finish
+// W_out a. x_{t+1}, y_t and M_t are loaded into registers before the
+// products, which hide the loads. Dynamic shared memory (floats; gpu/plan.go
+// forwardWgmmaShared): Wbig, Wsmall HP x (HP + 8), Abig, Asmall 64 x
+// (HP + 8), Wo HP x 4 (c W_out^T, zero beyond H and O), rate only Hs 64 x HP
+// (each thread's own h at r 128 + tid), red 32.
+template <int HP>
+__device__ __forceinline__ void forwardWgmma(FWD_PARAMS) {
+    constexpr int KP = HP + 8, NACC = HP / 2, SBO = KP * 32;
+    DYNAMIC_SHARED(sm);
+    if (blockDim.x != 128) __trap();  // one warpgroup covers the 64 x HP tile
+    const int s = blockIdx.x, tid = threadIdx.x, w = tid / 32, g = (tid % 32) / 4, q = tid % 4;
+    const Lay L = layout(H, I, O);
+    const float* p = params + (size_t)s * P;
+    const int n = shared ? 0 : s;
+    const float* xs = x + (size_t)n * T * B * I;
+    const float* ys = y + (size_t)n * T * B * O;
+    const float* ms = mask + (size_t)n * T * B * O;
+    const float c = rate ? 1.f / (gamma[s] * (float)H) : 1.f;
+    const float kappa = rate ? 1.f / (float)H : 1.f;
+    const bool storeA = rate && dy;  // training: states get a_t (see the top of rnn.cu)
+    const bool pairs = (H & 1) == 0;  // 8-byte state stores
+
+    float* Wbig = sm;  // [i][k], K-major
+    float* Wsmall = Wbig + HP * KP;
+    float* Abig = Wsmall + HP * KP;  // [b][k], K-major
+    float* Asmall = Abig + FW_TRIALS * KP;
+    float* Wo = Asmall + FW_TRIALS * KP;  // [i][o]
+    float* Hs = Wo + HP * 4;
+    float* red = Hs + (rate ? FW_TRIALS * HP : 0);
+
+    // W = [kappa W_hh | W_ih | b | 0], row i per unit.
+    for (int e = tid; e < HP * KP; e += 128) {
+        const int i = e / KP, k = e % KP;
+        float v = 0.f;
+        if (i < H) {
+            if (k < H)
+                v = kappa * p[i * H + k];
+            else if (k >= HP && k - HP < I)
+                v = p[L.wih + i * I + k - HP];
+            else if (k - HP == I)
+                v = p[L.bh + i];
+        }
+        unsigned big, small;
+        tf32Split(v, big, small);
+        Wbig[fwOffset<HP>(i, k)] = __uint_as_float(big);
+        Wsmall[fwOffset<HP>(i, k)] = __uint_as_float(small);
+    }
+    for (int e = tid; e < HP * 4; e += 128) {
+        const int i = e / 4, o = e % 4;
+        Wo[e] = i < H && o < O ? p[L.wout + o * H + i] : 0.f;
+    }
+    float bo[4];
+#pragma unroll
+    for (int o = 0; o < 4; o++) bo[o] = o < O ? p[L.bout + o] : 0.f;
+
+    float msum = 0.f;
+    for (int e = tid; e < T * B * O; e += 128) msum += ms[e];
+    msum = blockSum(msum, red);  // its barriers also publish the staged weights
+    const float dscale = msum > 0.f ? 2.f / msum : 0.f;
+
+    const unsigned long long dAbig = wgmmaDesc(Abig, 128, SBO), dAsmall = wgmmaDesc(Asmall, 128, SBO),
+                             dWbig = wgmmaDesc(Wbig, 128, SBO), dWsmall = wgmmaDesc(Wsmall, 128, SBO);
+    float lsum = 0.f;
+    for (int b0 = 0; b0 < B; b0 += FW_TRIALS) {
+        const int nb = min(FW_TRIALS, B - b0);
+        // A = [a_0 = 0 | x_0 | 1 | 0]; h_0 = 0.
+        for (int e = tid; e < FW_TRIALS * KP; e += 128) {
+            const int b = e / KP, k = e % KP - HP;
+            float v = 0.f;
+            if (k >= 0 && k < I && b < nb) v = xs[(size_t)(b0 + b) * I + k];
+            if (k == I) v = 1.f;
+            unsigned big, small;
+            tf32Split(v, big, small);
+            Abig[fwOffset<HP>(b, e % KP)] = __uint_as_float(big);
+            Asmall[fwOffset<HP>(b, e % KP)] = __uint_as_float(small);
+        }
+        if (rate)
+            for (int e = tid; e < FW_TRIALS * HP; e += 128) Hs[e] = 0.f;
+        wgmmaFenceProxy();
+        __syncthreads();
+        for (int t = 0; t < T; t++) {
+            // The lane's inputs of this step, loaded before the products:
+            // x_{t+1} at columns 2q, 2q + 1 of its two trials, y_t and M_t
+            // at output q.
+            float xn[2][2], yt[2], mt[2];
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+                const int b = 16 * w + g + 8 * h;
+                const bool live = b < nb;
+                const size_t row = (size_t)t * B + b0 + b;
+#pragma unroll
+                for (int u = 0; u < 2; u++) {
+                    const int k = 2 * q + u;
+                    xn[h][u] = k == I ? 1.f : live && k < I && t + 1 < T ? xs[(row + B) * I + k] : 0.f;
+                }
+                yt[h] = live && q < O ? ys[row * O + q] : 0.f;
+                mt[h] = live && q < O ? ms[row * O + q] : 0.f;
+            }
+            float z[NACC];
+            recurrentProducts<HP>(z, dAbig, dAsmall, dWbig, dWsmall);
+            __syncthreads();  // every warp's products are done: the A buffers may be rewritten
+
+            float yp[2][4];
+#pragma unroll
+            for (int h = 0; h < 2; h++)
+#pragma unroll
+                for (int o = 0; o < 4; o++) yp[h][o] = 0.f;
+#pragma unroll
+            for (int j = 0; j < HP / 8; j++) {
+                const int i = 8 * j + 2 * q;
+                const float4 w0 = *reinterpret_cast<const float4*>(Wo + 4 * i);
+                const float4 w1 = *reinterpret_cast<const float4*>(Wo + 4 * i + 4);
+#pragma unroll
+                for (int h = 0; h < 2; h++) {
+                    const int b = 16 * w + g + 8 * h;
+                    const bool live = b < nb;
+                    float hv[2], av[2];
+#pragma unroll
+                    for (int u = 0; u < 2; u++) {
+                        const bool ok = live && i + u < H;
+                        const int r = 4 * j + 2 * h + u;
+                        if (rate) {
+                            hv[u] = ok ? (1.f - tau) * Hs[r * 128 + tid] + tau * z[r] : 0.f;
+                            av[u] = tanhf(hv[u]);
+                            Hs[r * 128 + tid] = hv[u];
+                        } else {
+                            hv[u] = ok ? tanhf(z[r]) : 0.f;
+                            av[u] = hv[u];
+                        }
+                    }
+                    storeSplitPair<HP>(Abig, Asmall, b, i, av[0], av[1]);
+                    if (live && i < H) {
+                        float* grow = states + (((size_t)s * T + t) * B + b0 + b) * H + i;
+                        const float s0 = storeA ? av[0] : hv[0], s1 = storeA ? av[1] : hv[1];
+                        if (pairs) {
+                            *reinterpret_cast<float2*>(grow) = make_float2(s0, s1);
+                        } else {
+                            grow[0] = s0;
+                            if (i + 1 < H) grow[1] = s1;
+                        }
+                    }
+                    yp[h][0] = fmaf(w1.x, av[1], fmaf(w0.x, av[0], yp[h][0]));
+                    yp[h][1] = fmaf(w1.y, av[1], fmaf(w0.y, av[0], yp[h][1]));
+                    yp[h][2] = fmaf(w1.z, av[1], fmaf(w0.z, av[0], yp[h][2]));
+                    yp[h][3] = fmaf(w1.w, av[1], fmaf(w0.w, av[0], yp[h][3]));
+                }
+            }
+            // Readout: the quad's sums, then lane q scores output q of both trials.
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+#pragma unroll
+                for (int o = 0; o < 4; o++) {
+                    yp[h][o] += __shfl_xor_sync(0xffffffff, yp[h][o], 1);
+                    yp[h][o] += __shfl_xor_sync(0xffffffff, yp[h][o], 2);
+                }
+                const int b = 16 * w + g + 8 * h;
+                storeSplitPair<HP>(Abig, Asmall, b, HP + 2 * q, xn[h][0], xn[h][1]);
+                if (b < nb && q < O) {
+                    const float v = c * (q == 0 ? yp[h][0] : q == 1 ? yp[h][1] : q == 2 ? yp[h][2] : yp[h][3]) +
+                                    (q == 0 ? bo[0] : q == 1 ? bo[1] : q == 2 ? bo[2] : bo[3]);
+                    const float d = v - yt[h];
+                    const size_t e = (((size_t)s * T + t) * B + b0 + b) * O + q;
+                    lsum += mt[h] * d * d;
+                    if (yout) yout[e] = v;
+                    if (dy) dy[e] = dscale * mt[h] * d;
+                }
+            }
+            wgmmaFenceProxy();
+            __syncthreads();  // a_t and x_{t+1} are in the A buffers
+        }
+    }
+    lsum = blockSum(lsum, red);
+    if (tid == 0) loss[s] = msum > 0.f ? lsum / msum : 0.f;
+}
+
+// rnn_forward_wgmma_h128 (64 < H <= 128) and _h64 (H <= 64).
+extern "C" __global__ void __launch_bounds__(128, 1) rnn_forward_wgmma_h128(FWD_PARAMS) { forwardWgmma<128>(FWD_ARGS); }
+extern "C" __global__ void __launch_bounds__(128) rnn_forward_wgmma_h64(FWD_PARAMS) { forwardWgmma<64>(FWD_ARGS); }

@@ -28,6 +28,9 @@ var HopperSignatures = map[string][]Param{
 	// the weight gradients on the warpgroup MMA (DEGEN_WGMMA=on), rnn_grad_*'s parameters
 	"rnn_grad_wgmma_t128": gradParams,
 	"rnn_grad_wgmma_t64":  gradParams,
+	// the forward on the warpgroup MMA (DEGEN_WGMMA=fwd or on), rnn_forward_*'s parameters
+	"rnn_forward_wgmma_h128": forwardParams,
+	"rnn_forward_wgmma_h64":  forwardParams,
 }
 
 // Sources holds the CUDA C sources that kernels.ptx and the CPU emulator

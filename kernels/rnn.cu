@@ -54,20 +54,6 @@
 // an 8x8 block of (trials, units)) and 4 (4x4, four times the threads, for
 // small H*B where 8x8 tiles would leave the block with too few warps).
 
-// blockSum returns the sum of v over the block (every thread gets it).
-// red must hold 32 floats; blockDim.x is a multiple of 32.
-__device__ float blockSum(float v, float* red) {
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffff, v, o);
-    int w = threadIdx.x >> 5, l = threadIdx.x & 31, nw = blockDim.x >> 5;
-    __syncthreads();
-    if (l == 0) red[w] = v;
-    __syncthreads();
-    float s = 0.f;
-    for (int i = 0; i < nw; i++) s += red[i];
-    __syncthreads();
-    return s;
-}
-
 // tileIdx returns the u-th row or column of tile q: for R = 8, {4q..4q+3}
 // then {half+4q..half+4q+3}, so that the 16-byte shared accesses of
 // neighbouring lanes are contiguous; for R = 4, {4q..4q+3}.
@@ -858,12 +844,6 @@ __device__ __forceinline__ void backwardFused(const float* __restrict__ params, 
 
 // The sequence kernels' entry points: _r8 with 8x8 register tiles, _r4
 // with 4x4 (see R above).
-#define FWD_PARAMS                                                                                       \
-    const float *__restrict__ params, const float *__restrict__ x, const float *__restrict__ y,             \
-        const float *__restrict__ mask, int shared, float *__restrict__ states, float *__restrict__ yout,    \
-        float *__restrict__ dy, float *__restrict__ loss, const float *__restrict__ gamma, int T, int B,     \
-        int I, int H, int O, int P, int Bc, int rate, float tau
-#define FWD_ARGS params, x, y, mask, shared, states, yout, dy, loss, gamma, T, B, I, H, O, P, Bc, rate, tau
 #define BWD_PARAMS                                                                                       \
     const float *__restrict__ params, const float *__restrict__ states, const float *__restrict__ dy,       \
         float *__restrict__ delta, const float *__restrict__ gamma, int T, int B, int I, int H, int O,       \

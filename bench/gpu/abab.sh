@@ -13,8 +13,10 @@
 #   unroll2     the tile GEMM's k loop unrolled twice (TILE_K_UNROLL=2)
 #   r4x4        rnn_forward_r4 and rnn_backward_r4 held to 64 registers,
 #               four blocks per SM (R4_MIN_BLOCKS=4; W2 only)
-#   wgmma       DEGEN_WGMMA=on: the weight gradients on the warpgroup MMA
-#   wgmma-g2    both wgmma and groups2
+#   wgmma-grad  DEGEN_WGMMA=grad: the weight gradients on the warpgroup MMA
+#   wgmma       DEGEN_WGMMA=auto: the forward too, where it runs (not the
+#               rate cell at H=128: its h does not fit in shared memory)
+#   wgmma-g2    both wgmma and groups2 (the backward's two warp groups)
 set -u
 BIN=${BIN:-.devcarry}
 ROUNDS=${ROUNDS:-2}
@@ -47,6 +49,7 @@ for round in $(seq "$ROUNDS"); do
 	run groups2 "$WORKS" - 2
 	run unroll2 "$WORKS" ptx-unroll2.ptx default
 	run r4x4 "$w2" ptx-r4x4.ptx default
-	run wgmma "$WORKS" - default DEGEN_WGMMA=on
-	run wgmma-g2 "$WORKS" - 2 DEGEN_WGMMA=on
+	run wgmma-grad "$WORKS" - default DEGEN_WGMMA=grad
+	run wgmma "$WORKS" - default DEGEN_WGMMA=auto
+	run wgmma-g2 "$WORKS" - 2 DEGEN_WGMMA=auto
 done

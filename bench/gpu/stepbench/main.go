@@ -60,7 +60,7 @@ func main() {
 	backwards := flag.String("backward", "default,auto", "backward variants to time, comma-separated ("+gpu.BackwardEnv+" values: split, fused, auto; default: unset)")
 	mmas := flag.String("mma", "default,off,auto", "tensor-core settings to time, comma-separated ("+gpu.MmaEnv+" values: off, on, auto, seq, grad; default: unset); every combination with -backward, -groups and -wgmma is timed once, one that resolves to kernels already timed is skipped")
 	groups := flag.String("groups", "default", "warp groups of the CUDA-core sequence kernels to time, comma-separated ("+gpu.GroupsEnv+" values: 1, 2, auto; default: unset)")
-	wgmmas := flag.String("wgmma", "default", "warpgroup-MMA weight-gradient settings to time, comma-separated ("+gpu.WgmmaEnv+" values: off, on; default: unset)")
+	wgmmas := flag.String("wgmma", "default", "warpgroup-MMA settings to time, comma-separated ("+gpu.WgmmaEnv+" values: off, grad, fwd, on, auto; default: unset)")
 	workNames := flag.String("works", "W1,W2", "workloads to time, comma-separated: W1, W2, tiny (a smoke test, e.g. on the CPU emulator)")
 	flag.Parse()
 	devs, err := gpu.Devices()

@@ -154,6 +154,7 @@ func (g *Backend) init(gamma []float32) error {
 		return err
 	}
 	wgmma.grad = wgmma.grad && !g.fused // the fused backward writes the gradients itself
+	wgmma.bwd = wgmma.bwd && !g.fused
 	gradName, gradTile, gradThreads, gradShared := gradKernel(d, mma.grad, wgmma.grad)
 	r, nt := tileFor(d.H, bc, groups)
 	suffix := ""
@@ -181,17 +182,21 @@ func (g *Backend) init(gamma []float32) error {
 		kernelNames = slices.Delete(kernelNames, 2, 3)
 	}
 	fwdWgmmaName, fwdWgmmaShared, _ := forwardWgmmaKernel(d, g.rate == 1, g.ctx.SharedOptin)
+	bwdWgmmaName, bwdWgmmaShared, _ := backwardWgmmaKernel(d, g.rate == 1, g.ctx.SharedOptin)
 	if wgmma.fwd {
 		kernelNames[0].name = fwdWgmmaName
 	}
-	if wgmma.grad || wgmma.fwd {
+	if wgmma.bwd {
+		kernelNames[1].name = bwdWgmmaName
+	}
+	if wgmma.grad || wgmma.fwd || wgmma.bwd {
 		if g.hmod, err = cuda.LoadModule(kernels.HopperPTX); err != nil {
 			return fmt.Errorf("%s: %w", WgmmaEnv, err)
 		}
 	}
 	for _, k := range kernelNames {
 		mod := g.mod
-		if wgmma.grad && k.dst == &g.whh || wgmma.fwd && k.dst == &g.fwd {
+		if wgmma.grad && k.dst == &g.whh || wgmma.fwd && k.dst == &g.fwd || wgmma.bwd && k.dst == &g.bwd {
 			mod = g.hmod
 		}
 		if *k.dst, err = mod.Kernel(k.name); err != nil {
@@ -214,6 +219,9 @@ func (g *Backend) init(gamma []float32) error {
 	}
 	if wgmma.fwd {
 		g.fwdShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: 128, Shared: 4 * fwdWgmmaShared}
+	}
+	if wgmma.bwd {
+		g.bwdShape = cuda.Shape{Grid: [2]int{d.S, 1}, Block: 128, Shared: 4 * bwdWgmmaShared}
 	}
 	tiles := (d.H + gradTile - 1) / gradTile
 	g.whhShape = cuda.Shape{Grid: [2]int{tiles * tiles, d.S}, Block: gradThreads, Shared: 4 * gradShared}
@@ -581,13 +589,16 @@ func (g *Backend) GradVariant() string {
 	return "fp32"
 }
 
-// BackwardVariant returns "fused" (see chooseBackward), "mma" (split, its
-// recurrence on the tensor cores), "split" or "splitg2" (two warp groups,
+// BackwardVariant returns "fused" (see chooseBackward), "wgmma" (split, its
+// recurrence on the warpgroup MMA, see chooseWgmma), "mma" (split, on the
+// tensor cores through mma.sync), "split" or "splitg2" (two warp groups,
 // see chooseGroups).
 func (g *Backend) BackwardVariant() string {
 	switch {
 	case g.fused:
 		return "fused"
+	case strings.HasPrefix(g.bwd.Name, "rnn_backward_wgmma"):
+		return "wgmma"
 	case strings.HasPrefix(g.bwd.Name, "rnn_backward_mma"):
 		return "mma"
 	case strings.HasSuffix(g.bwd.Name, "_g2"):

@@ -225,7 +225,7 @@ func TestWgmmaForward(t *testing.T) {
 		t.Run(c.String(), func(t *testing.T) { cputest.RunCase(t, c, uint64(360+i), wgmma, tolerances()) })
 	}
 	t.Run("long gradient", func(t *testing.T) {
-		t.Setenv(gpu.WgmmaEnv, "on")
+		t.Setenv(gpu.WgmmaEnv, "grad,fwd")
 		TestGradientAccuracyLong(t)
 	})
 	t.Run("long shared batch", func(t *testing.T) {
@@ -240,6 +240,46 @@ func TestWgmmaForward(t *testing.T) {
 	}
 	if want := "rnn_forward_wgmma_h128 needs 239 KiB of shared memory per block"; !strings.Contains(err.Error(), want) {
 		t.Fatalf("DEGEN_WGMMA=fwd on the rate cell at H=128: %v, want a message with %q", err, want)
+	}
+}
+
+// TestWgmmaBackward runs TestWgmmaForward's conformance cases on the
+// warpgroup-MMA backward (DEGEN_WGMMA=bwd: rnn_backward_wgmma_h64 and _h128;
+// the rate cell up to H = 64, where its q fits in shared memory), then the
+// long-sequence gradient check with every kernel of the step on the
+// warpgroup MMA (on), and the message where the rate cell's q does not fit.
+func TestWgmmaBackward(t *testing.T) {
+	t.Setenv(gpu.WgmmaEnv, "bwd")
+	wgmma := func(d degen.Dims, m degen.Model, gamma []float32) (degen.Backend, error) {
+		be, err := gpu.New(d, m, gamma)
+		if err == nil && be.BackwardVariant() != "wgmma" {
+			be.Close()
+			return nil, fmt.Errorf("backward %s, want wgmma", be.BackwardVariant())
+		}
+		return be, err
+	}
+	for i, c := range []cputest.Case{
+		{Cell: degen.Vanilla, S: 3, B: 5, T: 6, I: 2, H: 31, O: 3},
+		{Cell: degen.Rate, S: 2, B: 70, T: 4, I: 3, H: 64, O: 2},
+		{Cell: degen.Vanilla, S: 2, B: 9, T: 5, I: 7, H: 127, O: 4},
+		{Cell: degen.Vanilla, S: 1, B: 130, T: 3, I: 3, H: 128, O: 1},
+		{Cell: degen.Rate, S: 2, B: 6, T: 5, I: 1, H: 40, O: 3},
+		{Cell: degen.Vanilla, S: 2, B: 12, T: 4, I: 3, H: 72, O: 3},
+	} {
+		t.Run(c.String(), func(t *testing.T) { cputest.RunCase(t, c, uint64(380+i), wgmma, tolerances()) })
+	}
+	t.Run("long gradient", func(t *testing.T) {
+		t.Setenv(gpu.WgmmaEnv, "on")
+		TestGradientAccuracyLong(t)
+	})
+	d := degen.Dims{S: 1, B: 8, T: 3, I: 3, H: 128, O: 3}
+	be, err := gpu.New(d, degen.Model{Cell: degen.Rate, H: d.H, Tau: 0.1}, []float32{1})
+	if err == nil {
+		be.Close()
+		t.Fatal("DEGEN_WGMMA=bwd on the rate cell at H=128: New gave no error")
+	}
+	if want := "rnn_backward_wgmma_h128 needs 258 KiB of shared memory per block"; !strings.Contains(err.Error(), want) {
+		t.Fatalf("DEGEN_WGMMA=bwd on the rate cell at H=128: %v, want a message with %q", err, want)
 	}
 }
 

@@ -3,6 +3,7 @@ package gpu
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"degen"
 )
@@ -176,14 +177,16 @@ func gradWgmmaShared(tile int) int {
 // until they have been timed on a GPU); grad: the weight gradients
 // (rnn_grad_wgmma_*, in place of the DEGEN_MMA weight-gradient kernel);
 // fwd: the forward (rnn_forward_wgmma_*, in place of the DEGEN_MMA and
-// DEGEN_GROUPS forward); on: both. Each is an error where its kernel cannot
-// run (a GPU of compute capability other than 9.0, sizes it does not
-// support, too little shared memory). auto: each where it runs. The fused
-// backward (DEGEN_BACKWARD) has no weight-gradient kernel to replace.
+// DEGEN_GROUPS forward); bwd: the split backward (rnn_backward_wgmma_*,
+// likewise); a comma-separated list of these; on: all three. Each is an
+// error where its kernel cannot run (a GPU of compute capability other than
+// 9.0, sizes it does not support, too little shared memory). auto: each
+// where it runs. The fused backward (DEGEN_BACKWARD) replaces the backward
+// and weight-gradient kernels.
 const WgmmaEnv = "DEGEN_WGMMA"
 
 // wgmmaPlan says which kernels run on the warpgroup MMA.
-type wgmmaPlan struct{ grad, fwd bool }
+type wgmmaPlan struct{ grad, fwd, bwd bool }
 
 // forwardWgmmaShared is rnn_forward_wgmma_h<hp>'s dynamic shared memory in
 // floats (hopper.cu, forwardWgmma): the big and small parts of W and of A
@@ -216,6 +219,35 @@ func forwardWgmmaKernel(d degen.Dims, rate bool, limit int) (name string, shared
 	return name, shared, nil
 }
 
+// backwardWgmmaShared is rnn_backward_wgmma_h<hp>'s dynamic shared memory
+// in floats (hopper.cu, backwardWgmma): the big and small parts of W and of
+// A (hp and 64 rows of hp columns), the states prefetch (64 x hp), W_out
+// (hp x 4) and the rate cell's q (64 x hp).
+func backwardWgmmaShared(hp int, rate bool) int {
+	f := 2*hp*hp + 2*64*hp + 64*hp + 4*hp
+	if rate {
+		f += 64 * hp
+	}
+	return f
+}
+
+// backwardWgmmaKernel is forwardWgmmaKernel for the backward.
+func backwardWgmmaKernel(d degen.Dims, rate bool, limit int) (name string, shared int, err error) {
+	hp := 64
+	if d.H > 64 {
+		hp = 128
+	}
+	name = fmt.Sprintf("rnn_backward_wgmma_h%d", hp)
+	shared = backwardWgmmaShared(hp, rate)
+	switch {
+	case d.H > 128 || d.O > 4:
+		return "", 0, fmt.Errorf("rnn_backward_wgmma_* supports H <= 128 and O <= 4, got H=%d, O=%d", d.H, d.O)
+	case 4*shared > limit:
+		return "", 0, fmt.Errorf("%s needs %d KiB of shared memory per block (the rate cell keeps q there), this GPU allows %d KiB", name, (4*shared+1023)/1024, limit/1024)
+	}
+	return name, shared, nil
+}
+
 // chooseWgmma returns which kernels run on the warpgroup MMA for the
 // request (WgmmaEnv's value), the sizes, the GPU's compute capability and
 // its shared memory per block (bytes).
@@ -224,11 +256,11 @@ func chooseWgmma(request string, d degen.Dims, rate bool, capability string, lim
 	if d.H > 64 {
 		tile = 128
 	}
-	var gradErr, fwdErr error
+	var gradErr, fwdErr, bwdErr error
 	switch {
 	case capability != "9.0":
 		gradErr = fmt.Errorf("the warpgroup MMA needs a GPU of compute capability 9.0 (H100, H200), this one has %s", capability)
-		fwdErr = gradErr
+		fwdErr, bwdErr = gradErr, gradErr
 	case d.I > 4 || d.O > 4:
 		gradErr = fmt.Errorf("rnn_grad_wgmma_* supports I, O <= 4, got I=%d, O=%d", d.I, d.O)
 	case 4*gradWgmmaShared(tile) > limit:
@@ -236,24 +268,34 @@ func chooseWgmma(request string, d degen.Dims, rate bool, capability string, lim
 	}
 	if fwdErr == nil {
 		_, _, fwdErr = forwardWgmmaKernel(d, rate, limit)
+		_, _, bwdErr = backwardWgmmaKernel(d, rate, limit)
 	}
-	wrap := func(err error) error { return fmt.Errorf("%s=%s: %w", WgmmaEnv, request, err) }
 	switch request {
 	case "", "off":
 		return wgmmaPlan{}, nil
 	case "auto":
-		return wgmmaPlan{grad: gradErr == nil, fwd: fwdErr == nil}, nil
-	case "grad", "fwd", "on":
-		p := wgmmaPlan{grad: request != "fwd", fwd: request != "grad"}
-		if p.grad && gradErr != nil {
-			return wgmmaPlan{}, wrap(gradErr)
-		}
-		if p.fwd && fwdErr != nil {
-			return wgmmaPlan{}, wrap(fwdErr)
-		}
-		return p, nil
+		return wgmmaPlan{grad: gradErr == nil, fwd: fwdErr == nil, bwd: bwdErr == nil}, nil
+	case "on":
+		request = "grad,fwd,bwd"
 	}
-	return wgmmaPlan{}, fmt.Errorf("%s=%q: want off, grad, fwd, on or auto", WgmmaEnv, request)
+	var p wgmmaPlan
+	for _, k := range strings.Split(request, ",") {
+		var err error
+		switch k {
+		case "grad":
+			p.grad, err = true, gradErr
+		case "fwd":
+			p.fwd, err = true, fwdErr
+		case "bwd":
+			p.bwd, err = true, bwdErr
+		default:
+			return wgmmaPlan{}, fmt.Errorf("%s=%q: want off, on, auto, or grad, fwd and bwd alone or comma-separated", WgmmaEnv, request)
+		}
+		if err != nil {
+			return wgmmaPlan{}, fmt.Errorf("%s=%s: %w", WgmmaEnv, k, err)
+		}
+	}
+	return p, nil
 }
 
 // perNetworkBytes is the device memory one network needs for T steps.

@@ -163,13 +163,19 @@ func TestChooseWgmma(t *testing.T) {
 	}{
 		{"", "9.0", w1, false, h100Shared, wgmmaPlan{}, ""},
 		{"off", "9.0", w1, false, h100Shared, wgmmaPlan{}, ""},
-		{"on", "9.0", w1, false, h100Shared, wgmmaPlan{grad: true, fwd: true}, ""},
-		{"on", "9.0", w2, true, h100Shared, wgmmaPlan{grad: true, fwd: true}, ""},
+		{"on", "9.0", w1, false, h100Shared, wgmmaPlan{grad: true, fwd: true, bwd: true}, ""},
+		{"on", "9.0", w2, true, h100Shared, wgmmaPlan{grad: true, fwd: true, bwd: true}, ""},
 		{"grad", "9.0", w1, true, h100Shared, wgmmaPlan{grad: true}, ""},
 		{"fwd", "9.0", w1, false, h100Shared, wgmmaPlan{fwd: true}, ""},
 		{"fwd", "9.0", wide, false, h100Shared, wgmmaPlan{fwd: true}, ""},
+		{"bwd", "9.0", w1, false, h100Shared, wgmmaPlan{bwd: true}, ""},
+		{"fwd,bwd", "9.0", w2, false, h100Shared, wgmmaPlan{fwd: true, bwd: true}, ""},
+		{"grad,fwd", "9.0", w1, false, h100Shared, wgmmaPlan{grad: true, fwd: true}, ""},
 		{"auto", "9.0", w1, true, h100Shared, wgmmaPlan{grad: true}, ""},
-		{"auto", "9.0", wide, false, h100Shared, wgmmaPlan{fwd: true}, ""},
+		{"auto", "9.0", wide, false, h100Shared, wgmmaPlan{fwd: true, bwd: true}, ""},
+		{"bwd", "9.0", w1, true, h100Shared, wgmmaPlan{}, "rnn_backward_wgmma_h128 needs 258 KiB of shared memory per block (the rate cell keeps q there), this GPU allows 227 KiB"},
+		{"bwd", "9.0", degen.Dims{S: 1, B: 8, T: 5, H: 64, I: 3, O: 5}, false, h100Shared, wgmmaPlan{}, "supports H <= 128 and O <= 4, got H=64, O=5"},
+		{"fwd,sideways", "9.0", w1, false, h100Shared, wgmmaPlan{}, "want off, on, auto, or grad, fwd and bwd alone or comma-separated"},
 		{"auto", "8.0", w1, false, h100Shared, wgmmaPlan{}, ""},
 		{"on", "8.0", w1, false, h100Shared, wgmmaPlan{}, "compute capability 9.0 (H100, H200), this one has 8.0"},
 		{"fwd", "8.0", w1, false, h100Shared, wgmmaPlan{}, "compute capability 9.0 (H100, H200), this one has 8.0"},
@@ -178,7 +184,7 @@ func TestChooseWgmma(t *testing.T) {
 		{"fwd", "9.0", w1, true, h100Shared, wgmmaPlan{}, "rnn_forward_wgmma_h128 needs 239 KiB of shared memory per block (the rate cell keeps h there), this GPU allows 227 KiB"},
 		{"fwd", "9.0", degen.Dims{S: 1, B: 8, T: 5, H: 130, I: 3, O: 3}, false, h100Shared, wgmmaPlan{}, "supports H <= 128, I <= 7 and O <= 4, got H=130"},
 		{"fwd", "9.0", degen.Dims{S: 1, B: 8, T: 5, H: 64, I: 8, O: 5}, false, h100Shared, wgmmaPlan{}, "got H=64, I=8, O=5"},
-		{"yes", "9.0", w1, false, h100Shared, wgmmaPlan{}, `"yes": want off, grad, fwd, on or auto`},
+		{"yes", "9.0", w1, false, h100Shared, wgmmaPlan{}, `"yes": want off, on, auto, or grad, fwd and bwd`},
 	} {
 		got, err := chooseWgmma(c.req, c.d, c.rate, c.capability, c.limit)
 		if got != c.want || (err == nil) != (c.err == "") || (err != nil && !strings.Contains(err.Error(), c.err)) {
@@ -200,6 +206,16 @@ func TestForwardWgmmaShared(t *testing.T) {
 	}{{128, false, 4 * (2*128*136 + 2*64*136 + 512 + 32)}, {128, true, 243840}, {64, false, 74880}, {64, true, 91264}} {
 		if got := 4 * forwardWgmmaShared(c.hp, c.rate); got != c.bytes {
 			t.Errorf("forwardWgmmaShared(%d, %v) = %d bytes, want %d", c.hp, c.rate, got, c.bytes)
+		}
+	}
+	// The backward: W1 (vanilla) takes 226 KiB, 1 KiB under the limit; W2 81.
+	for _, c := range []struct {
+		hp    int
+		rate  bool
+		bytes int
+	}{{128, false, 231424}, {128, true, 264192}, {64, false, 82944}, {64, true, 99328}} {
+		if got := 4 * backwardWgmmaShared(c.hp, c.rate); got != c.bytes {
+			t.Errorf("backwardWgmmaShared(%d, %v) = %d bytes, want %d", c.hp, c.rate, got, c.bytes)
 		}
 	}
 }

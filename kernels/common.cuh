@@ -57,6 +57,13 @@ __device__ float blockSum(float v, float* red) {
         int I, int H, int O, int P, int Bc, int rate, float tau
 #define FWD_ARGS params, x, y, mask, shared, states, yout, dy, loss, gamma, T, B, I, H, O, P, Bc, rate, tau
 
+// The backward kernels' parameters (rnn.cu: rnn_backward; hopper.cu: rnn_backward_wgmma).
+#define BWD_PARAMS                                                                                       \
+    const float *__restrict__ params, const float *__restrict__ states, const float *__restrict__ dy,       \
+        float *__restrict__ delta, const float *__restrict__ gamma, int T, int B, int I, int H, int O,       \
+        int P, int Bc, int rate, float tau
+#define BWD_ARGS params, states, dy, delta, gamma, T, B, I, H, O, P, Bc, rate, tau
+
 // GradTile is what a weight-gradient block (gradWeights, gradWeightsMma)
 // works on: network s = blockIdx.y, the TILE x TILE tile blockIdx.x of
 // dW_hh from row i0 and column j0, whether it also does the input (first

@@ -13,7 +13,8 @@
 #define DYNAMIC_SHARED(name) extern __shared__ __align__(16) float name[]
 
 // cpAsync4 copies one float from global to shared memory without going
-// through registers (sm_80+); cpAsync16 copies four (both 16-byte aligned).
+// through registers (sm_80+); cpAsync8 copies two (both 8-byte aligned),
+// cpAsync16 four (both 16-byte aligned).
 // cpAsyncWait waits for the calling thread's copies; other threads see them
 // after a __syncthreads. cpAsyncCommit closes the thread's current group of
 // copies; cpAsyncWaitGroup<N> waits for all its committed groups but the
@@ -21,6 +22,10 @@
 __device__ __forceinline__ void cpAsync4(float* dst, const float* src) {
     unsigned d = (unsigned)__cvta_generic_to_shared(dst);
     asm volatile("cp.async.ca.shared.global [%0], [%1], 4;\n" ::"r"(d), "l"(src));
+}
+__device__ __forceinline__ void cpAsync8(float* dst, const float* src) {
+    unsigned d = (unsigned)__cvta_generic_to_shared(dst);
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 8;\n" ::"r"(d), "l"(src));
 }
 __device__ __forceinline__ void cpAsync16(float* dst, const float* src) {
     unsigned d = (unsigned)__cvta_generic_to_shared(dst);

@@ -109,6 +109,7 @@ void emuCpAsync(float* dst, const float* src, int n);
 void emuCpAsyncCommit();
 void emuCpAsyncWaitGroup(int n);
 inline void cpAsync4(float* dst, const float* src) { emuCpAsync(dst, src, 1); }
+inline void cpAsync8(float* dst, const float* src) { emuCpAsync(dst, src, 2); }
 inline void cpAsync16(float* dst, const float* src) { emuCpAsync(dst, src, 4); }
 inline void cpAsyncCommit() { emuCpAsyncCommit(); }
 template <int N>

@@ -316,13 +316,14 @@ extern "C" __global__ void __launch_bounds__(128) rnn_grad_wgmma_t64(GRAD_PARAMS
 
 #define FW_TRIALS 64  // trials per chunk: one warpgroup, wgmma's M
 
-// fwOffset is the float offset of element (r, k) of a K-major operand of
-// KP = HP + 8 columns in core matrices (compat.cuh, wgmmaDesc) with lbo =
-// 128 bytes (the core matrices of an 8-row group one after another along K)
-// and sbo = 32 KP bytes (the 8-row groups one after another).
-template <int HP>
-__device__ __forceinline__ int fwOffset(int r, int k) {
-    return (r / 8) * ((HP + 8) * 8) + (k / 4) * 32 + (r % 8) * 4 + k % 4;
+// seqOffset is the float offset of element (r, k) of a K-major operand of
+// KP columns in core matrices (compat.cuh, wgmmaDesc) with lbo = 128 bytes
+// (the core matrices of an 8-row group one after another along K) and sbo =
+// 32 KP bytes (the 8-row groups one after another): the layout of the
+// warpgroup-MMA sequence kernels' operands.
+template <int KP>
+__device__ __forceinline__ int seqOffset(int r, int k) {
+    return (r / 8) * (KP * 8) + (k / 4) * 32 + (r % 8) * 4 + k % 4;
 }
 
 // wgmmaSSN is wgmmaSS128 or wgmmaSS64 for N = 128 or 64.
@@ -338,30 +339,30 @@ __device__ __forceinline__ void wgmmaSSN(float (&d)[N / 2], unsigned long long d
 // storeSplitPair writes the TF32 big and small parts (tf32Split) of v0 and
 // v1 to elements k and k + 1 (k even) of row r of the K-major buffers big
 // and small: one 8-byte store each.
-template <int HP>
+template <int KP>
 __device__ __forceinline__ void storeSplitPair(float* big, float* small, int r, int k, float v0, float v1) {
     unsigned b0, s0, b1, s1;
     tf32Split(v0, b0, s0);
     tf32Split(v1, b1, s1);
-    const int at = fwOffset<HP>(r, k);
+    const int at = seqOffset<KP>(r, k);
     *reinterpret_cast<float2*>(big + at) = make_float2(__uint_as_float(b0), __uint_as_float(b1));
     *reinterpret_cast<float2*>(small + at) = make_float2(__uint_as_float(s0), __uint_as_float(s1));
 }
 
-// recurrentProducts computes z = A W^T (64 trials x HP units, K = HP + 8:
-// a_{t-1}, then x_t, 1 and zeros) for the warpgroup in 3xTF32 from the
-// K-major big and small parts of A (descA*) and W (descW*), which address
+// recurrentProducts computes z = A W^T (64 trials x HP units, K = KP) for
+// the warpgroup in 3xTF32 from the K-major (seqOffset) big and small parts
+// of A (descA*) and W (descW*), which address
 // their k-block 0; k-block kb starts 256 bytes (16 in the descriptor's
 // address field) further. Each k-block's three products, small ones first,
 // are summed on the tensor cores from zero (scale-d 0), then added to z in
 // float32; the two partial sums alternate, so that one k-block's adds run
 // while the next one's products do. Lane (g, q) of warp w gets z[4 j + r] =
 // z[16 w + g + 8 (r / 2)][8 j + 2 q + r % 2].
-template <int HP>
+template <int HP, int KP>
 __device__ __forceinline__ void recurrentProducts(float (&z)[HP / 2], unsigned long long descAbig,
                                                   unsigned long long descAsmall, unsigned long long descWbig,
                                                   unsigned long long descWsmall) {
-    constexpr int NACC = HP / 2, NKB = (HP + 8) / 8;
+    constexpr int NACC = HP / 2, NKB = KP / 8;
     float part[2][NACC];
     wgmmaFence();
 #pragma unroll
@@ -399,7 +400,7 @@ __device__ __forceinline__ void recurrentProducts(float (&z)[HP / 2], unsigned l
 //
 // on the warpgroup MMA: one warpgroup (128 threads) per network, chunks of
 // FW_TRIALS trials one after another. 3xTF32: both operands are split into
-// TF32 big and small parts in shared memory, K-major (fwOffset), and each
+// TF32 big and small parts in shared memory, K-major (seqOffset), and each
 // k-block of 8 is summed on the tensor cores, then added in float32
 // (recurrentProducts). Summing the whole K on the tensor cores, as the
 // mma.sync sequence kernels do, failed `degen compare` (5.6 times the
@@ -457,8 +458,8 @@ __device__ __forceinline__ void forwardWgmma(FWD_PARAMS) {
         }
         unsigned big, small;
         tf32Split(v, big, small);
-        Wbig[fwOffset<HP>(i, k)] = __uint_as_float(big);
-        Wsmall[fwOffset<HP>(i, k)] = __uint_as_float(small);
+        Wbig[seqOffset<KP>(i, k)] = __uint_as_float(big);
+        Wsmall[seqOffset<KP>(i, k)] = __uint_as_float(small);
     }
     for (int e = tid; e < HP * 4; e += 128) {
         const int i = e / 4, o = e % 4;
@@ -486,8 +487,8 @@ __device__ __forceinline__ void forwardWgmma(FWD_PARAMS) {
             if (k == I) v = 1.f;
             unsigned big, small;
             tf32Split(v, big, small);
-            Abig[fwOffset<HP>(b, e % KP)] = __uint_as_float(big);
-            Asmall[fwOffset<HP>(b, e % KP)] = __uint_as_float(small);
+            Abig[seqOffset<KP>(b, e % KP)] = __uint_as_float(big);
+            Asmall[seqOffset<KP>(b, e % KP)] = __uint_as_float(small);
         }
         if (rate)
             for (int e = tid; e < FW_TRIALS * HP; e += 128) Hs[e] = 0.f;
@@ -512,7 +513,7 @@ __device__ __forceinline__ void forwardWgmma(FWD_PARAMS) {
                 mt[h] = live && q < O ? ms[row * O + q] : 0.f;
             }
             float z[NACC];
-            recurrentProducts<HP>(z, dAbig, dAsmall, dWbig, dWsmall);
+            recurrentProducts<HP, KP>(z, dAbig, dAsmall, dWbig, dWsmall);
             __syncthreads();  // every warp's products are done: the A buffers may be rewritten
 
             float yp[2][4];
@@ -543,7 +544,7 @@ __device__ __forceinline__ void forwardWgmma(FWD_PARAMS) {
                             av[u] = hv[u];
                         }
                     }
-                    storeSplitPair<HP>(Abig, Asmall, b, i, av[0], av[1]);
+                    storeSplitPair<KP>(Abig, Asmall, b, i, av[0], av[1]);
                     if (live && i < H) {
                         float* grow = states + (((size_t)s * T + t) * B + b0 + b) * H + i;
                         const float s0 = storeA ? av[0] : hv[0], s1 = storeA ? av[1] : hv[1];
@@ -569,7 +570,7 @@ __device__ __forceinline__ void forwardWgmma(FWD_PARAMS) {
                     yp[h][o] += __shfl_xor_sync(0xffffffff, yp[h][o], 2);
                 }
                 const int b = 16 * w + g + 8 * h;
-                storeSplitPair<HP>(Abig, Asmall, b, HP + 2 * q, xn[h][0], xn[h][1]);
+                storeSplitPair<KP>(Abig, Asmall, b, HP + 2 * q, xn[h][0], xn[h][1]);
                 if (b < nb && q < O) {
                     const float v = c * (q == 0 ? yp[h][0] : q == 1 ? yp[h][1] : q == 2 ? yp[h][2] : yp[h][3]) +
                                     (q == 0 ? bo[0] : q == 1 ? bo[1] : q == 2 ? bo[2] : bo[3]);
@@ -591,3 +592,147 @@ __device__ __forceinline__ void forwardWgmma(FWD_PARAMS) {
 // rnn_forward_wgmma_h128 (64 < H <= 128) and _h64 (H <= 64).
 extern "C" __global__ void __launch_bounds__(128, 1) rnn_forward_wgmma_h128(FWD_PARAMS) { forwardWgmma<128>(FWD_ARGS); }
 extern "C" __global__ void __launch_bounds__(128) rnn_forward_wgmma_h64(FWD_PARAMS) { forwardWgmma<64>(FWD_ARGS); }
+
+// ---- The backward on the warpgroup MMA (3xTF32; DEGEN_WGMMA=bwd, on or auto, gpu/plan.go) ----
+
+// backwardWgmma is rnn_backward (rnn.cu: the same deltas) for H <= HP (64
+// or 128) and O <= 4, with each step's GEMM
+//
+//	e = delta_{t+1} kappa W_hh   (64 trials x HP units, K = HP)
+//
+// on the warpgroup MMA as forwardWgmma's (recurrentProducts: 3xTF32, each
+// k-block summed on the tensor cores, then in float32), one warpgroup per
+// network, chunks of 64 trials one after another. The readout's gradient
+// c W_out^T dy_t is added in float32 on the CUDA cores in the epilogue:
+// as one more k-block, as the forward takes its inputs, the operands
+// would not leave room in shared memory for the states prefetch at
+// H = 128. Each thread copies the a_t it needs (the states in training)
+// into its own places of Hb with cp.async while the products run, and
+// loads dy_t into registers before them. The epilogue runs rnn_backward's
+// update (vanilla delta_t = e (1 - a_t^2); rate q_t = (1 - tau) q_{t+1} +
+// (1 - a_t^2) e, delta_t = tau q_t, q in shared memory), stores delta_t, and
+// writes it split into the A buffers for the next step. Dynamic shared
+// memory (floats; gpu/plan.go backwardWgmmaShared): Wbig, Wsmall HP x HP,
+// Abig, Asmall 64 x HP, Hb 64 x HP (each thread's a_t, pair p of thread tid
+// at 256 p + 2 tid), Wo HP x 4 (c W_out^T, zero beyond H and O), rate only
+// Q 64 x HP (each thread's own q at r 128 + tid).
+template <int HP>
+__device__ __forceinline__ void backwardWgmma(BWD_PARAMS) {
+    constexpr int KP = HP, NACC = HP / 2, SBO = KP * 32;
+    DYNAMIC_SHARED(sm);
+    if (blockDim.x != 128) __trap();  // one warpgroup covers the 64 x HP tile
+    const int s = blockIdx.x, tid = threadIdx.x, w = tid / 32, g = (tid % 32) / 4, q = tid % 4;
+    const Lay L = layout(H, I, O);
+    const float* p = params + (size_t)s * P;
+    const float c = rate ? 1.f / (gamma[s] * (float)H) : 1.f;
+    const float kappa = rate ? 1.f / (float)H : 1.f;
+    const float* dys = dy + (size_t)s * T * B * O;
+    const bool pairs = (H & 1) == 0;  // 8-byte copies and stores
+
+    float* Wbig = sm;  // [i][j] = kappa W_hh[j][i], K-major
+    float* Wsmall = Wbig + HP * KP;
+    float* Abig = Wsmall + HP * KP;  // [b][j], K-major
+    float* Asmall = Abig + FW_TRIALS * KP;
+    float* Hb = Asmall + FW_TRIALS * KP;
+    float* Wo = Hb + FW_TRIALS * HP;  // [i][o]
+    float* Q = Wo + HP * 4;
+
+    for (int e = tid; e < HP * KP; e += 128) {
+        const int i = e / KP, j = e % KP;
+        unsigned big, small;
+        tf32Split(i < H && j < H ? kappa * p[j * H + i] : 0.f, big, small);
+        Wbig[seqOffset<KP>(i, j)] = __uint_as_float(big);
+        Wsmall[seqOffset<KP>(i, j)] = __uint_as_float(small);
+    }
+    for (int e = tid; e < HP * 4; e += 128) {
+        const int i = e / 4, o = e % 4;
+        Wo[e] = i < H && o < O ? c * p[L.wout + o * H + i] : 0.f;
+    }
+
+    const unsigned long long dAbig = wgmmaDesc(Abig, 128, SBO), dAsmall = wgmmaDesc(Asmall, 128, SBO),
+                             dWbig = wgmmaDesc(Wbig, 128, SBO), dWsmall = wgmmaDesc(Wsmall, 128, SBO);
+    for (int b0 = 0; b0 < B; b0 += FW_TRIALS) {
+        const int nb = min(FW_TRIALS, B - b0);
+        // delta_T = 0; q_T = 0.
+        for (int e = tid; e < FW_TRIALS * KP; e += 128) {
+            Abig[e] = 0.f;
+            Asmall[e] = 0.f;
+        }
+        if (rate)
+            for (int e = tid; e < FW_TRIALS * HP; e += 128) Q[e] = 0.f;
+        wgmmaFenceProxy();
+        __syncthreads();  // also: the staged weights
+        for (int t = T - 1; t >= 0; t--) {
+            // The lane's a_t pairs into Hb, and dy_t of its two trials.
+            float dyv[2][4];
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+                const int b = 16 * w + g + 8 * h;
+                const bool live = b < nb;
+                const float* arow = states + (((size_t)s * T + t) * B + b0 + b) * H;
+#pragma unroll
+                for (int j = 0; j < HP / 8; j++) {
+                    const int i = 8 * j + 2 * q;
+                    float* dst = Hb + 256 * (2 * j + h) + 2 * tid;
+                    if (live && pairs && i < H) {
+                        cpAsync8(dst, arow + i);
+                    } else {
+                        if (live && i < H) cpAsync4(dst, arow + i);
+                        if (live && i + 1 < H) cpAsync4(dst + 1, arow + i + 1);
+                    }
+                }
+#pragma unroll
+                for (int o = 0; o < 4; o++) dyv[h][o] = live && o < O ? dys[((size_t)t * B + b0 + b) * O + o] : 0.f;
+            }
+            cpAsyncCommit();
+            float z[NACC];
+            recurrentProducts<HP, KP>(z, dAbig, dAsmall, dWbig, dWsmall);
+            cpAsyncWaitGroup<0>();  // this thread's a_t (only it reads them)
+            __syncthreads();        // every warp's products are done: the A buffers may be rewritten
+#pragma unroll
+            for (int j = 0; j < HP / 8; j++) {
+                const int i = 8 * j + 2 * q;
+                const float4 w0 = *reinterpret_cast<const float4*>(Wo + 4 * i);
+                const float4 w1 = *reinterpret_cast<const float4*>(Wo + 4 * i + 4);
+#pragma unroll
+                for (int h = 0; h < 2; h++) {
+                    const int b = 16 * w + g + 8 * h;
+                    const bool live = b < nb;
+                    const float2 a = *reinterpret_cast<const float2*>(Hb + 256 * (2 * j + h) + 2 * tid);
+                    const float e0 = z[4 * j + 2 * h] + (w0.x * dyv[h][0] + w0.y * dyv[h][1] + w0.z * dyv[h][2] + w0.w * dyv[h][3]);
+                    const float e1 = z[4 * j + 2 * h + 1] + (w1.x * dyv[h][0] + w1.y * dyv[h][1] + w1.z * dyv[h][2] + w1.w * dyv[h][3]);
+                    float dv[2];
+#pragma unroll
+                    for (int u = 0; u < 2; u++) {
+                        const bool ok = live && i + u < H;
+                        const float av = u == 0 ? a.x : a.y, e = u == 0 ? e0 : e1;
+                        if (rate) {
+                            const int r = 4 * j + 2 * h + u;
+                            const float qv = ok ? (1.f - tau) * Q[r * 128 + tid] + (1.f - av * av) * e : 0.f;
+                            Q[r * 128 + tid] = qv;
+                            dv[u] = tau * qv;
+                        } else {
+                            dv[u] = ok ? e * (1.f - av * av) : 0.f;
+                        }
+                    }
+                    storeSplitPair<KP>(Abig, Asmall, b, i, dv[0], dv[1]);
+                    if (live && i < H) {
+                        float* drow = delta + (((size_t)s * T + t) * B + b0 + b) * H + i;
+                        if (pairs) {
+                            *reinterpret_cast<float2*>(drow) = make_float2(dv[0], dv[1]);
+                        } else {
+                            drow[0] = dv[0];
+                            if (i + 1 < H) drow[1] = dv[1];
+                        }
+                    }
+                }
+            }
+            wgmmaFenceProxy();
+            __syncthreads();  // delta_t is in the A buffers
+        }
+    }
+}
+
+// rnn_backward_wgmma_h128 (64 < H <= 128) and _h64 (H <= 64).
+extern "C" __global__ void __launch_bounds__(128, 1) rnn_backward_wgmma_h128(BWD_PARAMS) { backwardWgmma<128>(BWD_ARGS); }
+extern "C" __global__ void __launch_bounds__(128) rnn_backward_wgmma_h64(BWD_PARAMS) { backwardWgmma<64>(BWD_ARGS); }

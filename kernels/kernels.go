@@ -31,6 +31,9 @@ var HopperSignatures = map[string][]Param{
 	// the forward on the warpgroup MMA (DEGEN_WGMMA=fwd or on), rnn_forward_*'s parameters
 	"rnn_forward_wgmma_h128": forwardParams,
 	"rnn_forward_wgmma_h64":  forwardParams,
+	// the backward on the warpgroup MMA (DEGEN_WGMMA=bwd or on), rnn_backward_*'s parameters
+	"rnn_backward_wgmma_h128": backwardParams,
+	"rnn_backward_wgmma_h64":  backwardParams,
 }
 
 // Sources holds the CUDA C sources that kernels.ptx and the CPU emulator

@@ -844,11 +844,6 @@ __device__ __forceinline__ void backwardFused(const float* __restrict__ params, 
 
 // The sequence kernels' entry points: _r8 with 8x8 register tiles, _r4
 // with 4x4 (see R above).
-#define BWD_PARAMS                                                                                       \
-    const float *__restrict__ params, const float *__restrict__ states, const float *__restrict__ dy,       \
-        float *__restrict__ delta, const float *__restrict__ gamma, int T, int B, int I, int H, int O,       \
-        int P, int Bc, int rate, float tau
-#define BWD_ARGS params, states, dy, delta, gamma, T, B, I, H, O, P, Bc, rate, tau
 
 extern "C" __global__ void __launch_bounds__(NT_MAX, 1) rnn_forward_r8(FWD_PARAMS) { forward<8, 1>(FWD_ARGS); }
 extern "C" __global__ void R4_BOUNDS rnn_forward_r4(FWD_PARAMS) { forward<4, 1>(FWD_ARGS); }

@@ -12,15 +12,15 @@
 #   4. gpu.test                         conformance against the float64 CPU
 #                                       reference, fault messages, long batches
 #   4b. wgmma.cuda, wgmma.gpu           the warpgroup MMA: layouts on this card
-#                                       (wgmma_selftest), DEGEN_WGMMA=grad, fwd, on
+#                                       (wgmma_selftest), DEGEN_WGMMA=grad, fwd, bwd
 #   5. degen-cuda compare               3 steps of 16 networks against the
 #                                       float64 CPU reference, per tensor;
 #                                       again with DEGEN_MMA=off (CUDA cores)
 #                                       and on (tensor cores), with two
 #                                       warp groups (DEGEN_GROUPS=2), and with
-#                                       the forward and the weight gradients
-#                                       on the warpgroup MMA (DEGEN_WGMMA=fwd,
-#                                       on)
+#                                       the forward, the backward and all
+#                                       three on the warpgroup MMA
+#                                       (DEGEN_WGMMA=fwd, bwd, on)
 #   6. stepbench                        one training step on W1 and W2: batch
 #                                       shared, uploaded per network, and
 #                                       generated on the device (gen, task N=S);
@@ -105,7 +105,7 @@ gpu_test_limit=${GPU_TEST_LIMIT:-120}
 step gpu.test "$gpu_test_limit" "$BIN/gpu.test" -test.v -test.count=1 -test.skip Wgmma -test.timeout=$((gpu_test_limit - 10))s
 # wgmma_selftest and TestWgmmaRounding (the warpgroup MMA's layouts and
 # rounding on this card), the wgmma probe, and the conformance, exactness and
-# long-gradient checks of the warpgroup-MMA weight gradients and forward.
+# long-gradient checks of the warpgroup-MMA weight gradients, forward and backward.
 step wgmma.cuda 60 "$BIN/cuda.test" -test.v -test.count=1 -test.run Wgmma
 step wgmma.gpu "$gpu_test_limit" "$BIN/gpu.test" -test.v -test.count=1 -test.run Wgmma -test.timeout=$((gpu_test_limit - 10))s
 grep -E "^(--- FAIL|FAIL|ok|PASS)|worst element|tolerance" "$LOG" | grep -v "^=== RUN" | tail -n 60 >"$OUT/conformance.txt"
@@ -120,6 +120,7 @@ step compare-off 60 env DEGEN_MMA=off "$BIN/degen-cuda" compare "${compare_args[
 step compare-mma 60 env DEGEN_MMA=on DEGEN_BACKWARD=split "$BIN/degen-cuda" compare "${compare_args[@]}"
 step compare-g2 60 env DEGEN_GROUPS=2 "$BIN/degen-cuda" compare "${compare_args[@]}"
 step compare-wgfwd 60 env DEGEN_WGMMA=fwd "$BIN/degen-cuda" compare "${compare_args[@]}"
+step compare-wgbwd 60 env DEGEN_WGMMA=bwd "$BIN/degen-cuda" compare "${compare_args[@]}"
 step compare-wgmma 60 env DEGEN_WGMMA=on "$BIN/degen-cuda" compare "${compare_args[@]}"
 step stepbench 180 "$BIN/stepbench" -works "${WORKS:-W1,W2}" -reps 10 -cells both -mma default,off,auto -backward default,auto -groups default,2 -json "$OUT/stepbench.json"
 if [ "${ABAB:-1}" != 0 ]; then

@@ -38,9 +38,10 @@
 // default until a GPU has timed it.
 //
 // DEGEN_WGMMA (see WgmmaEnv) runs the weight gradients (grad), the forward
-// (fwd) or both (on, auto) on Hopper's warpgroup MMA instead
-// (rnn_grad_wgmma_t128/_t64, rnn_forward_wgmma_h128/_h64; kernels.HopperPTX,
-// a second module), in 3xTF32. Not the default until a GPU has timed it.
+// (fwd), the backward (bwd) or all three (on, auto) on Hopper's warpgroup
+// MMA instead (rnn_grad_wgmma_t128/_t64, rnn_forward_wgmma_h128/_h64,
+// rnn_backward_wgmma_h128/_h64; kernels.HopperPTX, a second module), in
+// 3xTF32. Not the default until a GPU has timed it.
 //
 // Launch planning (shared-memory chunks of trials, tile sizes, kernel
 // choice) is in plan.go.

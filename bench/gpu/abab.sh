@@ -14,9 +14,9 @@
 #   r4x4        rnn_forward_r4 and rnn_backward_r4 held to 64 registers,
 #               four blocks per SM (R4_MIN_BLOCKS=4; W2 only)
 #   wgmma-grad  DEGEN_WGMMA=grad: the weight gradients on the warpgroup MMA
-#   wgmma       DEGEN_WGMMA=auto: the forward too, where it runs (not the
-#               rate cell at H=128: its h does not fit in shared memory)
-#   wgmma-g2    both wgmma and groups2 (the backward's two warp groups)
+#   wgmma       DEGEN_WGMMA=auto: the forward and backward too, where they
+#               run (not the rate cell at H=128: its h and q do not fit in
+#               shared memory)
 set -u
 BIN=${BIN:-.devcarry}
 ROUNDS=${ROUNDS:-2}
@@ -51,5 +51,4 @@ for round in $(seq "$ROUNDS"); do
 	run r4x4 "$w2" ptx-r4x4.ptx default
 	run wgmma-grad "$WORKS" - default DEGEN_WGMMA=grad
 	run wgmma "$WORKS" - default DEGEN_WGMMA=auto
-	run wgmma-g2 "$WORKS" - 2 DEGEN_WGMMA=auto
 done

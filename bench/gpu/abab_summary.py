@@ -9,7 +9,7 @@ import re
 import statistics
 import sys
 
-LABELS = ("ref", "new", "groups2", "unroll2", "r4x4", "wgmma-grad", "wgmma", "wgmma-g2")
+LABELS = ("ref", "new", "groups2", "unroll2", "r4x4", "wgmma-grad", "wgmma")
 
 
 def main(path):

@@ -52,8 +52,8 @@
 # alternating comparison (about 2.5 minutes on an H200 by estimate; ROUNDS,
 # default 2, sets its rounds).
 #
-# The GPU host needs no Go: the binaries come prebuilt in $BIN (default
-# .devcarry), made on a development machine by bench/gpu/build.sh.
+# The GPU host needs no Go: the binaries come prebuilt (and gzipped) in $BIN
+# (default .devcarry), made on a development machine by bench/gpu/build.sh.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.devcarry}
@@ -65,7 +65,11 @@ SUM="$OUT/summary.txt"
 : >"$SUM"
 export PYTHONUNBUFFERED=1
 
+# bench/gpu/build.sh gzips the binaries (the device tool's carry limit).
 for f in degen-cuda cuda.test gpu.test e2e stepbench peak; do
+	if [ -f "$BIN/$f.gz" ]; then
+		gunzip -c "$BIN/$f.gz" >"$BIN/$f" && chmod +x "$BIN/$f"
+	fi
 	if [ ! -x "$BIN/$f" ]; then
 		echo "gpu_check: $BIN/$f missing; build it with bench/gpu/build.sh" | tee -a "$SUM" >&2
 		exit 1

@@ -66,7 +66,9 @@ static const EmuKernel emuKernels[] = {
     EMU_KERNEL(rnn_backward_r4_g2),     EMU_KERNEL(probe),
     EMU_KERNEL(probe_wgmma),            EMU_KERNEL(wgmma_selftest),     EMU_KERNEL(wgmma_chain_selftest),     EMU_KERNEL(rnn_grad_wgmma_t128),
     EMU_KERNEL(rnn_grad_wgmma_t64),     EMU_KERNEL(rnn_forward_wgmma_h128), EMU_KERNEL(rnn_forward_wgmma_h64),
+    EMU_KERNEL(rnn_forward_wgmma_h128_rate), EMU_KERNEL(rnn_forward_wgmma_h64_rate),
     EMU_KERNEL(rnn_backward_wgmma_h128), EMU_KERNEL(rnn_backward_wgmma_h64),
+    EMU_KERNEL(rnn_backward_wgmma_h128_rate), EMU_KERNEL(rnn_backward_wgmma_h64_rate),
 };
 
 inline const EmuKernel* emuFind(const char* name) {

@@ -190,60 +190,59 @@ type wgmmaPlan struct{ grad, fwd, bwd bool }
 
 // forwardWgmmaShared is rnn_forward_wgmma_h<hp>'s dynamic shared memory in
 // floats (hopper.cu, forwardWgmma): the big and small parts of W and of A
-// (hp and 64 rows of hp + 8 columns), W_out (hp x 4), the rate cell's h
-// (64 x hp) and 32 for the block sum.
-func forwardWgmmaShared(hp int, rate bool) int {
-	f := 2*hp*(hp+8) + 2*64*(hp+8) + 4*hp + 32
-	if rate {
-		f += 64 * hp
-	}
-	return f
+// (hp and 64 rows of hp + 8 columns), W_out (hp x 4) and 32 for the block
+// sum. The rate cell keeps h in registers.
+func forwardWgmmaShared(hp int) int {
+	return 2*hp*(hp+8) + 2*64*(hp+8) + 4*hp + 32
 }
 
-// forwardWgmmaKernel names the warpgroup-MMA forward for H (64 or 128
-// units padded) with its dynamic shared memory in floats, or an error
-// saying why it cannot run the sizes within limit bytes.
-func forwardWgmmaKernel(d degen.Dims, rate bool, limit int) (name string, shared int, err error) {
-	hp := 64
+// wgmmaSequenceKernel names the warpgroup-MMA forward or backward (kind)
+// for H (64 or 128 units padded) and the cell: rnn_<kind>_wgmma_h<hp>, with
+// _rate for the rate cell.
+func wgmmaSequenceKernel(kind string, d degen.Dims, rate bool) (name string, hp int) {
+	hp = 64
 	if d.H > 64 {
 		hp = 128
 	}
-	name = fmt.Sprintf("rnn_forward_wgmma_h%d", hp)
-	shared = forwardWgmmaShared(hp, rate)
+	name = fmt.Sprintf("rnn_%s_wgmma_h%d", kind, hp)
+	if rate {
+		name += "_rate"
+	}
+	return name, hp
+}
+
+// forwardWgmmaKernel names the warpgroup-MMA forward for the sizes and cell
+// with its dynamic shared memory in floats, or an error saying why it
+// cannot run them within limit bytes.
+func forwardWgmmaKernel(d degen.Dims, rate bool, limit int) (name string, shared int, err error) {
+	name, hp := wgmmaSequenceKernel("forward", d, rate)
+	shared = forwardWgmmaShared(hp)
 	switch {
 	case d.H > 128 || d.I > 7 || d.O > 4:
 		return "", 0, fmt.Errorf("rnn_forward_wgmma_* supports H <= 128, I <= 7 and O <= 4, got H=%d, I=%d, O=%d", d.H, d.I, d.O)
 	case 4*shared > limit:
-		return "", 0, fmt.Errorf("%s needs %d KiB of shared memory per block (the rate cell keeps h there), this GPU allows %d KiB", name, (4*shared+1023)/1024, limit/1024)
+		return "", 0, fmt.Errorf("%s needs %d KiB of shared memory per block, this GPU allows %d KiB", name, (4*shared+1023)/1024, limit/1024)
 	}
 	return name, shared, nil
 }
 
 // backwardWgmmaShared is rnn_backward_wgmma_h<hp>'s dynamic shared memory
 // in floats (hopper.cu, backwardWgmma): the big and small parts of W and of
-// A (hp and 64 rows of hp columns), the states prefetch (64 x hp), W_out
-// (hp x 4) and the rate cell's q (64 x hp).
-func backwardWgmmaShared(hp int, rate bool) int {
-	f := 2*hp*hp + 2*64*hp + 64*hp + 4*hp
-	if rate {
-		f += 64 * hp
-	}
-	return f
+// A (hp and 64 rows of hp columns), the states prefetch (64 x hp) and W_out
+// (hp x 4). The rate cell keeps q in registers.
+func backwardWgmmaShared(hp int) int {
+	return 2*hp*hp + 2*64*hp + 64*hp + 4*hp
 }
 
 // backwardWgmmaKernel is forwardWgmmaKernel for the backward.
 func backwardWgmmaKernel(d degen.Dims, rate bool, limit int) (name string, shared int, err error) {
-	hp := 64
-	if d.H > 64 {
-		hp = 128
-	}
-	name = fmt.Sprintf("rnn_backward_wgmma_h%d", hp)
-	shared = backwardWgmmaShared(hp, rate)
+	name, hp := wgmmaSequenceKernel("backward", d, rate)
+	shared = backwardWgmmaShared(hp)
 	switch {
 	case d.H > 128 || d.O > 4:
 		return "", 0, fmt.Errorf("rnn_backward_wgmma_* supports H <= 128 and O <= 4, got H=%d, O=%d", d.H, d.O)
 	case 4*shared > limit:
-		return "", 0, fmt.Errorf("%s needs %d KiB of shared memory per block (the rate cell keeps q there), this GPU allows %d KiB", name, (4*shared+1023)/1024, limit/1024)
+		return "", 0, fmt.Errorf("%s needs %d KiB of shared memory per block, this GPU allows %d KiB", name, (4*shared+1023)/1024, limit/1024)
 	}
 	return name, shared, nil
 }

@@ -171,9 +171,10 @@ func TestChooseWgmma(t *testing.T) {
 		{"bwd", "9.0", w1, false, h100Shared, wgmmaPlan{bwd: true}, ""},
 		{"fwd,bwd", "9.0", w2, false, h100Shared, wgmmaPlan{fwd: true, bwd: true}, ""},
 		{"grad,fwd", "9.0", w1, false, h100Shared, wgmmaPlan{grad: true, fwd: true}, ""},
-		{"auto", "9.0", w1, true, h100Shared, wgmmaPlan{grad: true}, ""},
+		{"auto", "9.0", w1, true, h100Shared, wgmmaPlan{grad: true, fwd: true, bwd: true}, ""},
 		{"auto", "9.0", wide, false, h100Shared, wgmmaPlan{fwd: true, bwd: true}, ""},
-		{"bwd", "9.0", w1, true, h100Shared, wgmmaPlan{}, "rnn_backward_wgmma_h128 needs 258 KiB of shared memory per block (the rate cell keeps q there), this GPU allows 227 KiB"},
+		{"bwd", "9.0", w1, false, 200 << 10, wgmmaPlan{}, "rnn_backward_wgmma_h128 needs 226 KiB of shared memory per block, this GPU allows 200 KiB"},
+		{"fwd", "9.0", w1, true, 200 << 10, wgmmaPlan{}, "rnn_forward_wgmma_h128_rate needs 207 KiB of shared memory per block, this GPU allows 200 KiB"},
 		{"bwd", "9.0", degen.Dims{S: 1, B: 8, T: 5, H: 64, I: 3, O: 5}, false, h100Shared, wgmmaPlan{}, "supports H <= 128 and O <= 4, got H=64, O=5"},
 		{"fwd,sideways", "9.0", w1, false, h100Shared, wgmmaPlan{}, "want off, on, auto, or grad, fwd and bwd alone or comma-separated"},
 		{"auto", "8.0", w1, false, h100Shared, wgmmaPlan{}, ""},
@@ -181,7 +182,6 @@ func TestChooseWgmma(t *testing.T) {
 		{"fwd", "8.0", w1, false, h100Shared, wgmmaPlan{}, "compute capability 9.0 (H100, H200), this one has 8.0"},
 		{"on", "9.0", wide, false, h100Shared, wgmmaPlan{}, "I, O <= 4, got I=5, O=3"},
 		{"on", "9.0", w1, false, 100 << 10, wgmmaPlan{}, "rnn_grad_wgmma_t128 needs 168 KiB of shared memory per block, this GPU allows 100 KiB"},
-		{"fwd", "9.0", w1, true, h100Shared, wgmmaPlan{}, "rnn_forward_wgmma_h128 needs 239 KiB of shared memory per block (the rate cell keeps h there), this GPU allows 227 KiB"},
 		{"fwd", "9.0", degen.Dims{S: 1, B: 8, T: 5, H: 130, I: 3, O: 3}, false, h100Shared, wgmmaPlan{}, "supports H <= 128, I <= 7 and O <= 4, got H=130"},
 		{"fwd", "9.0", degen.Dims{S: 1, B: 8, T: 5, H: 64, I: 8, O: 5}, false, h100Shared, wgmmaPlan{}, "got H=64, I=8, O=5"},
 		{"yes", "9.0", w1, false, h100Shared, wgmmaPlan{}, `"yes": want off, on, auto, or grad, fwd and bwd`},
@@ -194,28 +194,30 @@ func TestChooseWgmma(t *testing.T) {
 	}
 }
 
-// TestForwardWgmmaShared checks rnn_forward_wgmma_*'s shared memory against
-// the layout in hopper.cu, worked by hand: W1 (vanilla, H=128) takes
-// 206.1 KiB, one block per SM; W2 (H=64) 73.1 KiB, three blocks per SM, or
-// 89.1 with the rate cell's h, two.
+// TestForwardWgmmaShared checks the warpgroup-MMA sequence kernels' shared
+// memory against the layouts in hopper.cu, worked by hand: W1 (H=128) takes
+// 206.1 KiB in the forward, 226.0 in the backward (1 KiB under the limit),
+// one block per SM; W2 (H=64) 73.1 and 81.0, three and two.
 func TestForwardWgmmaShared(t *testing.T) {
 	for _, c := range []struct {
-		hp    int
-		rate  bool
-		bytes int
-	}{{128, false, 4 * (2*128*136 + 2*64*136 + 512 + 32)}, {128, true, 243840}, {64, false, 74880}, {64, true, 91264}} {
-		if got := 4 * forwardWgmmaShared(c.hp, c.rate); got != c.bytes {
-			t.Errorf("forwardWgmmaShared(%d, %v) = %d bytes, want %d", c.hp, c.rate, got, c.bytes)
+		hp, fwd, bwd int
+	}{{128, 4 * (2*128*136 + 2*64*136 + 512 + 32), 231424}, {64, 74880, 82944}} {
+		if got := 4 * forwardWgmmaShared(c.hp); got != c.fwd {
+			t.Errorf("forwardWgmmaShared(%d) = %d bytes, want %d", c.hp, got, c.fwd)
+		}
+		if got := 4 * backwardWgmmaShared(c.hp); got != c.bwd {
+			t.Errorf("backwardWgmmaShared(%d) = %d bytes, want %d", c.hp, got, c.bwd)
 		}
 	}
-	// The backward: W1 (vanilla) takes 226 KiB, 1 KiB under the limit; W2 81.
 	for _, c := range []struct {
-		hp    int
-		rate  bool
-		bytes int
-	}{{128, false, 231424}, {128, true, 264192}, {64, false, 82944}, {64, true, 99328}} {
-		if got := 4 * backwardWgmmaShared(c.hp, c.rate); got != c.bytes {
-			t.Errorf("backwardWgmmaShared(%d, %v) = %d bytes, want %d", c.hp, c.rate, got, c.bytes)
+		kind string
+		h    int
+		rate bool
+		want string
+	}{{"forward", 128, false, "rnn_forward_wgmma_h128"}, {"forward", 65, true, "rnn_forward_wgmma_h128_rate"},
+		{"backward", 64, false, "rnn_backward_wgmma_h64"}, {"backward", 1, true, "rnn_backward_wgmma_h64_rate"}} {
+		if got, _ := wgmmaSequenceKernel(c.kind, degen.Dims{H: c.h}, c.rate); got != c.want {
+			t.Errorf("wgmmaSequenceKernel(%s, H=%d, rate %v) = %s, want %s", c.kind, c.h, c.rate, got, c.want)
 		}
 	}
 }

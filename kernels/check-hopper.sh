@@ -48,7 +48,7 @@ if grep -q 'C7513' <<<"$log"; then
 	exit 1
 fi
 # kernel:shape:count: each kernel keeps at least count wgmmas of its shape.
-for k in probe_wgmma:64x128:16 wgmma_selftest:64x128:1 wgmma_chain_selftest:64x64:16 rnn_grad_wgmma_t128:64x128:12 rnn_grad_wgmma_t64:64x64:12 rnn_forward_wgmma_h128:64x128:51 rnn_forward_wgmma_h64:64x64:27 rnn_backward_wgmma_h128:64x128:48 rnn_backward_wgmma_h64:64x64:24; do
+for k in probe_wgmma:64x128:16 wgmma_selftest:64x128:1 wgmma_chain_selftest:64x64:16 rnn_grad_wgmma_t128:64x128:12 rnn_grad_wgmma_t64:64x64:12 rnn_forward_wgmma_h128:64x128:51 rnn_forward_wgmma_h128_rate:64x128:51 rnn_forward_wgmma_h64:64x64:27 rnn_forward_wgmma_h64_rate:64x64:27 rnn_backward_wgmma_h128:64x128:48 rnn_backward_wgmma_h128_rate:64x128:48 rnn_backward_wgmma_h64:64x64:24 rnn_backward_wgmma_h64_rate:64x64:24; do
 	IFS=: read -r name shape want <<<"$k"
 	n=$("$cache/root/usr/bin/cuobjdump" -sass -fun "$name" "$tmp" | grep -c "HGMMA.${shape}x8.F32.TF32" || true)
 	if [ "$n" -lt "$want" ]; then

@@ -349,48 +349,61 @@ __device__ __forceinline__ void storeSplitPair(float* big, float* small, int r, 
     *reinterpret_cast<float2*>(small + at) = make_float2(__uint_as_float(s0), __uint_as_float(s1));
 }
 
+// issueKBlock issues k-block kb's three 3xTF32 products of
+// recurrentProducts into p, small ones first, the first from zero (scale-d
+// 0), and commits them as one group.
+template <int HP>
+__device__ __forceinline__ void issueKBlock(float (&p)[HP / 2], int kb, unsigned long long descAbig,
+                                            unsigned long long descAsmall, unsigned long long descWbig,
+                                            unsigned long long descWsmall) {
+    wgmmaSSN<HP>(p, descAsmall + 16 * kb, descWbig + 16 * kb, 0);
+    wgmmaSSN<HP>(p, descAbig + 16 * kb, descWsmall + 16 * kb, 1);
+    wgmmaSSN<HP>(p, descAbig + 16 * kb, descWbig + 16 * kb, 1);
+    wgmmaCommit();
+}
+
 // recurrentProducts computes z = A W^T (64 trials x HP units, K = KP) for
 // the warpgroup in 3xTF32 from the K-major (seqOffset) big and small parts
-// of A (descA*) and W (descW*), which address
-// their k-block 0; k-block kb starts 256 bytes (16 in the descriptor's
-// address field) further. Each k-block's three products, small ones first,
-// are summed on the tensor cores from zero (scale-d 0), then added to z in
-// float32; the two partial sums alternate, so that one k-block's adds run
-// while the next one's products do. Lane (g, q) of warp w gets z[4 j + r] =
-// z[16 w + g + 8 (r / 2)][8 j + 2 q + r % 2].
-template <int HP, int KP>
+// of A (descA*) and W (descW*), which address their k-block 0; k-block kb
+// starts 256 bytes (16 in the descriptor's address field) further. Each
+// k-block's three products are summed on the tensor cores from zero, then
+// added to z in float32. With NPART = 2 partial sums they alternate, so that
+// one k-block's adds run while the next one's products do; NPART = 1 saves
+// their registers (HP / 2 per thread) for kernels that keep a state in
+// registers, and waits for each k-block. Lane (g, q) of warp w gets
+// z[4 j + r] = z[16 w + g + 8 (r / 2)][8 j + 2 q + r % 2].
+template <int HP, int KP, int NPART>
 __device__ __forceinline__ void recurrentProducts(float (&z)[HP / 2], unsigned long long descAbig,
                                                   unsigned long long descAsmall, unsigned long long descWbig,
                                                   unsigned long long descWsmall) {
     constexpr int NACC = HP / 2, NKB = KP / 8;
-    float part[2][NACC];
+    float part[NPART][NACC];
     wgmmaFence();
 #pragma unroll
-    for (int kb = 0; kb < 2; kb++) {
-        wgmmaSSN<HP>(part[kb], descAsmall + 16 * kb, descWbig + 16 * kb, 0);
-        wgmmaSSN<HP>(part[kb], descAbig + 16 * kb, descWsmall + 16 * kb, 1);
-        wgmmaSSN<HP>(part[kb], descAbig + 16 * kb, descWbig + 16 * kb, 1);
-        wgmmaCommit();
-    }
+    for (int kb = 0; kb < NPART; kb++) issueKBlock<HP>(part[kb], kb, descAbig, descAsmall, descWbig, descWsmall);
 #pragma unroll
     for (int kb = 0; kb < NKB; kb++) {
-        if (kb + 1 < NKB)
-            wgmmaWaitGroup<1>();
+        if (NPART == 2 && kb + 1 < NKB)
+            wgmmaWaitGroup<1>();  // k-block kb + 1 may still run
         else
             wgmmaWaitGroup<0>();
-        float(&p)[NACC] = part[kb % 2];
+        float(&p)[NACC] = part[kb % NPART];
         wgmmaFenceOperands(p);
 #pragma unroll
         for (int r = 0; r < NACC; r++) z[r] = kb == 0 ? p[r] : z[r] + p[r];
-        if (kb + 2 < NKB) {
-            const int k2 = kb + 2;
+        if (kb + NPART < NKB) {
             wgmmaFence();
-            wgmmaSSN<HP>(p, descAsmall + 16 * k2, descWbig + 16 * k2, 0);
-            wgmmaSSN<HP>(p, descAbig + 16 * k2, descWsmall + 16 * k2, 1);
-            wgmmaSSN<HP>(p, descAbig + 16 * k2, descWbig + 16 * k2, 1);
-            wgmmaCommit();
+            issueKBlock<HP>(p, kb + NPART, descAbig, descAsmall, descWbig, descWsmall);
         }
     }
+}
+
+// recurrentParts is recurrentProducts' NPART for the sequence kernels: the
+// rate cell at HP = 128 keeps its state (h or q, HP / 2 per thread) in
+// registers, where two partial sums would not fit beside it.
+template <int HP, bool RATE>
+__host__ __device__ constexpr int recurrentParts() {
+    return RATE && HP == 128 ? 1 : 2;
 }
 
 // forwardWgmma is rnn_forward (rnn.cu: the same outputs) for H <= HP (64 or
@@ -409,7 +422,7 @@ __device__ __forceinline__ void recurrentProducts(float (&z)[HP / 2], unsigned l
 // CPU backend 0.36.
 //
 // The epilogue runs rnn_forward's update (tanh, or the rate cell's leaky
-// step, h in shared memory), stores the states, writes a_t and x_{t+1}
+// step, h in registers), stores the states, writes a_t and x_{t+1}
 // split into the A buffers for the next step, and computes the readout,
 // loss and dL/dy from registers: lane (g, q) holds units 8 j + 2 q and
 // 8 j + 2 q + 1 of trials 16 w + g and 16 w + g + 8 (compat.cuh), so a
@@ -417,13 +430,13 @@ __device__ __forceinline__ void recurrentProducts(float (&z)[HP / 2], unsigned l
 // W_out a. x_{t+1}, y_t and M_t are loaded into registers before the
 // products, which hide the loads. Dynamic shared memory (floats; gpu/plan.go
 // forwardWgmmaShared): Wbig, Wsmall HP x (HP + 8), Abig, Asmall 64 x
-// (HP + 8), Wo HP x 4 (c W_out^T, zero beyond H and O), rate only Hs 64 x HP
-// (each thread's own h at r 128 + tid), red 32.
-template <int HP>
+// (HP + 8), Wo HP x 4 (c W_out^T, zero beyond H and O), red 32. RATE: the
+// cell, fixed per kernel (the launcher picks the kernel by it).
+template <int HP, bool RATE>
 __device__ __forceinline__ void forwardWgmma(FWD_PARAMS) {
     constexpr int KP = HP + 8, NACC = HP / 2, SBO = KP * 32;
     DYNAMIC_SHARED(sm);
-    if (blockDim.x != 128) __trap();  // one warpgroup covers the 64 x HP tile
+    if (blockDim.x != 128 || rate != (int)RATE) __trap();  // one warpgroup covers the 64 x HP tile
     const int s = blockIdx.x, tid = threadIdx.x, w = tid / 32, g = (tid % 32) / 4, q = tid % 4;
     const Lay L = layout(H, I, O);
     const float* p = params + (size_t)s * P;
@@ -431,9 +444,9 @@ __device__ __forceinline__ void forwardWgmma(FWD_PARAMS) {
     const float* xs = x + (size_t)n * T * B * I;
     const float* ys = y + (size_t)n * T * B * O;
     const float* ms = mask + (size_t)n * T * B * O;
-    const float c = rate ? 1.f / (gamma[s] * (float)H) : 1.f;
-    const float kappa = rate ? 1.f / (float)H : 1.f;
-    const bool storeA = rate && dy;  // training: states get a_t (see the top of rnn.cu)
+    const float c = RATE ? 1.f / (gamma[s] * (float)H) : 1.f;
+    const float kappa = RATE ? 1.f / (float)H : 1.f;
+    const bool storeA = RATE && dy;  // training: states get a_t (see the top of rnn.cu)
     const bool pairs = (H & 1) == 0;  // 8-byte state stores
 
     float* Wbig = sm;  // [i][k], K-major
@@ -441,8 +454,7 @@ __device__ __forceinline__ void forwardWgmma(FWD_PARAMS) {
     float* Abig = Wsmall + HP * KP;  // [b][k], K-major
     float* Asmall = Abig + FW_TRIALS * KP;
     float* Wo = Asmall + FW_TRIALS * KP;  // [i][o]
-    float* Hs = Wo + HP * 4;
-    float* red = Hs + (rate ? FW_TRIALS * HP : 0);
+    float* red = Wo + HP * 4;
 
     // W = [kappa W_hh | W_ih | b | 0], row i per unit.
     for (int e = tid; e < HP * KP; e += 128) {
@@ -490,8 +502,9 @@ __device__ __forceinline__ void forwardWgmma(FWD_PARAMS) {
             Abig[seqOffset<KP>(b, e % KP)] = __uint_as_float(big);
             Asmall[seqOffset<KP>(b, e % KP)] = __uint_as_float(small);
         }
-        if (rate)
-            for (int e = tid; e < FW_TRIALS * HP; e += 128) Hs[e] = 0.f;
+        float hst[RATE ? NACC : 1];  // the rate cell's h of the lane's elements (as z)
+#pragma unroll
+        for (int r = 0; r < (RATE ? NACC : 1); r++) hst[r] = 0.f;
         wgmmaFenceProxy();
         __syncthreads();
         for (int t = 0; t < T; t++) {
@@ -513,7 +526,7 @@ __device__ __forceinline__ void forwardWgmma(FWD_PARAMS) {
                 mt[h] = live && q < O ? ms[row * O + q] : 0.f;
             }
             float z[NACC];
-            recurrentProducts<HP, KP>(z, dAbig, dAsmall, dWbig, dWsmall);
+            recurrentProducts<HP, KP, recurrentParts<HP, RATE>()>(z, dAbig, dAsmall, dWbig, dWsmall);
             __syncthreads();  // every warp's products are done: the A buffers may be rewritten
 
             float yp[2][4];
@@ -535,10 +548,10 @@ __device__ __forceinline__ void forwardWgmma(FWD_PARAMS) {
                     for (int u = 0; u < 2; u++) {
                         const bool ok = live && i + u < H;
                         const int r = 4 * j + 2 * h + u;
-                        if (rate) {
-                            hv[u] = ok ? (1.f - tau) * Hs[r * 128 + tid] + tau * z[r] : 0.f;
+                        if constexpr (RATE) {
+                            hv[u] = ok ? (1.f - tau) * hst[r] + tau * z[r] : 0.f;
                             av[u] = tanhf(hv[u]);
-                            Hs[r * 128 + tid] = hv[u];
+                            hst[r] = hv[u];
                         } else {
                             hv[u] = ok ? tanhf(z[r]) : 0.f;
                             av[u] = hv[u];
@@ -589,9 +602,12 @@ __device__ __forceinline__ void forwardWgmma(FWD_PARAMS) {
     if (tid == 0) loss[s] = msum > 0.f ? lsum / msum : 0.f;
 }
 
-// rnn_forward_wgmma_h128 (64 < H <= 128) and _h64 (H <= 64).
-extern "C" __global__ void __launch_bounds__(128, 1) rnn_forward_wgmma_h128(FWD_PARAMS) { forwardWgmma<128>(FWD_ARGS); }
-extern "C" __global__ void __launch_bounds__(128) rnn_forward_wgmma_h64(FWD_PARAMS) { forwardWgmma<64>(FWD_ARGS); }
+// rnn_forward_wgmma_h128 (64 < H <= 128) and _h64 (H <= 64), vanilla and
+// (_rate) the rate cell.
+extern "C" __global__ void __launch_bounds__(128, 1) rnn_forward_wgmma_h128(FWD_PARAMS) { forwardWgmma<128, false>(FWD_ARGS); }
+extern "C" __global__ void __launch_bounds__(128, 1) rnn_forward_wgmma_h128_rate(FWD_PARAMS) { forwardWgmma<128, true>(FWD_ARGS); }
+extern "C" __global__ void __launch_bounds__(128) rnn_forward_wgmma_h64(FWD_PARAMS) { forwardWgmma<64, false>(FWD_ARGS); }
+extern "C" __global__ void __launch_bounds__(128) rnn_forward_wgmma_h64_rate(FWD_PARAMS) { forwardWgmma<64, true>(FWD_ARGS); }
 
 // ---- The backward on the warpgroup MMA (3xTF32; DEGEN_WGMMA=bwd, on or auto, gpu/plan.go) ----
 
@@ -610,22 +626,22 @@ extern "C" __global__ void __launch_bounds__(128) rnn_forward_wgmma_h64(FWD_PARA
 // into its own places of Hb with cp.async while the products run, and
 // loads dy_t into registers before them. The epilogue runs rnn_backward's
 // update (vanilla delta_t = e (1 - a_t^2); rate q_t = (1 - tau) q_{t+1} +
-// (1 - a_t^2) e, delta_t = tau q_t, q in shared memory), stores delta_t, and
+// (1 - a_t^2) e, delta_t = tau q_t, q in registers), stores delta_t, and
 // writes it split into the A buffers for the next step. Dynamic shared
 // memory (floats; gpu/plan.go backwardWgmmaShared): Wbig, Wsmall HP x HP,
 // Abig, Asmall 64 x HP, Hb 64 x HP (each thread's a_t, pair p of thread tid
-// at 256 p + 2 tid), Wo HP x 4 (c W_out^T, zero beyond H and O), rate only
-// Q 64 x HP (each thread's own q at r 128 + tid).
-template <int HP>
+// at 256 p + 2 tid), Wo HP x 4 (c W_out^T, zero beyond H and O). RATE: the
+// cell, as forwardWgmma's.
+template <int HP, bool RATE>
 __device__ __forceinline__ void backwardWgmma(BWD_PARAMS) {
     constexpr int KP = HP, NACC = HP / 2, SBO = KP * 32;
     DYNAMIC_SHARED(sm);
-    if (blockDim.x != 128) __trap();  // one warpgroup covers the 64 x HP tile
+    if (blockDim.x != 128 || rate != (int)RATE) __trap();  // one warpgroup covers the 64 x HP tile
     const int s = blockIdx.x, tid = threadIdx.x, w = tid / 32, g = (tid % 32) / 4, q = tid % 4;
     const Lay L = layout(H, I, O);
     const float* p = params + (size_t)s * P;
-    const float c = rate ? 1.f / (gamma[s] * (float)H) : 1.f;
-    const float kappa = rate ? 1.f / (float)H : 1.f;
+    const float c = RATE ? 1.f / (gamma[s] * (float)H) : 1.f;
+    const float kappa = RATE ? 1.f / (float)H : 1.f;
     const float* dys = dy + (size_t)s * T * B * O;
     const bool pairs = (H & 1) == 0;  // 8-byte copies and stores
 
@@ -635,7 +651,6 @@ __device__ __forceinline__ void backwardWgmma(BWD_PARAMS) {
     float* Asmall = Abig + FW_TRIALS * KP;
     float* Hb = Asmall + FW_TRIALS * KP;
     float* Wo = Hb + FW_TRIALS * HP;  // [i][o]
-    float* Q = Wo + HP * 4;
 
     for (int e = tid; e < HP * KP; e += 128) {
         const int i = e / KP, j = e % KP;
@@ -658,8 +673,9 @@ __device__ __forceinline__ void backwardWgmma(BWD_PARAMS) {
             Abig[e] = 0.f;
             Asmall[e] = 0.f;
         }
-        if (rate)
-            for (int e = tid; e < FW_TRIALS * HP; e += 128) Q[e] = 0.f;
+        float qst[RATE ? NACC : 1];  // the rate cell's q of the lane's elements (as z)
+#pragma unroll
+        for (int r = 0; r < (RATE ? NACC : 1); r++) qst[r] = 0.f;
         wgmmaFenceProxy();
         __syncthreads();  // also: the staged weights
         for (int t = T - 1; t >= 0; t--) {
@@ -686,7 +702,7 @@ __device__ __forceinline__ void backwardWgmma(BWD_PARAMS) {
             }
             cpAsyncCommit();
             float z[NACC];
-            recurrentProducts<HP, KP>(z, dAbig, dAsmall, dWbig, dWsmall);
+            recurrentProducts<HP, KP, recurrentParts<HP, RATE>()>(z, dAbig, dAsmall, dWbig, dWsmall);
             cpAsyncWaitGroup<0>();  // this thread's a_t (only it reads them)
             __syncthreads();        // every warp's products are done: the A buffers may be rewritten
 #pragma unroll
@@ -706,10 +722,10 @@ __device__ __forceinline__ void backwardWgmma(BWD_PARAMS) {
                     for (int u = 0; u < 2; u++) {
                         const bool ok = live && i + u < H;
                         const float av = u == 0 ? a.x : a.y, e = u == 0 ? e0 : e1;
-                        if (rate) {
+                        if constexpr (RATE) {
                             const int r = 4 * j + 2 * h + u;
-                            const float qv = ok ? (1.f - tau) * Q[r * 128 + tid] + (1.f - av * av) * e : 0.f;
-                            Q[r * 128 + tid] = qv;
+                            const float qv = ok ? (1.f - tau) * qst[r] + (1.f - av * av) * e : 0.f;
+                            qst[r] = qv;
                             dv[u] = tau * qv;
                         } else {
                             dv[u] = ok ? e * (1.f - av * av) : 0.f;
@@ -733,6 +749,9 @@ __device__ __forceinline__ void backwardWgmma(BWD_PARAMS) {
     }
 }
 
-// rnn_backward_wgmma_h128 (64 < H <= 128) and _h64 (H <= 64).
-extern "C" __global__ void __launch_bounds__(128, 1) rnn_backward_wgmma_h128(BWD_PARAMS) { backwardWgmma<128>(BWD_ARGS); }
-extern "C" __global__ void __launch_bounds__(128) rnn_backward_wgmma_h64(BWD_PARAMS) { backwardWgmma<64>(BWD_ARGS); }
+// rnn_backward_wgmma_h128 (64 < H <= 128) and _h64 (H <= 64), vanilla and
+// (_rate) the rate cell.
+extern "C" __global__ void __launch_bounds__(128, 1) rnn_backward_wgmma_h128(BWD_PARAMS) { backwardWgmma<128, false>(BWD_ARGS); }
+extern "C" __global__ void __launch_bounds__(128, 1) rnn_backward_wgmma_h128_rate(BWD_PARAMS) { backwardWgmma<128, true>(BWD_ARGS); }
+extern "C" __global__ void __launch_bounds__(128) rnn_backward_wgmma_h64(BWD_PARAMS) { backwardWgmma<64, false>(BWD_ARGS); }
+extern "C" __global__ void __launch_bounds__(128) rnn_backward_wgmma_h64_rate(BWD_PARAMS) { backwardWgmma<64, true>(BWD_ARGS); }

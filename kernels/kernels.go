@@ -29,11 +29,15 @@ var HopperSignatures = map[string][]Param{
 	"rnn_grad_wgmma_t128": gradParams,
 	"rnn_grad_wgmma_t64":  gradParams,
 	// the forward on the warpgroup MMA (DEGEN_WGMMA=fwd or on), rnn_forward_*'s parameters
-	"rnn_forward_wgmma_h128": forwardParams,
-	"rnn_forward_wgmma_h64":  forwardParams,
+	"rnn_forward_wgmma_h128":      forwardParams,
+	"rnn_forward_wgmma_h128_rate": forwardParams,
+	"rnn_forward_wgmma_h64":       forwardParams,
+	"rnn_forward_wgmma_h64_rate":  forwardParams,
 	// the backward on the warpgroup MMA (DEGEN_WGMMA=bwd or on), rnn_backward_*'s parameters
-	"rnn_backward_wgmma_h128": backwardParams,
-	"rnn_backward_wgmma_h64":  backwardParams,
+	"rnn_backward_wgmma_h128":      backwardParams,
+	"rnn_backward_wgmma_h128_rate": backwardParams,
+	"rnn_backward_wgmma_h64":       backwardParams,
+	"rnn_backward_wgmma_h64_rate":  backwardParams,
 }
 
 // Sources holds the CUDA C sources that kernels.ptx and the CPU emulator

@@ -33,8 +33,9 @@
 // weight gradients), rnn_adam (grid S). Variants (gpu/plan.go): the
 // tensor-core rnn_forward_mma_*, rnn_backward_mma_* and rnn_grad_mma_t128
 // or _t64 in place of the first three, rnn_backward_fused_r8/r4 in
-// place of the backward and weight-gradient launches, and the _g2 forward
-// and backward (two warp groups per block, see padTrials).
+// place of the backward and weight-gradient launches, the _g2 forward
+// and backward (two warp groups per block, see padTrials), and hopper.cu's
+// forward, backward and weight gradients on the warpgroup MMA.
 
 #include "common.cuh"
 

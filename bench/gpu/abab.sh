@@ -14,9 +14,7 @@
 #   r4x4        rnn_forward_r4 and rnn_backward_r4 held to 64 registers,
 #               four blocks per SM (R4_MIN_BLOCKS=4; W2 only)
 #   wgmma-grad  DEGEN_WGMMA=grad: the weight gradients on the warpgroup MMA
-#   wgmma       DEGEN_WGMMA=auto: the forward and backward too, where they
-#               run (not the rate cell at H=128: its h and q do not fit in
-#               shared memory)
+#   wgmma       DEGEN_WGMMA=auto: the forward and backward too
 set -u
 BIN=${BIN:-.devcarry}
 ROUNDS=${ROUNDS:-2}

@@ -890,8 +890,15 @@ __host__ __device__ __forceinline__ int padK8(int k) { return (k + 7) & ~7; }
 // tensor cores in 3xTF32; lane (g, q) = (lane / 4, lane % 4) gets
 // acc[mt][j][r] = C[m0 + 16 mt + g + 8 (r / 2)][n0 + 8 j + 2 q + r % 2].
 // With PRE, Bm and Bs hold B already split (presplitTF32): big and small
-// parts, read instead of split at every load.
-template <int MT, int NT, bool PRE = false>
+// parts, read instead of split at every load. With KSUMS (the sequence
+// kernels), each k-block's three products are summed on the tensor cores
+// from zero and then added to acc in float32: the tensor cores truncate
+// their addends and round toward zero, and summed over the whole K there
+// the sequence kernels failed `degen compare` (W_hh at 5.6 of its tolerance
+// on the H200, 6.8 on the emulator); per k-block the emulator gives 0.41,
+// the float32 CPU backend 0.36. The weight-gradient kernel sums its K in
+// stages itself.
+template <int MT, int NT, bool PRE = false, bool KSUMS = false>
 __device__ __forceinline__ void mmaGemm3x(float acc[MT][NT][4], const float* A, int ldm, int ldk, const float* Bm,
                                           const float* Bs, int ldb, int K, int m0, int n0, int g, int q) {
 #pragma unroll
@@ -920,14 +927,24 @@ __device__ __forceinline__ void mmaGemm3x(float acc[MT][NT][4], const float* A, 
                     tf32Split(Bm[e], bBig[j][r], bSmall[j][r]);
                 }
             }
-        // The small products first, so that they are not lost against the big one.
+        // The small products first, so that they are not lost against the
+        // big one.
 #pragma unroll
         for (int mt = 0; mt < MT; mt++)
 #pragma unroll
             for (int j = 0; j < NT; j++) {
-                mmaTF32(acc[mt][j], aSmall[mt], bBig[j]);
-                mmaTF32(acc[mt][j], aBig[mt], bSmall[j]);
-                mmaTF32(acc[mt][j], aBig[mt], bBig[j]);
+                if (KSUMS) {
+                    float part[4] = {0.f, 0.f, 0.f, 0.f};
+                    mmaTF32(part, aSmall[mt], bBig[j]);
+                    mmaTF32(part, aBig[mt], bSmall[j]);
+                    mmaTF32(part, aBig[mt], bBig[j]);
+#pragma unroll
+                    for (int r = 0; r < 4; r++) acc[mt][j][r] += part[r];
+                } else {
+                    mmaTF32(acc[mt][j], aSmall[mt], bBig[j]);
+                    mmaTF32(acc[mt][j], aBig[mt], bSmall[j]);
+                    mmaTF32(acc[mt][j], aBig[mt], bBig[j]);
+                }
             }
     }
 }
@@ -1009,7 +1026,7 @@ __device__ __forceinline__ void forwardMma(const float* __restrict__ params, con
             copyStepInputs(Anext, ld, NP, xs, t, T, B, b0, nb, I, tid, nt);
             copyTargets(Yt, Mt, ys, ms, t, B, b0, nb, O, tid, nt);
             float acc[MT][NT][4];
-            mmaGemm3x<MT, NT, PRE>(acc, Acur, ld, 1, WT, WTs, ldw, Kp, m0, n0, g, q);
+            mmaGemm3x<MT, NT, PRE, true>(acc, Acur, ld, 1, WT, WTs, ldw, Kp, m0, n0, g, q);
             // Epilogue: lane owns rows m0 + 16 mt + g (+8) and units n0 + 8 j + 2q (+1).
 #pragma unroll
             for (int mt = 0; mt < MT; mt++)
@@ -1131,7 +1148,7 @@ __device__ __forceinline__ void backwardMma(const float* __restrict__ params, co
                         if (i + 1 < H) cpAsync4(Dcur + b * ld + i + 1, hrow + i + 1);
                     }
             float acc[MT][NT][4];
-            mmaGemm3x<MT, NT, PRE>(acc, Dnext, ld, 1, W, Ws, ldw, Kp, m0, n0, g, q);
+            mmaGemm3x<MT, NT, PRE, true>(acc, Dnext, ld, 1, W, Ws, ldw, Kp, m0, n0, g, q);
             cpAsyncWait();
 #pragma unroll
             for (int mt = 0; mt < MT; mt++)

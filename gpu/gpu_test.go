@@ -66,6 +66,29 @@ func newFails(t *testing.T, what string, d degen.Dims, want string) string {
 	return err.Error()
 }
 
+// backendFactory makes a backend for the conformance suite.
+type backendFactory = func(d degen.Dims, m degen.Model, gamma []float32) (degen.Backend, error)
+
+// withVariants returns a factory that makes the GPU backend and fails
+// unless it runs the wanted kernels: the variants ForwardVariant,
+// BackwardVariant and GradVariant return ("" leaves one unchecked).
+func withVariants(fwd, bwd, grad string) backendFactory {
+	return func(d degen.Dims, m degen.Model, gamma []float32) (degen.Backend, error) {
+		be, err := gpu.New(d, m, gamma)
+		if err != nil {
+			return nil, err
+		}
+		got := [3]string{be.ForwardVariant(), be.BackwardVariant(), be.GradVariant()}
+		for k, want := range [3]string{fwd, bwd, grad} {
+			if want != "" && got[k] != want {
+				be.Close()
+				return nil, fmt.Errorf("kernels forward %s, backward %s, weight gradients %s; want %q, %q, %q", got[0], got[1], got[2], fwd, bwd, grad)
+			}
+		}
+		return be, nil
+	}
+}
+
 // tolerances are the CPU float32 backend's (cputest.Float32: about ten times
 // the worst float32-vs-float64 error the CPU shows). The GPU computes in
 // plain float32 too; it differs from the CPU float32 backend only in the
@@ -154,14 +177,7 @@ func TestMma(t *testing.T) {
 	// row or column, and 4-byte (H=129) and 16-byte (H=132) copies.
 	t.Run("weight gradients only", func(t *testing.T) {
 		t.Setenv(gpu.MmaEnv, "auto")
-		gradOnly := func(d degen.Dims, m degen.Model, gamma []float32) (degen.Backend, error) {
-			be, err := gpu.New(d, m, gamma)
-			if err == nil && (be.ForwardVariant() != "fp32" || be.GradVariant() != "mma") {
-				be.Close()
-				return nil, fmt.Errorf("forward %s, weight gradients %s; want fp32 and mma", be.ForwardVariant(), be.GradVariant())
-			}
-			return be, err
-		}
+		gradOnly := withVariants("fp32", "", "mma")
 		for i, c := range []cputest.Case{
 			{Cell: degen.Vanilla, S: 2, B: 7, T: 5, I: 3, H: 129, O: 2},
 			{Cell: degen.Rate, S: 2, B: 6, T: 4, I: 2, H: 132, O: 3},
@@ -177,14 +193,7 @@ func TestMma(t *testing.T) {
 // long-sequence gradient check against float64.
 func TestWgmma(t *testing.T) {
 	t.Setenv(gpu.WgmmaEnv, "grad")
-	wgmma := func(d degen.Dims, m degen.Model, gamma []float32) (degen.Backend, error) {
-		be, err := gpu.New(d, m, gamma)
-		if err == nil && be.GradVariant() != "wgmma" {
-			be.Close()
-			return nil, fmt.Errorf("weight gradients %s, want wgmma", be.GradVariant())
-		}
-		return be, err
-	}
+	wgmma := withVariants("", "", "wgmma")
 	for i, c := range []cputest.Case{
 		{Cell: degen.Vanilla, S: 3, B: 5, T: 6, I: 2, H: 31, O: 3},
 		{Cell: degen.Rate, S: 2, B: 20, T: 5, I: 3, H: 64, O: 2},
@@ -196,8 +205,7 @@ func TestWgmma(t *testing.T) {
 	t.Run("long gradient", TestGradientAccuracyLong)
 }
 
-// wgmmaSequenceCases are the conformance cases of TestWgmmaForward and
-// TestWgmmaBackward: rnn_*_wgmma_h64 (H <= 64) and _h128, vanilla and _rate;
+// wgmmaSequenceCases are the conformance cases of TestWgmmaSequence: rnn_*_wgmma_h64 (H <= 64) and _h128, vanilla and _rate;
 // one chunk of 64 trials partly live, several chunks with a partial last
 // one; H odd (4-byte state copies and stores) and off the 8-unit blocks;
 // I = 7, the most inputs the forward's 8 columns after the units take with
@@ -213,52 +221,34 @@ var wgmmaSequenceCases = []cputest.Case{
 	{Cell: degen.Rate, S: 1, B: 7, T: 5, I: 2, H: 97, O: 2},
 }
 
-// TestWgmmaForward runs wgmmaSequenceCases on the warpgroup-MMA forward
-// (DEGEN_WGMMA=fwd), then the long-sequence gradient check with the weight
-// gradients on the warpgroup MMA too, and the long shared batch (both
-// cells, auto).
-func TestWgmmaForward(t *testing.T) {
-	t.Setenv(gpu.WgmmaEnv, "fwd")
-	wgmma := func(d degen.Dims, m degen.Model, gamma []float32) (degen.Backend, error) {
-		be, err := gpu.New(d, m, gamma)
-		if err == nil && be.ForwardVariant() != "wgmma" {
-			be.Close()
-			return nil, fmt.Errorf("forward %s, want wgmma", be.ForwardVariant())
-		}
-		return be, err
+// TestWgmmaSequence runs wgmmaSequenceCases on the warpgroup-MMA forward
+// (DEGEN_WGMMA=fwd) and backward (bwd), each followed by the long-sequence
+// gradient check (with the weight gradients on the warpgroup MMA too, and
+// then every kernel of the step), and the long shared batch (both cells,
+// auto).
+func TestWgmmaSequence(t *testing.T) {
+	for _, k := range []struct {
+		name, env, long string
+		seed            uint64
+		kernels         backendFactory
+	}{
+		{"forward", "fwd", "grad,fwd", 360, withVariants("wgmma", "", "")},
+		{"backward", "bwd", "on", 380, withVariants("", "wgmma", "")},
+	} {
+		t.Run(k.name, func(t *testing.T) {
+			t.Setenv(gpu.WgmmaEnv, k.env)
+			for i, c := range wgmmaSequenceCases {
+				t.Run(c.String(), func(t *testing.T) { cputest.RunCase(t, c, k.seed+uint64(i), k.kernels, tolerances()) })
+			}
+			t.Run("long gradient", func(t *testing.T) {
+				t.Setenv(gpu.WgmmaEnv, k.long)
+				TestGradientAccuracyLong(t)
+			})
+		})
 	}
-	for i, c := range wgmmaSequenceCases {
-		t.Run(c.String(), func(t *testing.T) { cputest.RunCase(t, c, uint64(360+i), wgmma, tolerances()) })
-	}
-	t.Run("long gradient", func(t *testing.T) {
-		t.Setenv(gpu.WgmmaEnv, "grad,fwd")
-		TestGradientAccuracyLong(t)
-	})
 	t.Run("long shared batch", func(t *testing.T) {
 		t.Setenv(gpu.WgmmaEnv, "auto")
 		TestEvaluateShared(t)
-	})
-}
-
-// TestWgmmaBackward runs wgmmaSequenceCases on the warpgroup-MMA backward
-// (DEGEN_WGMMA=bwd), then the long-sequence gradient check with every
-// kernel of the step on the warpgroup MMA (on).
-func TestWgmmaBackward(t *testing.T) {
-	t.Setenv(gpu.WgmmaEnv, "bwd")
-	wgmma := func(d degen.Dims, m degen.Model, gamma []float32) (degen.Backend, error) {
-		be, err := gpu.New(d, m, gamma)
-		if err == nil && be.BackwardVariant() != "wgmma" {
-			be.Close()
-			return nil, fmt.Errorf("backward %s, want wgmma", be.BackwardVariant())
-		}
-		return be, err
-	}
-	for i, c := range wgmmaSequenceCases {
-		t.Run(c.String(), func(t *testing.T) { cputest.RunCase(t, c, uint64(380+i), wgmma, tolerances()) })
-	}
-	t.Run("long gradient", func(t *testing.T) {
-		t.Setenv(gpu.WgmmaEnv, "on")
-		TestGradientAccuracyLong(t)
 	})
 }
 
@@ -335,34 +325,23 @@ func TestReadoutTile(t *testing.T) {
 // run as one group; and checks that a bad value fails in New.
 func TestWarpGroups(t *testing.T) {
 	t.Setenv(gpu.GroupsEnv, "2")
-	// variants makes the backend and checks which kernels it runs.
-	variants := func(fwd, bwd string) func(d degen.Dims, m degen.Model, gamma []float32) (degen.Backend, error) {
-		return func(d degen.Dims, m degen.Model, gamma []float32) (degen.Backend, error) {
-			be, err := gpu.New(d, m, gamma)
-			if err == nil && (be.ForwardVariant() != fwd || be.BackwardVariant() != bwd) {
-				be.Close()
-				return nil, fmt.Errorf("forward %s, backward %s; want %s and %s", be.ForwardVariant(), be.BackwardVariant(), fwd, bwd)
-			}
-			return be, err
-		}
-	}
 	cases := append([]cputest.Case{
 		{Cell: degen.Vanilla, S: 1, B: 256, T: 3, I: 2, H: 128, O: 1}, // two chunks of 128 trials
 		{Cell: degen.Rate, S: 2, B: 20, T: 4, I: 3, H: 40, O: 2},      // group 1: trials 16..19 live
 	}, readoutTileCases...)
 	for i, c := range cases {
 		t.Run(c.String(), func(t *testing.T) {
-			cputest.RunCase(t, c, uint64(500+i), variants("fp32g2", "splitg2"), tolerances())
+			cputest.RunCase(t, c, uint64(500+i), withVariants("fp32g2", "splitg2", ""), tolerances())
 		})
 	}
 	c := cputest.Case{Cell: degen.Rate, S: 2, B: 64, T: 5, I: 3, H: 64, O: 2}
 	t.Run("fused backward", func(t *testing.T) {
 		t.Setenv(gpu.BackwardEnv, "fused")
-		cputest.RunCase(t, c, 510, variants("fp32g2", "fused"), tolerances())
+		cputest.RunCase(t, c, 510, withVariants("fp32g2", "fused", ""), tolerances())
 	})
 	t.Run("tensor cores", func(t *testing.T) {
 		t.Setenv(gpu.MmaEnv, "seq")
-		cputest.RunCase(t, c, 511, variants("mma", "mma"), tolerances())
+		cputest.RunCase(t, c, 511, withVariants("mma", "mma", ""), tolerances())
 	})
 	t.Setenv(gpu.GroupsEnv, "3")
 	newFails(t, "DEGEN_GROUPS=3", degen.Dims{S: 1, B: 3, T: 3, I: 3, H: 32, O: 3}, "want 1, 2 or auto")

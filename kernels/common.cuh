@@ -19,6 +19,29 @@ __device__ __forceinline__ Lay layout(int H, int I, int O) {
     return l;
 }
 
+// ForwardNet is what a forward block of network s reads besides the
+// weights: its parameters p, the x, y and mask of its batch slot (slot 0
+// for all when shared), and the cell's readout scale c (1, or 1 / (gamma_s
+// H) for the rate cell) and recurrent scale kappa (1, or 1 / H).
+struct ForwardNet {
+    const float *p, *xs, *ys, *ms;
+    float c, kappa;
+};
+
+__device__ __forceinline__ ForwardNet forwardNet(const float* params, const float* x, const float* y,
+                                                 const float* mask, int shared, const float* gamma, int s, int T,
+                                                 int B, int I, int H, int O, int P, bool rate) {
+    ForwardNet f;
+    f.p = params + (size_t)s * P;
+    const int n = shared ? 0 : s;
+    f.xs = x + (size_t)n * T * B * I;
+    f.ys = y + (size_t)n * T * B * O;
+    f.ms = mask + (size_t)n * T * B * O;
+    f.c = rate ? 1.f / (gamma[s] * (float)H) : 1.f;
+    f.kappa = rate ? 1.f / (float)H : 1.f;
+    return f;
+}
+
 // tf32Split writes x's TF32 part (big) and the TF32 part of the rest (small):
 // big + small equals x to about 2^-22 of |x|, so that the three products
 // big*big + big*small + small*big of two split numbers carry float32's

@@ -362,6 +362,19 @@ __device__ __forceinline__ void issueKBlock(float (&p)[HP / 2], int kb, unsigned
     wgmmaCommit();
 }
 
+// storeRowPair writes v0 and v1 to elements i and i + 1 (i even) of a
+// global row of H floats, those below H: one 8-byte store when H is even
+// (pairs), else element by element.
+__device__ __forceinline__ void storeRowPair(float* row, int i, int H, bool pairs, float v0, float v1) {
+    if (i >= H) return;
+    if (pairs) {
+        *reinterpret_cast<float2*>(row + i) = make_float2(v0, v1);
+    } else {
+        row[i] = v0;
+        if (i + 1 < H) row[i + 1] = v1;
+    }
+}
+
 // recurrentProducts computes z = A W^T (64 trials x HP units, K = KP) for
 // the warpgroup in 3xTF32 from the K-major (seqOffset) big and small parts
 // of A (descA*) and W (descW*), which address their k-block 0; k-block kb
@@ -439,13 +452,9 @@ __device__ __forceinline__ void forwardWgmma(FWD_PARAMS) {
     if (blockDim.x != 128 || rate != (int)RATE) __trap();  // one warpgroup covers the 64 x HP tile
     const int s = blockIdx.x, tid = threadIdx.x, w = tid / 32, g = (tid % 32) / 4, q = tid % 4;
     const Lay L = layout(H, I, O);
-    const float* p = params + (size_t)s * P;
-    const int n = shared ? 0 : s;
-    const float* xs = x + (size_t)n * T * B * I;
-    const float* ys = y + (size_t)n * T * B * O;
-    const float* ms = mask + (size_t)n * T * B * O;
-    const float c = RATE ? 1.f / (gamma[s] * (float)H) : 1.f;
-    const float kappa = RATE ? 1.f / (float)H : 1.f;
+    const ForwardNet net = forwardNet(params, x, y, mask, shared, gamma, s, T, B, I, H, O, P, RATE);
+    const float *p = net.p, *xs = net.xs, *ys = net.ys, *ms = net.ms;
+    const float c = net.c, kappa = net.kappa;
     const bool storeA = RATE && dy;  // training: states get a_t (see the top of rnn.cu)
     const bool pairs = (H & 1) == 0;  // 8-byte state stores
 
@@ -558,16 +567,9 @@ __device__ __forceinline__ void forwardWgmma(FWD_PARAMS) {
                         }
                     }
                     storeSplitPair<KP>(Abig, Asmall, b, i, av[0], av[1]);
-                    if (live && i < H) {
-                        float* grow = states + (((size_t)s * T + t) * B + b0 + b) * H + i;
-                        const float s0 = storeA ? av[0] : hv[0], s1 = storeA ? av[1] : hv[1];
-                        if (pairs) {
-                            *reinterpret_cast<float2*>(grow) = make_float2(s0, s1);
-                        } else {
-                            grow[0] = s0;
-                            if (i + 1 < H) grow[1] = s1;
-                        }
-                    }
+                    if (live)
+                        storeRowPair(states + (((size_t)s * T + t) * B + b0 + b) * H, i, H, pairs,
+                                     storeA ? av[0] : hv[0], storeA ? av[1] : hv[1]);
                     yp[h][0] = fmaf(w1.x, av[1], fmaf(w0.x, av[0], yp[h][0]));
                     yp[h][1] = fmaf(w1.y, av[1], fmaf(w0.y, av[0], yp[h][1]));
                     yp[h][2] = fmaf(w1.z, av[1], fmaf(w0.z, av[0], yp[h][2]));
@@ -732,15 +734,7 @@ __device__ __forceinline__ void backwardWgmma(BWD_PARAMS) {
                         }
                     }
                     storeSplitPair<KP>(Abig, Asmall, b, i, dv[0], dv[1]);
-                    if (live && i < H) {
-                        float* drow = delta + (((size_t)s * T + t) * B + b0 + b) * H + i;
-                        if (pairs) {
-                            *reinterpret_cast<float2*>(drow) = make_float2(dv[0], dv[1]);
-                        } else {
-                            drow[0] = dv[0];
-                            if (i + 1 < H) drow[1] = dv[1];
-                        }
-                    }
+                    if (live) storeRowPair(delta + (((size_t)s * T + t) * B + b0 + b) * H, i, H, pairs, dv[0], dv[1]);
                 }
             }
             wgmmaFenceProxy();

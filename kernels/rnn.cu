@@ -415,13 +415,9 @@ __device__ __forceinline__ void forward(const float* __restrict__ params, const 
     // Warp group g: threads [g ntg, (g+1) ntg), chunk trials [g Bg, (g+1) Bg).
     const int ntg = nt / G, g = G == 1 ? 0 : tid / ntg, tg = G == 1 ? tid : tid - g * ntg, Bg = Bp / G;
     const Lay L = layout(H, I, O);
-    const float* p = params + (size_t)s * P;
-    const int n = shared ? 0 : s;
-    const float* xs = x + (size_t)n * T * B * I;
-    const float* ys = y + (size_t)n * T * B * O;
-    const float* ms = mask + (size_t)n * T * B * O;
-    const float c = rate ? 1.f / (gamma[s] * (float)H) : 1.f;
-    const float kappa = rate ? 1.f / (float)H : 1.f;
+    const ForwardNet net = forwardNet(params, x, y, mask, shared, gamma, s, T, B, I, H, O, P, rate);
+    const float *p = net.p, *xs = net.xs, *ys = net.ys, *ms = net.ms;
+    const float c = net.c, kappa = net.kappa;
     const bool vec = (H & 3) == 0;  // 16-byte global access to rows of H floats
     const bool storeA = rate && dy;  // training: states get a_t (see the top of the file)
 
@@ -977,13 +973,9 @@ __device__ __forceinline__ void forwardMma(const float* __restrict__ params, con
     const int s = blockIdx.x, tid = threadIdx.x, nt = blockDim.x;
     const int Kp = padK8(NP + I + 1), ld = Kp + 4, ldw = NP + 8;
     const Lay L = layout(H, I, O);
-    const float* p = params + (size_t)s * P;
-    const int n = shared ? 0 : s;
-    const float* xs = x + (size_t)n * T * B * I;
-    const float* ys = y + (size_t)n * T * B * O;
-    const float* ms = mask + (size_t)n * T * B * O;
-    const float c = rate ? 1.f / (gamma[s] * (float)H) : 1.f;
-    const float kappa = rate ? 1.f / (float)H : 1.f;
+    const ForwardNet net = forwardNet(params, x, y, mask, shared, gamma, s, T, B, I, H, O, P, rate);
+    const float *p = net.p, *xs = net.xs, *ys = net.ys, *ms = net.ms;
+    const float c = net.c, kappa = net.kappa;
     const bool vec = (H & 3) == 0;
     const bool storeA = rate && dy;  // training: states get a_t (see the top of the file)
 

@@ -25,7 +25,7 @@ var HopperSignatures = map[string][]Param{
 	"wgmma_selftest": {Ptr, Ptr, Ptr, I32},
 	// A, B1, B2, D2
 	"wgmma_chain_selftest": {Ptr, Ptr, Ptr, Ptr},
-	// the weight gradients on the warpgroup MMA (DEGEN_WGMMA=on), rnn_grad_*'s parameters
+	// the weight gradients on the warpgroup MMA (DEGEN_WGMMA=grad or on), rnn_grad_*'s parameters
 	"rnn_grad_wgmma_t128": gradParams,
 	"rnn_grad_wgmma_t64":  gradParams,
 	// the forward on the warpgroup MMA (DEGEN_WGMMA=fwd or on), rnn_forward_*'s parameters

@@ -5,7 +5,7 @@
 # nvidia-smi is a stand-in that prints one line, stepbench times the tiny
 # workload, compare runs smaller ensembles, and the end-to-end training and
 # the peers are skipped. Every
-# step must finish (`make gpu-check-dryrun`, about 9 minutes on 2 cores).
+# step must finish (`make gpu-check-dryrun`, about 13 minutes on 2 cores).
 # Its numbers are the emulator's and mean nothing about a GPU.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -379,6 +379,17 @@ func runExact(t *testing.T, c cputest.Case, st *degen.TrainState, bt *tasks.Batc
 	return r
 }
 
+// runExactPair runs case c twice, with env set to a and then to b, from
+// the same initial state (seed) and pulse batch (stream), for the exactness
+// tests.
+func runExactPair(t *testing.T, c cputest.Case, seed uint64, stream [2]uint64, env, a, b string) (exactRun, exactRun) {
+	t.Helper()
+	d := degen.Dims{S: c.S, B: c.B, T: c.T, I: c.I, H: c.H, O: c.O}
+	st := initState(degen.Model{Cell: c.Cell, H: d.H, Tau: 0.2}, d, seed)
+	bt := pulseBatch(rand.New(rand.NewPCG(stream[0], stream[1])), d.S, d)
+	return runExact(t, c, st, bt, env, a), runExact(t, c, st, bt, env, b)
+}
+
 // compareExact fails unless got equals want bit for bit, the losses to
 // their last bits (1e-6 relative), and the gradient elements that close
 // accepts to a sum's rounding in another order (1e-5 relative, plus 1e-6 of
@@ -426,10 +437,7 @@ func TestWarpGroupsExact(t *testing.T) {
 		{Cell: degen.Vanilla, S: 3, B: 20, T: 7, I: 3, H: 40, O: 2},
 	} {
 		t.Run(c.String(), func(t *testing.T) {
-			d := degen.Dims{S: c.S, B: c.B, T: c.T, I: c.I, H: c.H, O: c.O}
-			st := initState(degen.Model{Cell: c.Cell, H: d.H, Tau: 0.2}, d, uint64(600+i))
-			bt := pulseBatch(rand.New(rand.NewPCG(uint64(i), 7)), d.S, d)
-			one, two := runExact(t, c, st, bt, gpu.GroupsEnv, "1"), runExact(t, c, st, bt, gpu.GroupsEnv, "2")
+			one, two := runExactPair(t, c, uint64(600+i), [2]uint64{uint64(i), 7}, gpu.GroupsEnv, "1", "2")
 			compareExact(t, "with two warp groups", one, two, nil)
 		})
 	}
@@ -458,13 +466,10 @@ func TestWgmmaExact(t *testing.T) {
 		{Cell: degen.Rate, S: 1, B: 8, T: 3, I: 3, H: 130, O: 3},
 	} {
 		t.Run(c.String(), func(t *testing.T) {
-			d := degen.Dims{S: c.S, B: c.B, T: c.T, I: c.I, H: c.H, O: c.O}
-			st := initState(degen.Model{Cell: c.Cell, H: d.H, Tau: 0.2}, d, uint64(700+i))
-			bt := pulseBatch(rand.New(rand.NewPCG(uint64(i), 9)), d.S, d)
-			mma, wgmma := runExact(t, c, st, bt, gpu.WgmmaEnv, "off"), runExact(t, c, st, bt, gpu.WgmmaEnv, "grad")
-			p := degen.NewLayout(d.H, d.I, d.O).P
+			mma, wgmma := runExactPair(t, c, uint64(700+i), [2]uint64{uint64(i), 9}, gpu.WgmmaEnv, "off", "grad")
+			p := degen.NewLayout(c.H, c.I, c.O).P
 			compareExact(t, "with the warpgroup MMA", mma, wgmma, func(k int) bool {
-				return !emulated || d.H <= 64 && k%p >= d.H*d.H
+				return !emulated || c.H <= 64 && k%p >= c.H*c.H
 			})
 		})
 	}

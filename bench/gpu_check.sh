@@ -168,6 +168,8 @@ fi
 	awk '/^(probe  |device: )/{on=1} /^=== /{on=0} on' "$LOG" | head -n 14
 	echo "--- peers"
 	grep -E "step .* ms" "$LOG" | grep -E "torch|jax|cudnn" || true
+	echo "--- tensor-core rounding (the emulator's model: rows 0-2 [1 -1 1], 1 + 2^-k exact for k <= 23)"
+	grep -E "exact for k <=|bits below the largest addend" "$LOG" | sed 's/^ *//' | sort -u || true
 	echo "--- conformance"
 	grep -cE "^    --- PASS" "$LOG" | sed 's/^/subtests passed: /'
 	grep -E "^    --- FAIL|^--- FAIL" "$LOG" | head -n 20 || true

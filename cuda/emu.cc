@@ -465,6 +465,22 @@ void __trap() {
 // nearest: over many calls into one accumulator the errors do not cancel.
 // On the H200 this rounding is what failed `degen compare` for the
 // tensor-core sequence kernels (bench/RESULTS.md, fourth session).
+//
+// DEGEN_EMU_TC_BITS (default 23, float32's) sets how many bits below the
+// largest addend's leading bit survive: fewer model a tensor core that keeps
+// less, to measure how much a kernel's accuracy depends on it.
+static int tensorCoreBits() {
+    const char* s = std::getenv("DEGEN_EMU_TC_BITS");
+    if (s == nullptr || *s == 0) return 23;
+    int bits = std::atoi(s);
+    if (bits < 8 || bits > 40) {
+        std::fprintf(stderr, "emu: DEGEN_EMU_TC_BITS=%s: want 8 to 40\n", s);
+        std::abort();
+    }
+    return bits;
+}
+static const int kTensorCoreBits = tensorCoreBits();
+
 static float tensorCoreSum(float c, const float a[8], const float b[8]) {
     double t[9], plain = 0, big = 0;
     t[0] = c;
@@ -474,7 +490,7 @@ static float tensorCoreSum(float c, const float a[8], const float b[8]) {
         big = std::max(big, std::fabs(v));
     }
     if (!std::isfinite(plain) || big == 0) return (float)plain;  // Inf and NaN propagate; all zero
-    const double ulp = std::ldexp(1.0, std::ilogb(big) - 23), perUlp = 1 / ulp;  // powers of two: exact
+    const double ulp = std::ldexp(1.0, std::ilogb(big) - kTensorCoreBits), perUlp = 1 / ulp;  // powers of two: exact
     double sum = 0;
     for (double v : t) sum += (double)(int64_t)(v * perUlp) * ulp;  // truncated; exact: nine multiples of ulp below 2^(emax+1)
     float r = (float)sum;  // to nearest; step back where that went away from zero

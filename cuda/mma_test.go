@@ -111,36 +111,52 @@ func launchOnce(t *testing.T, ptx, name string, sh Shape, inputs [][]float32, n 
 
 // TestMmaRounding checks how one mma.sync adds its products, on sums
 // whose float32 round-to-nearest, exact-then-truncated and
-// aligned-and-truncated results differ (B's column 0 is 1, 1.5, 1.5):
+// aligned-and-truncated results differ (B's column 0 is 1, 1.5, 1.5, 1):
 //
 //	row 0:  1 + 1.5*2^-24            nearest 1+2^-23, truncated 1
 //	row 1: -1 - 1.5*2^-24            nearest -(1+2^-23), truncated -1
 //	row 2:  1 + 1.5*2^-24 + 1.5*2^-24  exact 1+1.5*2^-23: truncated after
 //	                                  the sum 1+2^-23, each addend truncated
 //	                                  at 2^-23 first: 1
+//	rows 3-15: 1 + 2^-k, k = 23 down to 11: exact if the sum keeps k bits
+//	                                  below the largest addend's leading bit
 //
 // The emulator (cuda/emu.cc, tensorCoreSum) models the tensor cores as
-// the published measurements describe them: each addend truncated, the sum
-// rounded toward zero, so 1, -1, 1. On a GPU this checks that model: a card
-// that adds otherwise fails here, and the emulator must follow it.
+// the published measurements describe them: each addend truncated at
+// float32's precision of the largest (23 bits below its leading bit), the
+// sum rounded toward zero, so 1, -1, 1 and every 1 + 2^-k exact. On a GPU
+// this checks that model: a card that adds otherwise fails here, and the
+// emulator must follow it. Rows 3-15 say how many bits a card keeps;
+// DEGEN_EMU_TC_BITS makes the emulator keep as many, to see what the
+// kernels' accuracy loses with it (bench/RESULTS.md, eighth session).
 func TestMmaRounding(t *testing.T) {
 	a, b := roundingOperands(16, 8)
 	checkRounding(t, "mma.sync", runMmaSelftest(t, a, b), 8)
 }
 
+// roundingRows is the number of rows of D that TestMmaRounding's sums
+// fill: three for the rounding direction, then 1 + 2^-k for k = 23 .. 11.
+const roundingRows = 16
+
 // roundingOperands returns A (m x 8) and B (8 x n), row-major, holding
-// TestMmaRounding's three sums in rows 0-2 of D's column 0 (zero elsewhere).
+// TestMmaRounding's sums in rows 0-15 of D's column 0 (zero elsewhere).
 func roundingOperands(m, n int) (a, b []float32) {
 	a, b = make([]float32, m*8), make([]float32, 8*n)
 	const tiny = 1.0 / (1 << 24)
-	b[0*n], b[1*n], b[2*n] = 1, 1.5, 1.5
+	b[0*n], b[1*n], b[2*n], b[3*n] = 1, 1.5, 1.5, 1
 	a[0*8+0], a[0*8+1] = 1, tiny
 	a[1*8+0], a[1*8+1] = -1, -tiny
 	a[2*8+0], a[2*8+1], a[2*8+2] = 1, tiny, tiny
+	for r := 3; r < roundingRows; r++ {
+		a[r*8+0], a[r*8+3] = 1, float32(math.Ldexp(1, -bitsOfRow(r)))
+	}
 	return a, b
 }
 
-// checkRounding checks rows 0-2 of column 0 of d (row stride n) against
+// bitsOfRow is the k of row r's sum 1 + 2^-k (rows 3-15).
+func bitsOfRow(r int) int { return 23 - (r - 3) }
+
+// checkRounding checks rows 0-15 of column 0 of d (row stride n) against
 // the truncating model (see TestMmaRounding); what names the instruction.
 func checkRounding(t *testing.T, what string, d []float32, n int) {
 	t.Helper()
@@ -159,4 +175,43 @@ func checkRounding(t *testing.T, what string, d []float32, n int) {
 			t.Errorf("%s row %d (%s): %.9g, want %.9g (addends truncated, sum toward zero): %s; update tensorCoreSum in cuda/emu.cc to this card", what, r, names[r], got, w, how)
 		}
 	}
+	kept := keptBits(d, n)
+	t.Logf("%s: rows 0-2 %v; 1 + 2^-k exact for k <= %d (of 11 .. 23)", what, column(d, n, 0, 3), kept)
+	switch kept {
+	case 23:
+	case -1:
+		t.Errorf("%s: the sums 1 + 2^-k, k = 23 .. 11, fit no count of kept bits: %v", what, column(d, n, 3, roundingRows))
+	default:
+		t.Errorf("%s keeps %d bits below the largest addend's leading bit (1 + 2^-k exact for k <= %d), the emulator's model 23: "+
+			"run the emulator with DEGEN_EMU_TC_BITS=%d to see what the kernels lose (bench/RESULTS.md, eighth session)", what, kept, kept, kept)
+	}
+}
+
+// column returns rows from .. to-1 of column 0 of d (row stride n).
+func column(d []float32, n, from, to int) []float32 {
+	var c []float32
+	for r := from; r < to; r++ {
+		c = append(c, d[r*n])
+	}
+	return c
+}
+
+// keptBits returns the largest k for which row 3-15's 1 + 2^-k came out
+// exact, checking that every smaller k did too (10 if none did; -1 if the
+// rows do not fit one count of bits).
+func keptBits(d []float32, n int) int {
+	kept := 10
+	for r := roundingRows - 1; r >= 3; r-- {
+		k := bitsOfRow(r)
+		if float64(d[r*n]) != 1+math.Ldexp(1, -k) {
+			break
+		}
+		kept = k
+	}
+	for r := 3; r < roundingRows; r++ {
+		if k := bitsOfRow(r); k > kept && float64(d[r*n]) != 1 {
+			return -1 // a larger k survived where a smaller did not
+		}
+	}
+	return kept
 }

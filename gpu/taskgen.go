@@ -34,10 +34,10 @@ type taskKernel struct {
 // taskKernels maps each task's registry name (tasks.Names) to its kernel;
 // each kernel mirrors that task's Fill.
 var taskKernels = map[string]taskKernel{
-	"flipflop": {"task_flipflop", []string{"p"}},
+	"flipflop": {"task_flipflop", []string{"p", "hold"}},
 	"sine":     {"task_sine", []string{"freqs", "fmin", "fmax", "dt"}},
-	"delayed":  {"task_delayed", []string{"delay_min", "delay_max", "aux", "pulse", "lead", "fmin", "fmax"}},
-	"pathint":  {"task_pathint", []string{"arena", "speed_min", "speed_max"}},
+	"delayed":  {"task_delayed", []string{"delay_min", "delay_max", "aux", "pulse", "lead", "fmin", "fmax", "gap"}},
+	"pathint":  {"task_pathint", []string{"arena", "speed_min", "speed_max", "velocity"}},
 }
 
 // taskGen is the backend's state for generating batches on the device.

@@ -48,13 +48,18 @@ func (c taskCase) String() string {
 var taskCases = []taskCase{
 	{"flipflop", nil, true},
 	{"flipflop", map[string]float64{"bits": 5, "p": 0.5}, true},
+	{"flipflop", map[string]float64{"bits": 2, "steps": 13, "hold": 7}, true},
 	{"sine", nil, false},
 	{"sine", map[string]float64{"channels": 2, "freqs": 1}, false},
 	{"sine", map[string]float64{"channels": 2, "freqs": 7}, false},
 	{"delayed", nil, true},
 	{"delayed", map[string]float64{"aux": 1, "channels": 2, "delay_min": 0}, true},
+	{"delayed", map[string]float64{"gap": 0}, true},
+	{"delayed", map[string]float64{"gap": 3.9}, true},
 	{"pathint", nil, false},
 	{"pathint", map[string]float64{"dims": 3}, false},
+	{"pathint", map[string]float64{"velocity": 0}, false},
+	{"pathint", map[string]float64{"dims": 3, "velocity": 0}, false},
 }
 
 // taskKeys returns n keys of training step `step`: one per network seed

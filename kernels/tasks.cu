@@ -77,14 +77,17 @@ __device__ __forceinline__ int taskIntn(unsigned long long cell, int n, int chan
     const unsigned long long *keys, const double *knobs, int ood, int N, int B, int T, int I, int O, float *x, \
         float *y, float *mask
 
-// task_flipflop mirrors tasks.FlipFlop.Fill. knobs: p. I = O = bits.
-// Channel c at step t pulses when t = 0 or Float64(trial, t, c, 0) < p, with
-// sign -1 when Float64(trial, t, c, 1) >= 1/2, else +1; y holds the last pulse.
+// task_flipflop mirrors tasks.FlipFlop.Fill. knobs: p, hold k. I = O = bits.
+// Slot j = t / k: channel c pulses in slot j when j = 0 or
+// Float64(trial, j, c, 0) < p, with sign -1 when Float64(trial, j, c, 1) >= 1/2,
+// else +1; the pulse fills the slot's k steps, y holds the last pulse, and
+// the first k - 1 steps of a pulse are not scored.
 extern "C" __global__ void __launch_bounds__(TASK_THREADS) task_flipflop(TASK_PARAMS) {
     int trial = blockIdx.x * blockDim.x + threadIdx.x, n = blockIdx.y;
     if (trial >= B || n >= N) return;
     unsigned long long key = keys[n];
     double p = knobs[0];
+    int hold = (int)knobs[1];
     float* xs = x + (size_t)n * T * B * I;
     float* ys = y + (size_t)n * T * B * O;
     float* ms = mask + (size_t)n * T * B * O;
@@ -92,17 +95,18 @@ extern "C" __global__ void __launch_bounds__(TASK_THREADS) task_flipflop(TASK_PA
     // word is recomputed per channel instead of holding I signs).
     for (int c = 0; c < I; c++) {
         float held = 0.f;
+        bool pulse = false;
         for (int t = 0; t < T; t++) {
-            unsigned long long cell = taskCell(key, trial, t);
-            float in = 0.f;
-            if (t == 0 || taskFloat64(cell, c, 0) < p) {
-                held = taskFloat64(cell, c, 1) >= 0.5 ? -1.f : 1.f;
-                in = held;
+            int slot = t / hold, within = t - slot * hold;
+            if (within == 0) {
+                unsigned long long cell = taskCell(key, trial, slot);
+                pulse = slot == 0 || taskFloat64(cell, c, 0) < p;
+                if (pulse) held = taskFloat64(cell, c, 1) >= 0.5 ? -1.f : 1.f;
             }
             size_t r = (size_t)t * B + trial;
-            xs[r * I + c] = in;
+            xs[r * I + c] = pulse ? held : 0.f;
             ys[r * O + c] = held;
-            ms[r * O + c] = 1.f;
+            ms[r * O + c] = pulse && within < hold - 1 ? 0.f : 1.f;
         }
     }
 }
@@ -136,9 +140,11 @@ extern "C" __global__ void __launch_bounds__(TASK_THREADS) task_sine(TASK_PARAMS
 }
 
 // task_delayed mirrors tasks.Delayed.Fill. knobs: delay_min, delay_max, aux,
-// pulse, lead, fmin, fmax. I = channels, O = channels (2 channels with aux:
+// pulse, lead, fmin, fmax, gap. I = channels, O = channels (2 channels with aux:
 // output c is channel c's decision, I + c its auxiliary).
-// f1, f2 = Uniform(fmin, fmax, trial, 0, c, 0 and 1), delay = lo + Intn(hi - lo + 1,
+// f1 = Uniform(fmin, fmax, trial, 0, c, 0), f2 uniform outside (f1 - gap, f1 + gap)
+// from u = Uniform(0, below + above, trial, 0, c, 1) (tasks.Delayed.second),
+// delay = lo + Intn(hi - lo + 1,
 // trial, 0, c, 2) with (lo, hi) the delay range, doubled for OOD; pulses at
 // [lead, lead + pulse) and [t2, t2 + pulse), t2 = lead + pulse + delay;
 // scored from t2 + pulse on: sign(f2 - f1) and |f2 - f1| / fmax.
@@ -147,14 +153,17 @@ extern "C" __global__ void __launch_bounds__(TASK_THREADS) task_delayed(TASK_PAR
     if (trial >= B || n >= N) return;
     unsigned long long cell0 = taskCell(keys[n], trial, 0);
     int dmin = (int)knobs[0], dmax = (int)knobs[1], aux = (int)knobs[2], pulse = (int)knobs[3], lead = (int)knobs[4];
-    double fLo = knobs[5], fHi = knobs[6];
+    double fLo = knobs[5], fHi = knobs[6], gap = knobs[7];
     int lo = ood ? 2 * dmin : dmin, hi = ood ? 2 * dmax : dmax;
     float* xs = x + (size_t)n * T * B * I;
     float* ys = y + (size_t)n * T * B * O;
     float* ms = mask + (size_t)n * T * B * O;
     for (int c = 0; c < I; c++) {
         double f1 = taskUniform(cell0, fLo, fHi, c, 0);
-        double f2 = taskUniform(cell0, fLo, fHi, c, 1);
+        double below = fmax(0.0, __dsub_rn(__dsub_rn(f1, gap), fLo));
+        double above = fmax(0.0, __dsub_rn(__dsub_rn(fHi, f1), gap));
+        double u = taskUniform(cell0, 0.0, __dadd_rn(below, above), c, 1);
+        double f2 = u < below ? __dadd_rn(fLo, u) : __dadd_rn(__dadd_rn(f1, gap), __dsub_rn(u, below));
         int t2 = lead + pulse + lo + taskIntn(cell0, hi - lo + 1, c, 2);
         float in1 = __double2float_rn(__ddiv_rn(f1, fHi)), in2 = __double2float_rn(__ddiv_rn(f2, fHi));
         float sign = f2 > f1 ? 1.f : (f2 < f1 ? -1.f : 0.f);
@@ -176,8 +185,9 @@ extern "C" __global__ void __launch_bounds__(TASK_THREADS) task_delayed(TASK_PAR
     }
 }
 
-// task_pathint mirrors tasks.PathInt.Fill. knobs: arena A, speed_min, speed_max.
-// O = dims d (2 or 3), I = 2(d - 1) heading inputs + speed + d start cues.
+// task_pathint mirrors tasks.PathInt.Fill. knobs: arena A, speed_min, speed_max,
+// velocity. O = dims d (2 or 3); I = d velocity inputs s_i / vmax + d start
+// cues, or (velocity 0) 2(d - 1) heading inputs + speed + d start cues.
 // Start p_0,i = Uniform(-A, A, trial, 0, i, 0), given at t = 0; at t >= 1
 // theta = Uniform(0, 2 pi, trial, t, 0, 0), sin psi = Uniform(-1, 1, trial, t, 1, 0)
 // (3D), v = Uniform(vmin, vmax, trial, t, 2, 0), step s = v u reflected at a wall
@@ -187,18 +197,19 @@ extern "C" __global__ void __launch_bounds__(TASK_THREADS) task_pathint(TASK_PAR
     if (trial >= B || n >= N) return;
     unsigned long long key = keys[n];
     double a = knobs[0], vmin = knobs[1], vmax = knobs[2];
-    int dims = O, nh = 2 * (O - 1);  // nh heading inputs, then speed, then dims start cues
+    bool velocity = knobs[3] == 1.0;
+    int dims = O, nm = I - O;  // nm motion inputs (velocity, or heading and speed), then dims start cues
     float* xs = x + (size_t)n * T * B * I;
     float* ys = y + (size_t)n * T * B * O;
     float* ms = mask + (size_t)n * T * B * O;
     double pos[3] = {0, 0, 0};
     unsigned long long cell = taskCell(key, trial, 0);
-    float* xr = xs + (size_t)trial * I;  // step 0: the start cue, heading and speed 0
-    for (int j = 0; j <= nh; j++) xr[j] = 0.f;
+    float* xr = xs + (size_t)trial * I;  // step 0: the start cue, motion inputs 0
+    for (int j = 0; j < nm; j++) xr[j] = 0.f;
     for (int i = 0; i < dims; i++) {
         pos[i] = taskUniform(cell, -a, a, i, 0);
         float p = __double2float_rn(__ddiv_rn(pos[i], a));
-        xr[nh + 1 + i] = p;
+        xr[nm + i] = p;
         ys[(size_t)trial * O + i] = p;
         ms[(size_t)trial * O + i] = 1.f;
     }
@@ -236,12 +247,18 @@ extern "C" __global__ void __launch_bounds__(TASK_THREADS) task_pathint(TASK_PAR
         }
         size_t r = (size_t)t * B + trial;
         xr = xs + r * I;
+        if (velocity) {
 #pragma unroll
-        for (int j = 0; j < 4; j++)
-            if (j < nh) xr[j] = __double2float_rn(heading[j]);
-        xr[nh] = __double2float_rn(__ddiv_rn(v, vmax));
+            for (int i = 0; i < 3; i++)
+                if (i < dims) xr[i] = __double2float_rn(__ddiv_rn(step[i], vmax));
+        } else {
+#pragma unroll
+            for (int j = 0; j < 4; j++)
+                if (j < nm - 1) xr[j] = __double2float_rn(heading[j]);
+            xr[nm - 1] = __double2float_rn(__ddiv_rn(v, vmax));
+        }
         for (int i = 0; i < dims; i++) {
-            xr[nh + 1 + i] = 0.f;
+            xr[nm + i] = 0.f;
             ys[r * O + i] = __double2float_rn(__ddiv_rn(pos[i], a));
             ms[r * O + i] = 1.f;
         }

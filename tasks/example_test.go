@@ -27,5 +27,5 @@ func Example() {
 	// Output:
 	// N=3 B=64 T=55 I=1 O=2 threshold=0.01
 	// OOD steps: 85
-	// tasks: delayed: unknown knob "delay" (valid: channels, delay_min, delay_max, aux, pulse, lead, response, fmin, fmax)
+	// tasks: delayed: unknown knob "delay" (valid: channels, delay_min, delay_max, aux, pulse, lead, response, fmin, fmax, gap)
 }

@@ -64,9 +64,11 @@ func TestNewValid(t *testing.T) {
 		{"delayed", map[string]float64{"channels": 2}, 2, 2},
 		{"delayed", map[string]float64{"channels": 2, "aux": 1}, 2, 4},
 		{"delayed", map[string]float64{"delay_min": 9, "delay_max": 9}, 1, 1},
-		{"pathint", nil, 5, 2},
-		{"pathint", map[string]float64{"dims": 3}, 8, 3},
-		{"pathint", map[string]float64{"speed_min": 0.5, "speed_max": 0.5}, 5, 2},
+		{"pathint", nil, 4, 2},
+		{"pathint", map[string]float64{"dims": 3}, 6, 3},
+		{"pathint", map[string]float64{"velocity": 0}, 5, 2},
+		{"pathint", map[string]float64{"dims": 3, "velocity": 0}, 8, 3},
+		{"pathint", map[string]float64{"speed_min": 0.5, "speed_max": 0.5}, 4, 2},
 	} {
 		tk := mustNew(t, c.name, c.knobs)
 		if tk.Inputs() != c.inputs || tk.Outputs() != c.outputs {
@@ -107,6 +109,8 @@ func TestNewErrors(t *testing.T) {
 		{"delayed", map[string]float64{"fmin": 0}, []string{"fmin must be positive"}},
 		{"delayed", map[string]float64{"fmin": 10}, []string{"fmin (10) must be below fmax (10)"}},
 		{"delayed", map[string]float64{"pulse": 0}, []string{"pulse"}},
+		{"delayed", map[string]float64{"gap": 4}, []string{"gap (4) must be below half the range"}},
+		{"pathint", map[string]float64{"velocity": 2}, []string{"velocity"}},
 		{"delayed", map[string]float64{"delay": 5}, []string{`unknown knob "delay"`, "delay_min"}},
 		{"pathint", map[string]float64{"dims": 1}, []string{"dims", "[2, 3]"}},
 		{"pathint", map[string]float64{"dims": 4}, []string{"dims"}},

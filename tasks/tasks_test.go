@@ -86,6 +86,42 @@ func TestFlipFlopSemantics(t *testing.T) {
 	}
 }
 
+// TestFlipFlopHold pins the time scale: with hold = k, slot j of the trial
+// is the step j of the k = 1 trial of the same key, stretched to k steps;
+// the pulse fills its k steps, and only its last step is scored.
+func TestFlipFlopHold(t *testing.T) {
+	const bits, slots, trials = 3, 40, 9
+	key := Key{4, 2, 7}
+	one := fill(t, mustNew(t, "flipflop", map[string]float64{"bits": bits, "steps": slots}), trials, key, true)
+	for _, k := range []int{2, 5, 10} {
+		tk := mustNew(t, "flipflop", map[string]float64{"bits": bits, "steps": slots, "hold": float64(k)})
+		if got := tk.Steps(false); got != slots*k {
+			t.Fatalf("hold=%d: T = %d, want %d", k, got, slots*k)
+		}
+		b := fill(t, tk, trials, key, true)
+		for trial := 0; trial < trials; trial++ {
+			for ch := 0; ch < bits; ch++ {
+				for tt := 0; tt < b.T; tt++ {
+					j, last := tt/k, tt%k == k-1
+					x, y, m := b.X[b.XAt(0, tt, trial, ch)], b.Y[b.YAt(0, tt, trial, ch)], b.Mask[b.YAt(0, tt, trial, ch)]
+					x1, y1 := one.X[one.XAt(0, j, trial, ch)], one.Y[one.YAt(0, j, trial, ch)]
+					wantMask := float32(1)
+					if x1 != 0 && !last {
+						wantMask = 0
+					}
+					if x != x1 || y != y1 || m != wantMask {
+						t.Fatalf("hold=%d trial %d ch %d t=%d: x, y, mask = %v, %v, %v, want %v, %v, %v",
+							k, trial, ch, tt, x, y, m, x1, y1, wantMask)
+					}
+				}
+			}
+		}
+	}
+	if _, err := New("flipflop", map[string]float64{"steps": maxSteps, "hold": 2}); err == nil {
+		t.Error("steps x hold above the longest trial was accepted")
+	}
+}
+
 func TestSineSemantics(t *testing.T) {
 	for _, c := range []struct {
 		knobs  map[string]float64
@@ -271,14 +307,14 @@ func TestPathIntSemantics(t *testing.T) {
 		trials      int
 		wantReflect bool
 	}{
-		{nil, 64, false},
-		{map[string]float64{"dims": 3}, 63, false},
-		{map[string]float64{"arena": 1, "speed_max": 1, "speed_min": 0.5, "steps": 65}, 65, true},
-		{map[string]float64{"dims": 3, "arena": 0.5, "speed_max": 0.5, "steps": 40}, 33, true},
+		{map[string]float64{"velocity": 0}, 64, false},
+		{map[string]float64{"velocity": 0, "dims": 3}, 63, false},
+		{map[string]float64{"velocity": 0, "arena": 1, "speed_max": 1, "speed_min": 0.5, "steps": 65}, 65, true},
+		{map[string]float64{"velocity": 0, "dims": 3, "arena": 0.5, "speed_max": 0.5, "steps": 40}, 33, true},
 	} {
 		t.Run(fmt.Sprint(c.knobs), func(t *testing.T) {
 			p := mustNew(t, "pathint", c.knobs).(*PathInt)
-			d, a, nh := p.dims, p.arena, p.headingInputs()
+			d, a, nh := p.dims, p.arena, p.motionInputs()-1
 			for _, ood := range []bool{false, true} {
 				b := fill(t, p, c.trials, Key{9, 1, 2}, ood)
 				reflections := 0
@@ -348,6 +384,52 @@ func TestPathIntSemantics(t *testing.T) {
 				}
 				if c.wantReflect && reflections == 0 {
 					t.Errorf("ood=%v: no step was reflected in a small arena", ood)
+				}
+			}
+		})
+	}
+}
+
+// TestPathIntVelocity checks the default encoding: the inputs are the step
+// actually taken (reflections included) divided by vmax, so summing them
+// from the start cue gives the target, and each step's length lies in
+// [vmin, vmax].
+func TestPathIntVelocity(t *testing.T) {
+	for _, knobs := range []map[string]float64{
+		nil,
+		{"dims": 3},
+		{"arena": 1, "speed_max": 1, "speed_min": 0.5, "steps": 65},
+		{"dims": 3, "arena": 0.5, "speed_max": 0.5, "steps": 40},
+	} {
+		t.Run(fmt.Sprint(knobs), func(t *testing.T) {
+			p := mustNew(t, "pathint", knobs).(*PathInt)
+			d, a := p.dims, p.arena
+			if p.Inputs() != 2*d {
+				t.Fatalf("I = %d, want 2d = %d", p.Inputs(), 2*d)
+			}
+			b := fill(t, p, 33, Key{9, 1, 2}, true)
+			for trial := 0; trial < b.B; trial++ {
+				var pos [3]float64
+				for tt := 0; tt < b.T; tt++ {
+					x := b.X[b.XAt(0, tt, trial, 0) : b.XAt(0, tt, trial, 0)+b.I]
+					norm := 0.0
+					for i := 0; i < d; i++ {
+						if tt == 0 {
+							pos[i] = float64(x[d+i]) * a
+						} else {
+							pos[i] += float64(x[i]) * p.speedMax
+							norm += float64(x[i]) * float64(x[i]) * p.speedMax * p.speedMax
+							if x[d+i] != 0 {
+								t.Fatalf("t=%d: start cue %d = %v, want 0", tt, i, x[d+i])
+							}
+						}
+						if y := float64(b.Y[b.YAt(0, tt, trial, i)]); math.Abs(pos[i]/a-y) > 1e-5*float64(tt+1) {
+							t.Fatalf("trial %d t=%d axis %d: target %v, integrated inputs give %v", trial, tt, i, y, pos[i]/a)
+						}
+					}
+					if speed := math.Sqrt(norm); tt > 0 && (speed < p.speedMin-1e-5 || speed > p.speedMax+1e-5) {
+						t.Fatalf("t=%d: step length %v outside [%v, %v]", tt, speed, p.speedMin, p.speedMax)
+					}
 				}
 			}
 		})

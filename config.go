@@ -3,8 +3,10 @@ package degen
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -83,8 +85,16 @@ func DefaultConfig() Config {
 
 // LoadConfig reads a TOML file over the defaults. Unknown keys and values of
 // the wrong type are errors naming the key.
-func LoadConfig(path string) (Config, error) {
-	cfg := DefaultConfig()
+func LoadConfig(path string) (Config, error) { return LoadConfigOver(path, DefaultConfig()) }
+
+// LoadConfigOver reads a TOML file over base (DefaultConfigFor a task and
+// cell, say): every key in the file replaces base's value, and the file's
+// [knobs] are set over base's knobs.
+func LoadConfigOver(path string, base Config) (Config, error) {
+	cfg := base
+	for _, l := range []*[]float64{&cfg.LR, &cfg.Gamma, &cfg.L1, &cfg.Nuclear} {
+		*l = slices.Clone(*l)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return cfg, fmt.Errorf("config: %w", err)
@@ -105,9 +115,12 @@ func LoadConfig(path string) (Config, error) {
 		}
 		return cfg, fmt.Errorf("config %s: unknown key(s) %s", path, strings.Join(keys, ", "))
 	}
-	if cfg.Knobs == nil {
-		cfg.Knobs = map[string]float64{}
+	knobs := maps.Clone(base.Knobs)
+	if knobs == nil {
+		knobs = map[string]float64{}
 	}
+	maps.Copy(knobs, cfg.Knobs)
+	cfg.Knobs = knobs
 	return cfg, nil
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"degen"
 	"degen/cpu"
+	"degen/tasks"
 )
 
 func cpuFactory(d degen.Dims, m degen.Model, gamma []float32) (degen.Backend, error) {
@@ -223,5 +224,74 @@ func TestMergeShardsMatchesWholeRun(t *testing.T) {
 	}
 	if err := degen.MergeShards(filepath.Join(t.TempDir(), "z"), []string{shards[0], shards[1], whole}); err == nil {
 		t.Error("merging an unsharded run must fail")
+	}
+}
+
+// blindMSE is the masked MSE of the best predictor that ignores the inputs:
+// the mean target of each step and output over the batch's trials.
+func blindMSE(b *tasks.Batch) float64 {
+	sum, count := 0.0, 0.0
+	for n := 0; n < b.N; n++ {
+		for t := 0; t < b.T; t++ {
+			for o := 0; o < b.O; o++ {
+				m, s := 0.0, 0.0
+				for trial := 0; trial < b.B; trial++ {
+					i := b.YAt(n, t, trial, o)
+					m += float64(b.Mask[i])
+					s += float64(b.Mask[i] * b.Y[i])
+				}
+				if m == 0 {
+					continue
+				}
+				mean := s / m
+				for trial := 0; trial < b.B; trial++ {
+					i := b.YAt(n, t, trial, o)
+					d := float64(b.Y[i]) - mean
+					sum += float64(b.Mask[i]) * d * d
+				}
+				count += m
+			}
+		}
+	}
+	return sum / count
+}
+
+// TestEveryTaskLearns trains every task on both cells briefly with its
+// recipe (degen tasks) and requires every network's training loss to fall
+// well below what a network that ignores its inputs can reach: a task whose
+// formulation, time scale or defaults keep it from training fails here,
+// not in a study.
+func TestEveryTaskLearns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains 8 small ensembles, about 40 s of CPU")
+	}
+	for _, task := range tasks.Names() {
+		for _, cell := range []degen.Cell{degen.Vanilla, degen.Rate} {
+			t.Run(task+"/"+string(cell), func(t *testing.T) {
+				cfg := degen.DefaultConfigFor(task, cell)
+				cfg.Seeds = 2
+				cfg.MaxEpochs = 10
+				run, err := degen.NewRun(cfg, "cpu")
+				if err != nil {
+					t.Fatal(err)
+				}
+				b := tasks.NewBatchFor(run.Task, 1, 512, false)
+				if err := tasks.Generate(run.Task, b, []tasks.Key{{Seed: 99}}, false); err != nil {
+					t.Fatal(err)
+				}
+				blind := blindMSE(b)
+				info, err := degen.Train(context.Background(), run, t.TempDir(), cpuFactory, false, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, n := range info.Networks {
+					if loss := float64(n.FinalLoss); !(loss < blind/4) {
+						t.Errorf("network %d: loss %.4g after %d steps, want below a quarter of the input-blind MSE %.4g", n.Index, loss, n.Steps, blind)
+					} else {
+						t.Logf("network %d: loss %.4g after %d steps (input-blind MSE %.4g)", n.Index, loss, n.Steps, blind)
+					}
+				}
+			})
+		}
 	}
 }

@@ -179,10 +179,10 @@ func TestSineSemantics(t *testing.T) {
 	}
 }
 
-// TestSinePhase checks one period by its zero crossings: a 10 Hz wave at
-// dt = 5 ms crosses zero upwards every 20 steps.
+// TestSinePhase pins the time scale by the zero crossings: a 25 Hz wave at
+// the default dt = 2 ms crosses zero upwards every 20 steps.
 func TestSinePhase(t *testing.T) {
-	s := mustNew(t, "sine", map[string]float64{"freqs": 1, "fmin": 10, "fmax": 30, "steps": 101})
+	s := mustNew(t, "sine", map[string]float64{"freqs": 1, "fmin": 25, "fmax": 30, "steps": 101})
 	b := fill(t, s, 1, Key{}, false)
 	var ups []int
 	for tt := 1; tt < b.T; tt++ {
@@ -298,6 +298,46 @@ func TestDelayedSemantics(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDelayedGap checks the gap: the two pulses' frequencies (read back from
+// the inputs) differ by at least gap, f1 keeps its uniform draw, and the
+// pairs still cover both orders and the whole range.
+func TestDelayedGap(t *testing.T) {
+	for _, gap := range []float64{0, 1, 3.5} {
+		d := mustNew(t, "delayed", map[string]float64{"gap": gap}).(*Delayed)
+		b := fill(t, d, 4000, Key{3, 1, 4}, false)
+		r := NewStream(Key{3, 1, 4})
+		up, lo, hi := 0, d.fmax, d.fmin
+		for trial := 0; trial < b.B; trial++ {
+			var pulses []float64
+			for tt := 0; tt < b.T; tt++ {
+				if x := float64(b.X[b.XAt(0, tt, trial, 0)]); x != 0 && (tt == 0 || b.X[b.XAt(0, tt-1, trial, 0)] == 0) {
+					pulses = append(pulses, x*d.fmax)
+				}
+			}
+			if len(pulses) != 2 {
+				t.Fatalf("gap %g trial %d: %d pulses", gap, trial, len(pulses))
+			}
+			f1, f2 := pulses[0], pulses[1]
+			if want := r.Uniform(d.fmin, d.fmax, trial, 0, 0, 0); math.Abs(f1-want) > 1e-5 {
+				t.Fatalf("gap %g trial %d: f1 = %v, want the uniform draw %v", gap, trial, f1, want)
+			}
+			if math.Abs(f2-f1) < gap-1e-5 {
+				t.Fatalf("gap %g trial %d: |f2 - f1| = %v", gap, trial, math.Abs(f2-f1))
+			}
+			if f2 > f1 {
+				up++
+			}
+			lo, hi = min(lo, f2), max(hi, f2)
+		}
+		if frac := float64(up) / float64(b.B); math.Abs(frac-0.5) > 0.05 {
+			t.Errorf("gap %g: f2 > f1 in %.3f of the trials, want about 1/2", gap, frac)
+		}
+		if lo > d.fmin+0.05 || hi < d.fmax-0.05 {
+			t.Errorf("gap %g: f2 spans [%v, %v], want about [%v, %v]", gap, lo, hi, d.fmin, d.fmax)
+		}
 	}
 }
 
@@ -444,7 +484,8 @@ func TestOODLengths(t *testing.T) {
 	}{
 		{"flipflop", nil, 100, 200},
 		{"flipflop", map[string]float64{"steps": 63}, 63, 126},
-		{"sine", nil, 200, 400},
+		{"sine", nil, 100, 200},
+		{"flipflop", map[string]float64{"steps": 30, "hold": 4}, 120, 240},
 		{"pathint", map[string]float64{"steps": 65}, 65, 130},
 		{"delayed", nil, 5 + 10 + 20 + 10, 5 + 10 + 40 + 10},
 		{"delayed", map[string]float64{"delay_max": 40, "pulse": 2, "lead": 0, "response": 3}, 2*2 + 40 + 3, 2*2 + 80 + 3},

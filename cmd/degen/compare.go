@@ -97,13 +97,9 @@ func diff(name string, got, want []float32, tol compareTol) tensorDiff {
 // float32 CPU backend used), with kernels that pass at 1e-3 with 0.43.
 const compareLR = 1e-3
 
-// compareDefaults is the configuration compare starts from: training's
-// defaults with lr compareLR.
-func compareDefaults() degen.Config {
-	cfg := degen.DefaultConfig()
-	cfg.LR = []float64{compareLR}
-	return cfg
-}
+// compareDefaults makes the configuration compare starts from: training's
+// defaults (the task's recipe) with lr compareLR.
+func compareDefaults(cfg *degen.Config) { cfg.LR = []float64{compareLR} }
 
 // compareCommand trains the same ensemble for k steps on a backend and on
 // the float64 CPU reference, from the same initial weights and the same
@@ -136,7 +132,7 @@ func compareCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			run, err := runFromFlags(c, cflags, compareDefaults())
+			run, err := runFromFlags(c, cflags, compareDefaults)
 			if err != nil {
 				return err
 			}

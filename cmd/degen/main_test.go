@@ -148,9 +148,16 @@ func TestTasksAndVersionJSON(t *testing.T) {
 		Knobs []struct {
 			Name string `json:"name"`
 		} `json:"knobs"`
+		Threshold float64                 `json:"threshold"`
+		Training  map[string]degen.Recipe `json:"training"`
 	}
 	if code != 0 || json.Unmarshal([]byte(out), &list) != nil || len(list) != 4 {
 		t.Fatalf("tasks --json exited %d:\n%s", code, out)
+	}
+	for _, task := range list {
+		if task.Threshold <= 0 || task.Training["vanilla"].LR <= 0 || task.Training["rate"].Batch <= 0 {
+			t.Errorf("tasks --json: %s lacks its threshold or training recipes: %+v", task.Name, task)
+		}
 	}
 	code, out = runCapture(t, "version", "--json")
 	if code != 0 || !strings.Contains(out, degen.Version) {

@@ -47,6 +47,21 @@ func listFlag(name, usage string, field func(*degen.Config) *[]float64) configFl
 
 func ptr[T any](v T) *T { return &v }
 
+// fromRecipe marks a flag whose default is the task's recipe for the cell
+// (degen.DefaultConfigFor), listed by degen tasks.
+func fromRecipe(f configFlag) configFlag {
+	const text = "the task's, see degen tasks"
+	switch fl := f.flag.(type) {
+	case *cli.IntFlag:
+		fl.DefaultText = text
+	case *cli.Float64Flag:
+		fl.DefaultText = text
+	case *cli.StringFlag:
+		fl.DefaultText = text
+	}
+	return f
+}
+
 func configFlags() []configFlag {
 	def := degen.DefaultConfig()
 	return []configFlag{
@@ -74,18 +89,18 @@ func configFlags() []configFlag {
 		{&cli.Uint64Flag{Name: "seed", Usage: "experiment seed (keys initial weights and data)", DefaultText: fmt.Sprint(def.Seed)},
 			func(c *cli.Context, cfg *degen.Config) error { cfg.Seed = c.Uint64("seed"); return nil }},
 		intFlag("seeds", "networks per condition", func(c *degen.Config) *int { return &c.Seeds }),
-		listFlag("lr", "Adam learning rate eta0", func(c *degen.Config) *[]float64 { return &c.LR }),
+		fromRecipe(listFlag("lr", "Adam learning rate eta0", func(c *degen.Config) *[]float64 { return &c.LR })),
 		listFlag("gamma", "rate-cell feature-learning strength", func(c *degen.Config) *[]float64 { return &c.Gamma }),
 		listFlag("l1", "L1 strength on W_hh, W_ih, W_out", func(c *degen.Config) *[]float64 { return &c.L1 }),
 		listFlag("nuclear", "nuclear-norm strength on W_hh", func(c *degen.Config) *[]float64 { return &c.Nuclear }),
-		intFlag("batch", "trials per step", func(c *degen.Config) *int { return &c.Batch }),
-		intFlag("steps-per-epoch", "training steps per epoch", func(c *degen.Config) *int { return &c.StepsPerEpoch }),
-		intFlag("max-epochs", "epochs before a network is reported not converged", func(c *degen.Config) *int { return &c.MaxEpochs }),
+		fromRecipe(intFlag("batch", "trials per step", func(c *degen.Config) *int { return &c.Batch })),
+		fromRecipe(intFlag("steps-per-epoch", "training steps per epoch", func(c *degen.Config) *int { return &c.StepsPerEpoch })),
+		fromRecipe(intFlag("max-epochs", "epochs before a network is reported not converged", func(c *degen.Config) *int { return &c.MaxEpochs })),
 		floatFlag("threshold", "training MSE for convergence (0: the task's default)", func(c *degen.Config) *float64 { return &c.Threshold }),
 		intFlag("patience", "epochs below threshold before a network stops", func(c *degen.Config) *int { return &c.Patience }),
 		floatFlag("plateau-factor", "ReduceLROnPlateau factor", func(c *degen.Config) *float64 { return &c.PlateauFactor }),
 		intFlag("plateau-patience", "ReduceLROnPlateau patience (epochs)", func(c *degen.Config) *int { return &c.PlateauPatience }),
-		floatFlag("clip-norm", "per-network gradient-norm clip (0: off)", func(c *degen.Config) *float64 { return &c.ClipNorm }),
+		fromRecipe(floatFlag("clip-norm", "per-network gradient-norm clip (0: off)", func(c *degen.Config) *float64 { return &c.ClipNorm })),
 		{&cli.BoolFlag{Name: "shared-data", Usage: "every network trains on the same batches"},
 			func(c *cli.Context, cfg *degen.Config) error { cfg.SharedData = c.Bool("shared-data"); return nil }},
 		intFlag("eval-trials", "trials in the fixed evaluation sets", func(c *degen.Config) *int { return &c.EvalTrials }),
@@ -146,7 +161,7 @@ func trainCommand() *cli.Command {
 					return err
 				}
 			} else {
-				if run, err = runFromFlags(c, cflags, degen.DefaultConfig()); err != nil {
+				if run, err = runFromFlags(c, cflags, nil); err != nil {
 					return err
 				}
 				dir = c.String("out")
@@ -163,26 +178,47 @@ func trainCommand() *cli.Command {
 }
 
 // runFromFlags builds a run from the defaults, then --config, then the
-// flags that are set.
-func runFromFlags(c *cli.Context, cflags []configFlag, cfg degen.Config) (*degen.Run, error) {
-	if c.IsSet("config") {
-		var err error
-		if cfg, err = degen.LoadConfig(c.String("config")); err != nil {
-			return nil, usageError{err}
-		}
+// flags that are set. The defaults are the recipe of the task and cell that
+// the file and flags ask for (degen.DefaultConfigFor), so a first pass reads
+// which those are; adjust (if not nil) changes the defaults before the file
+// and flags apply.
+func runFromFlags(c *cli.Context, cflags []configFlag, adjust func(*degen.Config)) (*degen.Run, error) {
+	choice, err := configFrom(c, cflags, degen.DefaultConfig())
+	if err != nil {
+		return nil, err
 	}
-	for _, f := range cflags {
-		if c.IsSet(f.flag.Names()[0]) {
-			if err := f.apply(c, &cfg); err != nil {
-				return nil, err
-			}
-		}
+	base := degen.DefaultConfigFor(choice.Task, choice.Cell)
+	if adjust != nil {
+		adjust(&base)
+	}
+	cfg, err := configFrom(c, cflags, base)
+	if err != nil {
+		return nil, err
 	}
 	run, err := degen.NewRun(cfg, c.String("backend"))
 	if err != nil {
 		return nil, usageError{err}
 	}
 	return run, nil
+}
+
+// configFrom reads --config over base, then applies the flags that are set.
+func configFrom(c *cli.Context, cflags []configFlag, base degen.Config) (degen.Config, error) {
+	cfg := base
+	if c.IsSet("config") {
+		var err error
+		if cfg, err = degen.LoadConfigOver(c.String("config"), base); err != nil {
+			return cfg, usageError{err}
+		}
+	}
+	for _, f := range cflags {
+		if c.IsSet(f.flag.Names()[0]) {
+			if err := f.apply(c, &cfg); err != nil {
+				return cfg, err
+			}
+		}
+	}
+	return cfg, nil
 }
 
 func train(c *cli.Context, run *degen.Run, dir string, factory degen.BackendFactory, resume bool) error {

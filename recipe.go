@@ -28,23 +28,28 @@ type Recipe struct {
 //     than the flip-flop's 1e-2, at which delayed discrimination never left
 //     MSE 1 (output 0);
 //   - the rate cell (tau 0.1) moves a tenth of the way per step, so the
-//     flip-flop gives it 5 steps per event (hold = 5, 1/(2 tau)).
+//     flip-flop gives it 10 steps per event (hold = 10 = 1/tau; at hold = 1
+//     it plateaus at MSE 0.19, at 5 it was still at 0.002-0.006 after 2,000
+//     steps);
+//   - the rate cell learns at eta0 = 3e-2 on every task (eta = gamma * eta0;
+//     the muP readout, divided by gamma H, needs large weights): at 1e-2 its
+//     sine and delayed networks stalled just above their thresholds.
 var recipes = map[string]map[Cell]Recipe{
 	"flipflop": {
 		Vanilla: {LR: 1e-2, Batch: 32, StepsPerEpoch: 50, MaxEpochs: 100},
-		Rate:    {LR: 1e-2, Batch: 32, StepsPerEpoch: 50, MaxEpochs: 100, ClipNorm: 1, Knobs: map[string]float64{"hold": 5}},
+		Rate:    {LR: 3e-2, Batch: 32, StepsPerEpoch: 50, MaxEpochs: 100, ClipNorm: 1, Knobs: map[string]float64{"hold": 10}},
 	},
 	"sine": {
-		Vanilla: {LR: 3e-3, Batch: 32, StepsPerEpoch: 50, MaxEpochs: 100, ClipNorm: 1},
-		Rate:    {LR: 1e-2, Batch: 32, StepsPerEpoch: 50, MaxEpochs: 100, ClipNorm: 1},
+		Vanilla: {LR: 2e-3, Batch: 32, StepsPerEpoch: 50, MaxEpochs: 300, ClipNorm: 1},
+		Rate:    {LR: 3e-2, Batch: 32, StepsPerEpoch: 50, MaxEpochs: 300, ClipNorm: 1},
 	},
 	"delayed": {
-		Vanilla: {LR: 1e-3, Batch: 32, StepsPerEpoch: 50, MaxEpochs: 200, ClipNorm: 1},
-		Rate:    {LR: 1e-2, Batch: 32, StepsPerEpoch: 50, MaxEpochs: 100, ClipNorm: 1},
+		Vanilla: {LR: 1e-3, Batch: 32, StepsPerEpoch: 50, MaxEpochs: 300, ClipNorm: 1},
+		Rate:    {LR: 3e-2, Batch: 32, StepsPerEpoch: 50, MaxEpochs: 200, ClipNorm: 1},
 	},
 	"pathint": {
 		Vanilla: {LR: 1e-3, Batch: 32, StepsPerEpoch: 50, MaxEpochs: 100, ClipNorm: 1},
-		Rate:    {LR: 1e-2, Batch: 32, StepsPerEpoch: 50, MaxEpochs: 100, ClipNorm: 1},
+		Rate:    {LR: 3e-2, Batch: 32, StepsPerEpoch: 50, MaxEpochs: 100, ClipNorm: 1},
 	},
 }
 

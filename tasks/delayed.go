@@ -5,7 +5,7 @@ import "fmt"
 var delayedInfo = Info{
 	Name: "delayed",
 	Description: "Delayed discrimination: per channel, two pulses of amplitude f1/fmax and f2/fmax " +
-		"(f1, f2 ~ U[fmin, fmax]) separated by a random delay; after the second pulse the output is " +
+		"(f1 ~ U[fmin, fmax], f2 uniform at least gap away) separated by a random delay; after the second pulse the output is " +
 		"sign(f2 - f1) (and, with aux, |f2 - f1|/fmax on a second output). Scored only in the response " +
 		"period. OOD: delays twice as long.",
 	Knobs: []Knob{

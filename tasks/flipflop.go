@@ -11,9 +11,9 @@ const (
 
 var flipFlopInfo = Info{
 	Name: "flipflop",
-	Description: "N-bit flip-flop: N input channels pulse ±1 with probability p per step " +
+	Description: "N-bit flip-flop: N input channels pulse ±1 with probability p per event slot of hold steps " +
 		"(every channel pulses at t=0); each output holds the sign of its channel's last pulse. " +
-		"Scored at every step. OOD: trials twice as long.",
+		"Scored at every step but the first hold-1 steps of a pulse. OOD: trials twice as long.",
 	Knobs: []Knob{
 		{Name: "bits", Default: 3, Min: 1, Max: maxChannels, Integer: true,
 			Description: "number of channels N (2^N stable states); 3 as in FixedPointFinder and the reference study"},
@@ -22,7 +22,7 @@ var flipFlopInfo = Info{
 		{Name: "steps", Default: 100, Min: 1, Max: maxSteps, Integer: true,
 			Description: "trial length in event slots (T = steps x hold steps); 100 as the first author's later code and the peer script"},
 		{Name: "hold", Default: 1, Min: 1, Max: 1024, Integer: true,
-			Description: "time scale: steps per event slot; a pulse lasts hold steps and the output must have switched by its last step. 1 for the vanilla cell; the rate cell needs about 1/(2 tau)"},
+			Description: "time scale: steps per event slot; a pulse lasts hold steps and the output must have switched by its last step. 1 for the vanilla cell; the rate cell needs about 1/tau (its recipe: 10)"},
 	},
 }
 

@@ -8,8 +8,8 @@ import (
 var pathIntInfo = Info{
 	Name: "pathint",
 	Description: "Path integration: from a random start in [-A, A]^d (given as a cue at t=0), inputs give " +
-		"the heading (cos/sin of each angle) and speed of each step; the output is the current position / A. " +
-		"Steps that would leave the arena are reflected at the wall (the inputs show the reflected heading). " +
+		"each step's velocity (or, with velocity=0, its heading as cos/sin of each angle and its speed); the output is the current position / A. " +
+		"Steps that would leave the arena are reflected at the wall (the inputs show the reflected step). " +
 		"Scored at every step. OOD: trials twice as long.",
 	Knobs: []Knob{
 		{Name: "dims", Default: 2, Min: 2, Max: 3, Integer: true,

@@ -263,14 +263,14 @@ func blindMSE(b *tasks.Batch) float64 {
 // not in a study.
 func TestEveryTaskLearns(t *testing.T) {
 	if testing.Short() {
-		t.Skip("trains 8 small ensembles, about 40 s of CPU")
+		t.Skip("trains 8 small ensembles, about a minute of CPU")
 	}
 	for _, task := range tasks.Names() {
 		for _, cell := range []degen.Cell{degen.Vanilla, degen.Rate} {
 			t.Run(task+"/"+string(cell), func(t *testing.T) {
 				cfg := degen.DefaultConfigFor(task, cell)
 				cfg.Seeds = 2
-				cfg.MaxEpochs = 10
+				cfg.MaxEpochs = min(cfg.MaxEpochs, 120)
 				run, err := degen.NewRun(cfg, "cpu")
 				if err != nil {
 					t.Fatal(err)
@@ -285,8 +285,8 @@ func TestEveryTaskLearns(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, n := range info.Networks {
-					if loss := float64(n.FinalLoss); !(loss < blind/4) {
-						t.Errorf("network %d: loss %.4g after %d steps, want below a quarter of the input-blind MSE %.4g", n.Index, loss, n.Steps, blind)
+					if loss := float64(n.FinalLoss); !(loss < blind/5) {
+						t.Errorf("network %d: loss %.4g after %d steps, want below a fifth of the input-blind MSE %.4g", n.Index, loss, n.Steps, blind)
 					} else {
 						t.Logf("network %d: loss %.4g after %d steps (input-blind MSE %.4g)", n.Index, loss, n.Steps, blind)
 					}

@@ -32,7 +32,7 @@ for task in $TASKS; do
 		dir="$out/$task-$cell"
 		start=$(date +%s.%N)
 		# shellcheck disable=SC2086
-		bench/.degen-tasks train --task "$task" --cell "$cell" --seeds "$SEEDS" $ARGS --out "$dir" --force --quiet
+		bench/.degen-tasks train --task "$task" --cell "$cell" --seeds "$SEEDS" $ARGS --out "$dir" --force --quiet >/dev/null
 		end=$(date +%s.%N)
 		python3 - "$dir/run.json" "$task" "$cell" "$(echo "$end - $start" | bc)" <<'PY'
 import json, sys

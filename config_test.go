@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"degen/tasks"
 )
 
 func writeFile(t testing.TB, dir, name, content string) string {
@@ -55,6 +57,41 @@ delay_max = 30
 	}
 	if _, err := LoadConfig(filepath.Join(dir, "missing.toml")); err == nil {
 		t.Error("a missing file must be an error")
+	}
+}
+
+// TestLoadConfigOverRecipe checks that a file read over a recipe keeps the
+// recipe where the file is silent, replaces it where the file speaks, adds
+// the file's knobs to the recipe's, and does not change the base.
+func TestLoadConfigOverRecipe(t *testing.T) {
+	base := DefaultConfigFor("flipflop", Rate)
+	if base.LR[0] != 3e-2 || base.ClipNorm != 1 || base.Knobs["hold"] != 10 {
+		t.Fatalf("flip-flop rate recipe: lr %v clip %g knobs %v", base.LR, base.ClipNorm, base.Knobs)
+	}
+	path := writeFile(t, t.TempDir(), "over.toml", "lr = [5e-3]\n[knobs]\nbits = 2\n")
+	cfg, err := LoadConfigOver(path, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.LR[0] != 5e-3 || cfg.ClipNorm != 1 || cfg.Knobs["hold"] != 10 || cfg.Knobs["bits"] != 2 || cfg.Cell != Rate {
+		t.Errorf("over the recipe: lr %v clip %g knobs %v cell %s", cfg.LR, cfg.ClipNorm, cfg.Knobs, cfg.Cell)
+	}
+	if base.LR[0] != 3e-2 || len(base.Knobs) != 1 {
+		t.Errorf("the base changed: lr %v knobs %v", base.LR, base.Knobs)
+	}
+	if d := DefaultConfigFor("nosuchtask", Vanilla); d.Task != "nosuchtask" || d.LR[0] != DefaultConfig().LR[0] {
+		t.Errorf("a task without a recipe: %+v", d)
+	}
+	for _, task := range tasks.Names() {
+		for _, cell := range []Cell{Vanilla, Rate} {
+			cfg := DefaultConfigFor(task, cell)
+			if _, ok := RecipeFor(task, cell); !ok {
+				t.Errorf("%s has no %s recipe", task, cell)
+			}
+			if err := cfg.Validate(); err != nil {
+				t.Errorf("%s/%s recipe: %v", task, cell, err)
+			}
+		}
 	}
 }
 

@@ -30,8 +30,8 @@ func TestTrainUsesRecipe(t *testing.T) {
 	}{
 		{"delayed defaults", []string{"--task", "delayed", "--batch", "4"}, "delayed", 1e-3, 4, 1, nil, nil},
 		{"flag over recipe", []string{"--task", "sine", "--lr", "0.02", "--clip-norm", "0", "--batch", "4", "--knob", "steps=8"}, "sine", 0.02, 4, 0, nil, nil},
-		{"rate time scale", []string{"--cell", "rate", "--batch", "4", "--knob", "steps=3"}, "flipflop", 1e-2, 4, 1, map[string]float64{"hold": 5}, nil},
-		{"knob over recipe", []string{"--cell", "rate", "--batch", "4", "--knob", "steps=3", "--knob", "hold=2"}, "flipflop", 1e-2, 4, 1, map[string]float64{"hold": 2}, nil},
+		{"rate time scale", []string{"--cell", "rate", "--batch", "4", "--knob", "steps=3"}, "flipflop", 3e-2, 4, 1, map[string]float64{"hold": 10}, nil},
+		{"knob over recipe", []string{"--cell", "rate", "--batch", "4", "--knob", "steps=3", "--knob", "hold=2"}, "flipflop", 3e-2, 4, 1, map[string]float64{"hold": 2}, nil},
 		{"vanilla flip-flop", []string{"--batch", "4", "--knob", "steps=3"}, "flipflop", 1e-2, 4, 0, nil, []string{"hold"}},
 		{"file chooses the task", []string{"--config", file}, "delayed", 1e-3, 4, 1, map[string]float64{"delay_max": 6}, nil},
 		{"file and flag", []string{"--config", file, "--lr", "5e-3"}, "delayed", 5e-3, 4, 1, map[string]float64{"delay_max": 6}, nil},

@@ -1,9 +1,6 @@
 package degen
 
-import (
-	"maps"
-	"slices"
-)
+import "maps"
 
 // Recipe is how one task trains on one cell by default: the training
 // settings, and knob values that differ from the task's own defaults for
@@ -84,8 +81,6 @@ func DefaultConfigFor(task string, cell Cell) Config {
 	}
 	cfg.LR = []float64{r.LR}
 	cfg.Batch, cfg.StepsPerEpoch, cfg.MaxEpochs, cfg.ClipNorm = r.Batch, r.StepsPerEpoch, r.MaxEpochs, r.ClipNorm
-	for _, k := range slices.Sorted(maps.Keys(r.Knobs)) {
-		cfg.Knobs[k] = r.Knobs[k]
-	}
+	maps.Copy(cfg.Knobs, r.Knobs)
 	return cfg
 }

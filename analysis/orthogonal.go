@@ -49,30 +49,29 @@ import (
 // halving that drops poor starts early, cover the rest.
 type OrthogonalOptions struct {
 	Restarts int     // random starts per component (0: DefaultRestarts(n); negative: none)
-	Probe    int     // steps per halving round (default 20)
-	Keep     int     // starts that run to convergence (default 1)
+	Probe    int     // steps per halving round (default 30)
+	Keep     int     // starts that run to convergence (default 4)
 	MaxIters int     // step limit of a start (default 2000)
 	GradTol  float64 // stop when ||grad||_F <= GradTol*||A||*||B|| (default 1e-6)
 	Seed     uint64  // seed of the random starts
 }
 
 // DefaultRestarts returns the random starts per component used when
-// OrthogonalOptions.Restarts is 0: (24/n)^3, at most 16 (8 at n = 12, 3 at
-// n = 16, 1 at n = 20, none from n = 25 on, where the 10 spectral and Schur
-// starts remain). Ascent steps cost O(n^3), so the random starts cost about
-// as much as the deterministic ones at every n. On random-RNN operators
-// this found the best of 156 starts on all 15 rank-12 pairs tried (about
-// 900 steps a pair); at rank 30 it took about 450 steps a pair and landed on
-// average 0.003 and 0.008 rad above the best of 50-70 fully converged
-// starts on two sets of pairs (distances 0.08-0.15), against 0.011 on the
-// second set for the spectral starts with one random start per component
-// and no Schur starts.
+// OrthogonalOptions.Restarts is 0: (24/n)^3, at least 8 and at most 16 (16
+// at n <= 9, 8 from n = 12 on). Below n = 25 this found the best of 156
+// starts on all 15 rank-12 pairs tried. At rank 30, on operators of trained
+// flip-flop networks (H=32, 5 delays), the spectral and Schur starts alone
+// moved by up to 0.0026 rad between equivalent copies of a pair (random
+// orthogonal changes of basis) and missed the best known value by up to
+// 0.007 rad; with 8 random starts per component, 4 starts kept to
+// convergence and 30-step halving rounds, every pair stayed within 0.0011
+// rad across copies (bench/RESULTS.md, "DSA").
 func DefaultRestarts(n int) int {
 	if n < 1 {
 		return 16
 	}
 	r := 13824 / (n * n * n) // (24/n)^3
-	return min(16, r)
+	return max(8, min(16, r))
 }
 
 func (o OrthogonalOptions) withDefaults(n int) OrthogonalOptions {
@@ -83,10 +82,10 @@ func (o OrthogonalOptions) withDefaults(n int) OrthogonalOptions {
 		o.Restarts = 0
 	}
 	if o.Probe <= 0 {
-		o.Probe = 20
+		o.Probe = 30
 	}
 	if o.Keep <= 0 {
-		o.Keep = 1
+		o.Keep = 4
 	}
 	if o.MaxIters <= 0 {
 		o.MaxIters = 2000
@@ -157,6 +156,13 @@ func alignOrthogonal(A, B *mat.Dense, opt OrthogonalOptions) (OrthogonalFit, err
 	Bn := mat.NewDense(n, n, nil)
 	Bn.Scale(1/nB, B)
 
+	// Search in canonical bases, so that the starts, the random ones
+	// included, and thus the result do not depend on the bases A and B
+	// come in: C' aligns A' = Va^T A Va with B' = Vb^T B Vb, and
+	// C = Va C' Vb^T aligns A with B.
+	Va, Vb := canonicalBasis(An), canonicalBasis(Bn)
+	An, Bn = conjugate(Va, An), conjugate(Vb, Bn)
+
 	ws := newAscentWork(n)
 	var starts []*ascent
 	for _, c := range append(spectralStarts(An, Bn), schurStarts(An, Bn)...) {
@@ -202,10 +208,13 @@ func alignOrthogonal(A, B *mat.Dense, opt OrthogonalOptions) (OrthogonalFit, err
 		}
 	}
 	fit.Starts = len(starts)
-	fit.C = best.C
+	var vc mat.Dense
+	vc.Mul(Va, best.C)
+	fit.C = mat.NewDense(n, n, nil)
+	fit.C.Mul(&vc, Vb.T())
 	// Report the scores on the original matrices.
 	M := mat.NewDense(n, n, nil)
-	similarity(M, best.C, B, ws.tmp)
+	similarity(M, fit.C, B, ws.tmp)
 	fit.Inner = inner(A, M)
 	fit.Cosine = math.Max(-1, math.Min(1, fit.Inner/(nA*nB)))
 	D := mat.NewDense(n, n, nil)
@@ -665,4 +674,53 @@ func flipWeakest(w, d []float64, n int) {
 		}
 	}
 	d[bi] = -d[bi]
+}
+
+// canonicalBasis returns an orthogonal V such that V^T A V depends only on
+// the orthogonal similarity class of A, not on the basis A is written in:
+// the eigenvectors of sym(A) = (A + A^T)/2 in ascending order of eigenvalue,
+// each column's sign chosen so that in V^T A V the entry of column i > 0
+// largest in magnitude among rows j < i is positive (magnitudes do not
+// depend on the signs; rows j < i have their signs already). It is unique
+// when sym(A) has distinct eigenvalues; it returns the identity when the
+// eigendecomposition fails.
+func canonicalBasis(A *mat.Dense) *mat.Dense {
+	n, _ := A.Dims()
+	sym := mat.NewSymDense(n, nil)
+	for i := 0; i < n; i++ {
+		for j := i; j < n; j++ {
+			sym.SetSym(i, j, (A.At(i, j)+A.At(j, i))/2)
+		}
+	}
+	v, ok := eigenvectors(sym)
+	if !ok {
+		return identity(n)
+	}
+	ac := conjugate(v, A)
+	for i := 1; i < n; i++ {
+		best := 0
+		for j := 1; j < i; j++ {
+			if math.Abs(ac.At(j, i)) > math.Abs(ac.At(best, i)) {
+				best = j
+			}
+		}
+		if ac.At(best, i) < 0 {
+			negateColumn(v, i)
+			for k := 0; k < n; k++ { // flip row and column i of ac to match
+				ac.Set(i, k, -ac.At(i, k))
+				ac.Set(k, i, -ac.At(k, i))
+			}
+		}
+	}
+	return v
+}
+
+// conjugate returns V^T A V.
+func conjugate(V, A *mat.Dense) *mat.Dense {
+	n, _ := A.Dims()
+	var t mat.Dense
+	t.Mul(V.T(), A)
+	out := mat.NewDense(n, n, nil)
+	out.Mul(&t, V)
+	return out
 }

@@ -32,20 +32,39 @@ type PermOptions struct {
 	Restarts int
 	// MaxIter bounds the Frank–Wolfe iterations of each start.
 	MaxIter int
-	// Kicks is the number of iterated-local-search rounds (random 3-swap
-	// perturbation, then 2-opt, kept if better) applied to the best
-	// candidate at H = 64. A round costs about O(H^2), so smaller networks
-	// get Kicks * (64/H)^2 rounds (at most 20 * Kicks: the same time per
-	// pair, and the exact optimum at H <= 8 in our tests), larger ones
-	// Kicks * 64/H (a pair of H = 128 takes about 40 ms).
-	Kicks int
-	// Seed seeds the random starts and kicks.
+	// Runs is the number of independent searches from the best start,
+	// each a simulated annealing followed by robust tabu search; the best
+	// of them is the result (0: DefaultPermRuns(H)). Trained networks have
+	// deep funnels far apart, which annealing finds and tabu search alone
+	// does not leave; within a funnel tabu search finds much better
+	// permutations than annealing in the same time. Several runs make the
+	// result stable across seeds.
+	Runs int
+	// AnnealMoves is the length of each run's annealing in proposed swaps
+	// per unit (AnnealMoves*H proposals of O(H) each; 0: no annealing).
+	AnnealMoves int
+	// TabuIters is the number of tabu search iterations of each run (each
+	// scans all H(H-1)/2 swaps).
+	TabuIters int
+	// Seed seeds the random starts and the runs.
 	Seed uint64
 }
 
-// DefaultPermOptions are the options the command line uses by default.
+// DefaultPermOptions are the options the command line uses by default:
+// with them a pair of trained networks costs O(H^2) (about 0.1 s at H=32,
+// 0.4 s at H=128 on one core), and every committed trained-network pair
+// came out at or below scipy's FAQ, best of 62 runs (bench/RESULTS.md,
+// "Weights").
 func DefaultPermOptions() PermOptions {
-	return PermOptions{Restarts: 0, MaxIter: 3, Kicks: 100, Seed: 1}
+	return PermOptions{Restarts: 0, MaxIter: 3, AnnealMoves: 4000, TabuIters: 4000, Seed: 1}
+}
+
+// DefaultPermRuns returns the runs used when PermOptions.Runs is 0:
+// 256/H, from 2 to 8 (8 up to H=32, 4 at H=64). Small networks need more runs
+// (their funnels lie further apart relative to the distance) and each run
+// costs less.
+func DefaultPermRuns(h int) int {
+	return max(2, min(8, 256/max(h, 1)))
 }
 
 // PermResult is the outcome of PermutationDistance.
@@ -56,6 +75,11 @@ type PermResult struct {
 	// Perm matches unit i of the first network with unit Perm[i] of the
 	// second: (P^T W2 P)[i,j] = W2[Perm[i], Perm[j]].
 	Perm []int `json:"permutation"`
+	// Runs is the number of independent searches and RunsAtBest how many
+	// of them ended at the best value (within 1e-9, relative): few means
+	// the value may still be above the minimum.
+	Runs       int `json:"runs"`
+	RunsAtBest int `json:"runs_at_best"`
 }
 
 // PermutationDistance returns an approximate minimiser over permutation
@@ -67,40 +91,45 @@ type PermResult struct {
 // maximises f(P) = tr(W1^T P^T W2 P) + <L, P>, with L = F2 F1^T the
 // linear term of the tied weights F = [W_ih, W_out^T] (H, I+O).
 //
-// The solver (after Vogelstein et al. 2015, "FAQ", for non-symmetric
-// matrices) runs Frank–Wolfe on the relaxation of f to doubly stochastic P:
-// the gradient is G(P) = W2 P W1^T + W2^T P W1 + L, the linear step is a
-// linear assignment (LinearAssignment) and the step length the exact maximum
-// of the quadratic along the step. It starts from the barycentre J/H and
-// from Restarts seeded random doubly stochastic matrices, and rounds each
-// result to the nearest permutation. A "signature" start matches units by
-// the sorted values of their rows and columns (invariant under relabelling
-// of the other units), which recovers planted permutations directly. The
-// candidate with the lowest objective is then polished by 2-opt local
-// search (swap two units while that lowers the objective; each swap's
-// change costs O(1) from maintained products W1 B^T, W1^T B, updated in
-// O(H^2) per accepted swap) and by iterated local search (Kicks rounds).
-// Polishing every candidate instead cost 40% more time at H=128 for a worse
-// result than spending that time on more rounds. It is a heuristic: the
-// value is an upper bound of the true minimum. Both networks must have the
-// same H; a negative Restarts or Kicks is an error.
+// The solver has three stages.
+//
+//  1. Starts. Frank–Wolfe on the relaxation of f to doubly stochastic P
+//     (after Vogelstein et al. 2015, "FAQ", for non-symmetric matrices):
+//     the gradient is G(P) = W2 P W1^T + W2^T P W1 + L, the linear step a
+//     linear assignment (LinearAssignment), the step length the exact
+//     maximum of the quadratic along the step; from the barycentre J/H and
+//     Restarts random doubly stochastic matrices, each rounded to the
+//     nearest permutation. A "signature" start matches units by the sorted
+//     values of their rows and columns, which recovers planted
+//     permutations directly. The best start is polished by 2-opt.
+//  2. Runs (Runs of them, each from that start): simulated annealing
+//     (AnnealMoves*H proposed swaps, temperature from 0.3 to 0.02 times
+//     the mean cost change of a random swap) finds the funnel, then robust
+//     tabu search (TabuIters iterations, Taillard 1991) descends it; each
+//     swap's cost change is O(1) from maintained products (swapState).
+//  3. The best run, polished by 2-opt, is the result; PermResult says how
+//     many runs reached it.
+//
+// It is a heuristic: the value is an upper bound of the true minimum.
+// Both networks must have the same H; negative counts are an error.
 func PermutationDistance(w1, w2 NetWeights, opts PermOptions) (PermResult, error) {
 	q, err := newQAP(w1, w2, opts.TieIO)
 	if err != nil {
 		return PermResult{}, err
 	}
-	if opts.Restarts < 0 || opts.Kicks < 0 {
-		return PermResult{}, fmt.Errorf("permutation distance: restarts and kicks must be >= 0, got %d and %d", opts.Restarts, opts.Kicks)
+	if opts.Restarts < 0 || opts.Runs < 0 || opts.AnnealMoves < 0 || opts.TabuIters < 0 {
+		return PermResult{}, fmt.Errorf("permutation distance: restarts, runs, anneal moves and tabu iterations must be >= 0, got %d, %d, %d and %d",
+			opts.Restarts, opts.Runs, opts.AnnealMoves, opts.TabuIters)
 	}
 	if opts.MaxIter <= 0 {
 		opts.MaxIter = DefaultPermOptions().MaxIter
 	}
-	pi, cost := q.solve(opts)
-	d := math.Sqrt(max(cost, 0))
+	res := q.solve(opts)
+	d := math.Sqrt(max(res.cost, 0))
 	if opts.Normalize {
 		d /= float64(q.h * q.h)
 	}
-	return PermResult{Distance: d, Perm: pi}, nil
+	return PermResult{Distance: d, Perm: res.pi, Runs: res.runs, RunsAtBest: res.atBest}, nil
 }
 
 // PermutationDistances returns the symmetric (N, N) matrix of
@@ -119,7 +148,7 @@ func PermutationDistances(nets []NetWeights, opts PermOptions, progress ...func(
 type qap struct {
 	h      int
 	a, at  []float64 // (H, H) W1 and its transpose
-	b      []float64 // (H, H) W2
+	b, bt  []float64 // (H, H) W2 and its transpose
 	f1, f2 []float64 // (H, m) tied features [W_ih, W_out^T], nil without TieIO
 	m      int
 	aStack []float64 // (2H, H) [W1^T; W1], the right factor of G
@@ -163,6 +192,7 @@ func newQAP(w1, w2 NetWeights, tie bool) (*qap, error) {
 		return nil, err
 	}
 	q.at = transpose(q.a, h, h)
+	q.bt = transpose(q.b, h, h)
 	q.aStack = append(slices.Clone(q.at), q.a...)
 	for _, v := range q.a {
 		q.scale += v * v
@@ -264,11 +294,18 @@ func (q *qap) cost(pi []int) float64 {
 	return s
 }
 
-// solve runs every start and returns the best permutation and its cost.
-func (q *qap) solve(opts PermOptions) ([]int, float64) {
-	var cands [][]int
-	cands = append(cands, q.signatureStart())
+// solution is what solve found.
+type solution struct {
+	pi           []int
+	cost         float64
+	runs, atBest int
+}
+
+// solve runs every start, then the independent runs from the best of
+// them, and returns the best permutation found.
+func (q *qap) solve(opts PermOptions) solution {
 	h := q.h
+	cands := [][]int{q.signatureStart()}
 	bary := make([]float64, h*h)
 	for k := range bary {
 		bary[k] = 1 / float64(h)
@@ -278,23 +315,54 @@ func (q *qap) solve(opts PermOptions) ([]int, float64) {
 	for r := 0; r < opts.Restarts; r++ {
 		cands = append(cands, q.frankWolfe(randomDoublyStochastic(h, rng), nil, opts.MaxIter))
 	}
-	var bestPi []int
-	bestCost := math.Inf(1)
+	var start *swapState
 	for _, pi := range cands {
-		if c := q.cost(pi); c < bestCost {
-			bestPi, bestCost = pi, c
+		if start == nil || q.cost(pi) < q.cost(start.pi) {
+			start = q.newSwapState(pi)
 		}
 	}
-	best := q.twoOpt(bestPi)
-	kicks := opts.Kicks
-	switch {
-	case h < 64:
-		kicks = min(20*kicks, kicks*64*64/(h*h))
-	case h > 64:
-		kicks = max(1, kicks*64/h)
+	q.polish(start)
+	runs := opts.Runs
+	if runs == 0 {
+		runs = DefaultPermRuns(h)
 	}
-	q.iteratedLocalSearch(best, kicks, rng)
-	return best.pi, q.cost(best.pi)
+	if h < 3 || opts.AnnealMoves == 0 && opts.TabuIters == 0 {
+		return solution{pi: start.pi, cost: q.cost(start.pi), runs: 1, atBest: 1}
+	}
+	scale := q.swapScale(start, 1000, rng)
+	var best []int
+	costs := make([]float64, runs)
+	for r := range costs {
+		s := start.clone()
+		if opts.AnnealMoves > 0 && scale > 0 {
+			q.anneal(s, opts.AnnealMoves*h, 0.3*scale, 0.02*scale, rng)
+		}
+		q.tabuSearch(s, opts.TabuIters, rng)
+		q.polish(s)
+		costs[r] = q.cost(s.pi)
+		if best == nil || costs[r] < q.cost(best) {
+			best = s.pi
+		}
+	}
+	lo := slices.Min(costs)
+	atBest := 0
+	for _, c := range costs {
+		if c <= lo+1e-9*max(lo, q.tol()) {
+			atBest++
+		}
+	}
+	return solution{pi: best, cost: lo, runs: runs, atBest: atBest}
+}
+
+// polish runs 2-opt on s to a local optimum, recomputing the products
+// exactly between rounds so that rounding drift cannot fake a gain.
+func (q *qap) polish(s *swapState) {
+	for {
+		s.recompute()
+		if log, _ := s.descend(q.tol(), nil); len(log) == 0 {
+			return
+		}
+	}
 }
 
 // signatureStart matches unit i of W1 with unit j of W2 by a linear
@@ -559,103 +627,119 @@ func (q *qap) frankWolfe(p, gp0 []float64, maxIter int) []int {
 	return pi
 }
 
-// swapState is the 2-opt bookkeeping for a permutation pi: with
-// B[i,j] = W2[pi i, pi j], G[i] = F2[pi i] and A = W1, it holds
-// M = A B^T, N = A^T B and K = F1 G^T. The change of the cost when units u
-// and v swap partners is then O(1) (delta), and a swap updates B, G, M, N
-// and K in O(H^2) (swap).
+// swapState is the local-search bookkeeping for a permutation pi: with
+// B[i,j] = W2[pi i, pi j], G[i] = F2[pi i] and A = W1 it holds
+// S = A B^T + A^T B + F1 G^T and its transpose. The change of the cost when
+// units u and v swap partners is then O(1) (delta) from rows u of S, S^T,
+// A, A^T, B and B^T, and a swap updates B, G, S and S^T in O(H^2) (swap).
 type swapState struct {
 	q        *qap
 	pi       []int
-	b, g     []float64 // (H, H), (H, m)
-	m, n, k  []float64 // (H, H); k nil without TieIO
+	b, bt, g []float64 // (H, H) B and B^T, (H, m) G (nil without TieIO)
+	s, st    []float64 // (H, H) S and S^T
 	col, row []float64 // (H) scratch: B[:, v] - B[:, u], B[v, :] - B[u, :]
 	cu, ru   []float64 // (H) scratch: A[:, u] - A[:, v], A[u, :] - A[v, :]
 }
 
 func (q *qap) newSwapState(pi []int) *swapState {
 	h := q.h
-	s := &swapState{q: q, pi: pi, b: make([]float64, h*h), m: make([]float64, h*h), n: make([]float64, h*h),
+	s := &swapState{q: q, pi: slices.Clone(pi), b: make([]float64, h*h), bt: make([]float64, h*h),
+		s: make([]float64, h*h), st: make([]float64, h*h),
 		col: make([]float64, h), row: make([]float64, h), cu: make([]float64, h), ru: make([]float64, h)}
 	if q.f1 != nil {
-		s.k = make([]float64, h*h)
 		s.g = make([]float64, h*q.m)
 	}
 	s.recompute()
 	return s
 }
 
-// recompute rebuilds B, G, M, N, K from pi exactly.
+// recompute rebuilds B, B^T, G, S and S^T from pi exactly.
 func (s *swapState) recompute() {
 	q, h := s.q, s.q.h
 	for i := 0; i < h; i++ {
 		for j := 0; j < h; j++ {
 			s.b[i*h+j] = q.b[s.pi[i]*h+s.pi[j]]
+			s.bt[j*h+i] = s.b[i*h+j]
 		}
 		if s.g != nil {
 			copy(s.g[i*q.m:(i+1)*q.m], q.f2[s.pi[i]*q.m:(s.pi[i]+1)*q.m])
 		}
 	}
-	gemm(blas.NoTrans, blas.Trans, h, h, h, q.a, s.b, s.m)
-	gemm(blas.Trans, blas.NoTrans, h, h, h, q.a, s.b, s.n)
-	if s.k != nil {
-		gemm(blas.NoTrans, blas.Trans, h, h, q.m, q.f1, s.g, s.k)
+	gemm(blas.NoTrans, blas.Trans, h, h, h, q.a, s.b, s.s)
+	blas64.Gemm(blas.Trans, blas.NoTrans, 1, blas64.General{Rows: h, Cols: h, Stride: h, Data: q.a},
+		blas64.General{Rows: h, Cols: h, Stride: h, Data: s.b}, 1, blas64.General{Rows: h, Cols: h, Stride: h, Data: s.s})
+	if s.g != nil {
+		blas64.Gemm(blas.NoTrans, blas.Trans, 1, blas64.General{Rows: h, Cols: q.m, Stride: q.m, Data: q.f1},
+			blas64.General{Rows: h, Cols: q.m, Stride: q.m, Data: s.g}, 1, blas64.General{Rows: h, Cols: h, Stride: h, Data: s.s})
+	}
+	for i := 0; i < h; i++ {
+		for j := 0; j < h; j++ {
+			s.st[j*h+i] = s.s[i*h+j]
+		}
 	}
 }
 
 // delta returns the change of the cost if units u and v swap partners:
 //
-//	2 [ M_uu - M_uv - M_vu + M_vv + N_uu - N_uv - N_vu + N_vv + K_uu - K_uv - K_vu + K_vv
+//	2 [ S_uu - S_uv - S_vu + S_vv
 //	    - (A_uu - A_vu)(B_uu - B_vu) - (A_uv - A_vv)(B_uv - B_vv)
 //	    - (A_uu - A_uv)(B_uu - B_uv) - (A_vu - A_vv)(B_vu - B_vv)
 //	    + (A_uu - A_vv)(B_uu - B_vv) + (A_uv - A_vu)(B_uv - B_vu) ]
 //
-// The M and N terms count rows and columns u, v over all j; the next two
-// lines remove their j in {u, v} entries and the last adds the 2x2 corner.
+// The S terms count rows and columns u, v over all j; the next two lines
+// remove their j in {u, v} entries and the last adds the 2x2 corner.
 func (s *swapState) delta(u, v int) float64 {
 	h := s.q.h
-	a, b, m, n := s.q.a, s.b, s.m, s.n
-	uu, uv, vu, vv := u*h+u, u*h+v, v*h+u, v*h+v
-	d := m[uu] - m[uv] - m[vu] + m[vv] + n[uu] - n[uv] - n[vu] + n[vv]
-	if s.k != nil {
-		d += s.k[uu] - s.k[uv] - s.k[vu] + s.k[vv]
-	}
-	d += -(a[uu]-a[vu])*(b[uu]-b[vu]) - (a[uv]-a[vv])*(b[uv]-b[vv]) -
-		(a[uu]-a[uv])*(b[uu]-b[uv]) - (a[vu]-a[vv])*(b[vu]-b[vv]) +
-		(a[uu]-a[vv])*(b[uu]-b[vv]) + (a[uv]-a[vu])*(b[uv]-b[vu])
+	return swapDelta(s.s[u*h+u], s.s[v*h+v], s.s[u*h+v], s.st[u*h+v],
+		s.q.a[u*h+u], s.q.a[v*h+v], s.q.a[u*h+v], s.q.at[u*h+v],
+		s.b[u*h+u], s.b[v*h+v], s.b[u*h+v], s.bt[u*h+v])
+}
+
+// swapDelta is delta from its twelve entries: the diagonal entries uu and
+// vv, and uv and vu (read from the transposes' rows u), of S, A and B.
+func swapDelta(suu, svv, suv, svu, auu, avv, auv, avu, buu, bvv, buv, bvu float64) float64 {
+	d := suu - suv - svu + svv
+	d += -(auu-avu)*(buu-bvu) - (auv-avv)*(buv-bvv) -
+		(auu-auv)*(buu-buv) - (avu-avv)*(bvu-bvv) +
+		(auu-avv)*(buu-bvv) + (auv-avu)*(buv-bvu)
 	return 2 * d
 }
 
-// swap exchanges the partners of units u and v. With S the transposition
-// (u v): B' = S B S, M' = (A S) B^T S, N' = (A^T S) B S, K' = K S and
-// G' = S G. A S - A is nonzero only in columns u and v, so each update is a
-// rank-one correction followed by a column swap.
+// swap exchanges the partners of units u and v. With T the transposition
+// (u v): B' = T B T, S' = S1 T with S1 = S + (A T - A) B^T + (A^T T - A^T) B
+// (the tied term F1 G'^T = F1 G^T T needs no correction), and S'^T =
+// T S1^T. A T - A is nonzero only in columns u and v, so each correction is
+// rank one, followed by a column swap (a row swap for S^T).
 func (s *swapState) swap(u, v int) {
 	q, h := s.q, s.q.h
-	a, b, m, n := q.a, s.b, s.m, s.n
+	a, b := q.a, s.b
 	for y := 0; y < h; y++ {
 		s.col[y] = b[y*h+v] - b[y*h+u]
 		s.row[y] = b[v*h+y] - b[u*h+y]
 		s.cu[y] = a[y*h+u] - a[y*h+v]
 		s.ru[y] = a[u*h+y] - a[v*h+y]
 	}
-	// M1 = M + cu col^T, N1 = N + ru row^T, then swap columns u and v.
-	blas64.Ger(1, blas64.Vector{N: h, Inc: 1, Data: s.cu}, blas64.Vector{N: h, Inc: 1, Data: s.col},
-		blas64.General{Rows: h, Cols: h, Stride: h, Data: m})
-	blas64.Ger(1, blas64.Vector{N: h, Inc: 1, Data: s.ru}, blas64.Vector{N: h, Inc: 1, Data: s.row},
-		blas64.General{Rows: h, Cols: h, Stride: h, Data: n})
+	vec := func(x []float64) blas64.Vector { return blas64.Vector{N: h, Inc: 1, Data: x} }
+	S := blas64.General{Rows: h, Cols: h, Stride: h, Data: s.s}
+	St := blas64.General{Rows: h, Cols: h, Stride: h, Data: s.st}
+	blas64.Ger(1, vec(s.cu), vec(s.col), S)
+	blas64.Ger(1, vec(s.ru), vec(s.row), S)
+	blas64.Ger(1, vec(s.col), vec(s.cu), St)
+	blas64.Ger(1, vec(s.row), vec(s.ru), St)
 	for x := 0; x < h; x++ {
-		m[x*h+u], m[x*h+v] = m[x*h+v], m[x*h+u]
-		n[x*h+u], n[x*h+v] = n[x*h+v], n[x*h+u]
-		if s.k != nil {
-			s.k[x*h+u], s.k[x*h+v] = s.k[x*h+v], s.k[x*h+u]
+		s.s[x*h+u], s.s[x*h+v] = s.s[x*h+v], s.s[x*h+u]
+	}
+	su, sv := s.st[u*h:(u+1)*h], s.st[v*h:(v+1)*h]
+	for y := range su {
+		su[y], sv[y] = sv[y], su[y]
+	}
+	for _, m := range [][]float64{s.b, s.bt} {
+		for y := 0; y < h; y++ {
+			m[u*h+y], m[v*h+y] = m[v*h+y], m[u*h+y]
 		}
-	}
-	for y := 0; y < h; y++ {
-		b[u*h+y], b[v*h+y] = b[v*h+y], b[u*h+y]
-	}
-	for x := 0; x < h; x++ {
-		b[x*h+u], b[x*h+v] = b[x*h+v], b[x*h+u]
+		for x := 0; x < h; x++ {
+			m[x*h+u], m[x*h+v] = m[x*h+v], m[x*h+u]
+		}
 	}
 	if s.g != nil {
 		for c := 0; c < q.m; c++ {
@@ -690,131 +774,168 @@ func (s *swapState) descend(tol float64, log [][2]int) ([][2]int, float64) {
 	return log, total
 }
 
-// descendFrom is descend restricted to pairs that involve an active unit:
-// it starts with the units in active, and every swap made activates both
-// units again ("don't look bits"), so a search after a small perturbation
-// costs O(H) per active unit instead of O(H^2) per sweep.
-func (s *swapState) descendFrom(tol float64, log [][2]int, active []int) ([][2]int, float64) {
-	h := s.q.h
-	queued := make([]bool, h)
-	for _, u := range active {
-		queued[u] = true
-	}
-	var total float64
-	for steps := 0; len(active) > 0 && steps < 100*h; steps++ {
-		u := active[len(active)-1]
-		active = active[:len(active)-1]
-		queued[u] = false
-		for v := 0; v < h; v++ {
-			if v == u {
-				continue
-			}
-			if d := s.delta(min(u, v), max(u, v)); d < -tol {
-				s.swap(min(u, v), max(u, v))
-				log = append(log, [2]int{min(u, v), max(u, v)})
-				total += d
-				for _, w := range [2]int{v, u} {
-					if !queued[w] {
-						queued[w] = true
-						active = append(active, w)
-					}
-				}
-				break
-			}
-		}
-	}
-	return log, total
-}
-
-// touched returns the distinct units of the last n swaps of log.
-func touched(log [][2]int, n int) []int {
-	var out []int
-	for _, p := range log[len(log)-n:] {
-		for _, u := range p {
-			if !slices.Contains(out, u) {
-				out = append(out, u)
-			}
-		}
-	}
-	return out
-}
-
-// twoOpt improves pi in place by swapping the partners of two units while
-// that lowers the cost, until no swap does, and returns the search state.
-// The incremental products may carry rounding drift; iteratedLocalSearch
-// recomputes them exactly before it stops.
-func (q *qap) twoOpt(pi []int) *swapState {
-	s := q.newSwapState(pi)
-	s.descend(q.tol(), nil)
-	return s
-}
-
 // tol is the smallest cost change a local search acts on.
 func (q *qap) tol() float64 { return 1e-12 * (q.scale + 1e-300) }
-
-// iteratedLocalSearch improves the 2-opt local optimum held by s with kicks
-// rounds of iterated local search: swap kickSize random pairs, descend
-// again from the units touched, and keep the result only if the cost went
-// down; otherwise restore the saved state (a copy is cheaper than undoing
-// the swaps one by one).
-func (q *qap) iteratedLocalSearch(s *swapState, kicks int, rng *rand.Rand) {
-	h := q.h
-	if h < 3 || kicks <= 0 {
-		return
-	}
-	kickSize := min(3, h/2)
-	tol := q.tol()
-	saved := s.clone()
-	var log [][2]int
-	for it := 0; it < kicks; it++ {
-		log = log[:0]
-		var change float64
-		for k := 0; k < kickSize; k++ {
-			u, v := rng.IntN(h), rng.IntN(h-1)
-			if v >= u {
-				v++
-			}
-			change += s.delta(min(u, v), max(u, v))
-			s.swap(min(u, v), max(u, v))
-			log = append(log, [2]int{u, v})
-		}
-		var down float64
-		log, down = s.descendFrom(tol, log, touched(log, kickSize))
-		if change+down < -tol {
-			if it%64 == 63 {
-				s.recompute()
-			}
-			saved.copyFrom(s) // keep the better permutation
-			continue
-		}
-		s.copyFrom(saved)
-	}
-	s.recompute()
-	for {
-		log, _ := s.descend(tol, nil)
-		if len(log) == 0 {
-			return
-		}
-		s.recompute()
-	}
-}
 
 // clone returns a deep copy of s.
 func (s *swapState) clone() *swapState {
 	c := *s
 	c.pi = slices.Clone(s.pi)
-	c.b, c.m, c.n = slices.Clone(s.b), slices.Clone(s.m), slices.Clone(s.n)
-	c.k, c.g = slices.Clone(s.k), slices.Clone(s.g)
+	c.b, c.bt, c.g = slices.Clone(s.b), slices.Clone(s.bt), slices.Clone(s.g)
+	c.s, c.st = slices.Clone(s.s), slices.Clone(s.st)
 	c.col, c.row, c.cu, c.ru = slices.Clone(s.col), slices.Clone(s.row), slices.Clone(s.cu), slices.Clone(s.ru)
 	return &c
 }
 
-// copyFrom overwrites s's permutation and products with src's.
-func (s *swapState) copyFrom(src *swapState) {
-	copy(s.pi, src.pi)
-	copy(s.b, src.b)
-	copy(s.m, src.m)
-	copy(s.n, src.n)
-	copy(s.k, src.k)
-	copy(s.g, src.g)
+// anneal runs simulated annealing from the permutation held by s: n
+// proposals of a random swap, each accepted when it lowers the cost or
+// with probability exp(-delta/T), T falling geometrically from t0 to t1.
+// Many proposals are accepted while it is hot, so it works on the
+// permutation alone (an O(H) delta, an O(1) swap; see pairDelta) rather
+// than on s's products (O(1) delta, O(H^2) swap). It leaves s at the best
+// permutation it visited.
+func (q *qap) anneal(s *swapState, n int, t0, t1 float64, rng *rand.Rand) {
+	h := q.h
+	if h < 2 || n <= 0 {
+		return
+	}
+	pi := s.pi
+	cur := q.cost(pi)
+	best, bestPi := cur, slices.Clone(pi)
+	cool := math.Pow(t1/t0, 1/float64(n))
+	t := t0
+	for it := 0; it < n; it++ {
+		u, v := rng.IntN(h), rng.IntN(h-1)
+		if v >= u {
+			v++
+		}
+		d := q.pairDelta(pi, u, v)
+		if d < 0 || rng.Float64() < math.Exp(-d/t) {
+			pi[u], pi[v] = pi[v], pi[u]
+			cur += d
+			if cur < best {
+				best = cur
+				copy(bestPi, pi)
+			}
+		}
+		t *= cool
+	}
+	copy(pi, bestPi)
+	s.recompute()
+}
+
+// pairDelta returns the change of the cost if units u and v swap partners
+// in pi, in O(H) from W1, W2 and their transposes. With B[i,j] =
+// W2[pi i, pi j] the cost is constant - 2 sum_ij A_ij B_ij (- 2 sum_i
+// F1_i . F2_(pi i)), and the swap changes rows and columns u and v of B:
+//
+//	delta = -2 [ sum_{j != u,v} (A_uj - A_vj)(B_vj - B_uj) + (A_ju - A_jv)(B_jv - B_ju)
+//	             + (A_uu - A_vv)(B_vv - B_uu) + (A_uv - A_vu)(B_vu - B_uv)
+//	             + L[pi v, u] + L[pi u, v] - L[pi u, u] - L[pi v, v] ].
+func (q *qap) pairDelta(pi []int, u, v int) float64 {
+	h := q.h
+	au, av := q.a[u*h:(u+1)*h], q.a[v*h:(v+1)*h]   // rows u, v of A
+	atu, atv := q.at[u*h:(u+1)*h], q.at[v*h:(v+1)*h] // columns u, v of A
+	pu, pv := pi[u], pi[v]
+	bu, bv := q.b[pu*h:(pu+1)*h], q.b[pv*h:(pv+1)*h]     // rows pi u, pi v of W2
+	btu, btv := q.bt[pu*h:(pu+1)*h], q.bt[pv*h:(pv+1)*h] // columns pi u, pi v of W2
+	var sum float64
+	for j, pj := range pi {
+		if j == u || j == v {
+			continue
+		}
+		sum += (au[j]-av[j])*(bv[pj]-bu[pj]) + (atu[j]-atv[j])*(btv[pj]-btu[pj])
+	}
+	sum += (au[u]-av[v])*(bv[pv]-bu[pu]) + (au[v]-av[u])*(bv[pu]-bu[pv])
+	if q.lin != nil {
+		sum += q.lin[pv*h+u] + q.lin[pu*h+v] - q.lin[pu*h+u] - q.lin[pv*h+v]
+	}
+	return -2 * sum
+}
+
+// swapScale returns the mean absolute cost change of m random swaps at the
+// permutation held by s, the natural temperature unit of anneal.
+func (q *qap) swapScale(s *swapState, m int, rng *rand.Rand) float64 {
+	h := q.h
+	var sum float64
+	for k := 0; k < m; k++ {
+		u, v := rng.IntN(h), rng.IntN(h-1)
+		if v >= u {
+			v++
+		}
+		sum += math.Abs(s.delta(min(u, v), max(u, v)))
+	}
+	return sum / float64(m)
+}
+
+// tabuSearch runs robust tabu search (after Taillard's 1991 code) from
+// the permutation held by s for iters iterations. Each iteration makes the
+// best allowed swap even if it raises the cost. A swap is forbidden when
+// both units would return to partners they left less than a random tenure
+// ago (the cube of a uniform times 8H); it is forced (aspiration) when both
+// units have not held the offered partners for 5H^2 iterations, or when it
+// reaches a new best. It leaves s at the best permutation visited.
+func (q *qap) tabuSearch(s *swapState, iters int, rng *rand.Rand) {
+	h := q.h
+	if h < 2 || iters <= 0 {
+		return
+	}
+	tabu := make([]int, h*h) // tabu[u*h+p]: until when unit u may not take partner p back
+	for k := range tabu {
+		tabu[k] = -k
+	}
+	duration := float64(8 * h)
+	aspiration := 5 * h * h
+	cur := q.cost(s.pi)
+	bestCost, bestPi := cur, slices.Clone(s.pi)
+	tol := q.tol()
+	aDiag, sDiag, bDiag := make([]float64, h), make([]float64, h), make([]float64, h)
+	for v := range aDiag {
+		aDiag[v] = q.a[v*h+v]
+	}
+	for it := 1; it <= iters; it++ {
+		for v := range sDiag {
+			sDiag[v], bDiag[v] = s.s[v*h+v], s.b[v*h+v]
+		}
+		mu, mv, md := -1, -1, math.Inf(1) // the move chosen and its delta
+		aspired := false
+		for u := 0; u < h; u++ {
+			su, stu := s.s[u*h:(u+1)*h], s.st[u*h:(u+1)*h]
+			au, atu := q.a[u*h:(u+1)*h], q.at[u*h:(u+1)*h]
+			bu, btu := s.b[u*h:(u+1)*h], s.bt[u*h:(u+1)*h]
+			tabuU, piU := tabu[u*h:(u+1)*h], s.pi[u]
+			for v := u + 1; v < h; v++ {
+				d := swapDelta(su[u], sDiag[v], su[v], stu[v], au[u], aDiag[v], au[v], atu[v], bu[u], bDiag[v], bu[v], btu[v])
+				if d >= md && aspired {
+					continue
+				}
+				tu, tv := tabuU[s.pi[v]], tabu[v*h+piU]
+				allowed := tu < it || tv < it
+				asp := (tu < it-aspiration && tv < it-aspiration) || cur+d < bestCost-tol
+				if (asp && !aspired) || (asp && d < md) || (!asp && !aspired && allowed && d < md) {
+					mu, mv, md = u, v, d
+					aspired = aspired || asp
+				}
+			}
+		}
+		if mu < 0 {
+			continue
+		}
+		r := rng.Float64()
+		tabu[mu*h+s.pi[mu]] = it + int(r*r*r*duration)
+		r = rng.Float64()
+		tabu[mv*h+s.pi[mv]] = it + int(r*r*r*duration)
+		s.swap(mu, mv)
+		cur += md
+		if it%(8*h) == 0 {
+			s.recompute()
+			cur = q.cost(s.pi)
+		}
+		if cur < bestCost-tol {
+			bestCost = cur
+			copy(bestPi, s.pi)
+		}
+	}
+	copy(s.pi, bestPi)
+	s.recompute()
 }

@@ -168,13 +168,18 @@ func TestVertexGradientUpdate(t *testing.T) {
 	}
 }
 
-func TestTwoOptSwapDelta(t *testing.T) {
-	// The O(1) swap change and the O(H^2) updates of M, N, K agree with
-	// recomputing the cost after each of many swaps.
+func TestSwapDelta(t *testing.T) {
+	// The O(1) swap change with the O(H^2) updates of S and S^T, and the
+	// O(H) change of the annealing (pairDelta), agree with recomputing the
+	// cost after each of many swaps, with and without tied weights.
 	rng := rand.New(rand.NewPCG(11, 12))
-	for _, h := range []int{4, 17, 33} {
+	for _, c := range []struct {
+		h   int
+		tie bool
+	}{{4, true}, {17, true}, {33, true}, {17, false}} {
+		h := c.h
 		w1, w2 := randomNet(h, 3, 1, rng), randomNet(h, 3, 1, rng)
-		q, err := newQAP(w1, w2, true)
+		q, err := newQAP(w1, w2, c.tie)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,6 +195,9 @@ func TestTwoOptSwapDelta(t *testing.T) {
 			}
 			before := q.cost(s.pi)
 			delta := s.delta(u, v)
+			if d2 := q.pairDelta(s.pi, v, u); math.Abs(d2-delta) > 1e-9*(1+before) {
+				t.Fatalf("H=%d step %d: pairDelta %g, delta %g", h, step, d2, delta)
+			}
 			s.swap(u, v)
 			after := q.cost(s.pi)
 			if math.Abs(after-before-delta) > 1e-9*(1+before) {

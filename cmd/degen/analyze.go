@@ -73,7 +73,9 @@ type analyzeOptions struct {
 	PermNormalize bool     `json:"perm_normalize"`
 	PermTieIO     bool     `json:"perm_tie_io"`
 	PermRestarts  int      `json:"perm_restarts"`
-	PermKicks     int      `json:"perm_kicks"`
+	PermRuns      int      `json:"perm_runs"` // 0: analysis.DefaultPermRuns(H)
+	PermAnneal    int      `json:"perm_anneal_moves"`
+	PermTabu      int      `json:"perm_tabu_iterations"`
 	SVCCAVariance float64  `json:"svcca_variance"`
 	SVCCADims     int      `json:"svcca_dims"`
 	Seed          uint64   `json:"seed"`
@@ -82,7 +84,6 @@ type analyzeOptions struct {
 }
 
 func analyzeCommand() *cli.Command {
-	perm := analysis.DefaultPermOptions()
 	return &cli.Command{
 		Name:  "analyze",
 		Usage: "measure the degeneracy of a trained run at every level (behaviour, dynamics, weights, representation)",
@@ -94,7 +95,7 @@ func analyzeCommand() *cli.Command {
 			"(hidden states on the shared evaluation set), and writes degeneracy.json and degeneracy.csv (mean over " +
 			"pairs and standard error of each, sigma_OOD, counts), distances.npz (one (N, N) matrix per measure and " +
 			"`networks`, the indices) and figures/ (heat map and MDS scatter per measure, PNG and SVG).",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.IntFlag{Name: "delays", Value: 5, Usage: "DSA n_delays"},
 			&cli.IntFlag{Name: "rank", Value: 30, Usage: "DSA rank (at most H*delays)"},
 			&cli.StringFlag{Name: "score", Value: analysis.ScoreAngular, Usage: "DSA score: angular or euclidean"},
@@ -102,15 +103,13 @@ func analyzeCommand() *cli.Command {
 			&cli.IntFlag{Name: "null", Value: 2, Usage: "DSA split-half null comparisons per network (0: none)"},
 			&cli.BoolFlag{Name: "normalize", Usage: "divide permutation distances by H^2"},
 			&cli.BoolFlag{Name: "tie-io", Usage: "permutation distance also matches W_ih rows and W_out columns"},
-			&cli.IntFlag{Name: "perm-restarts", Value: perm.Restarts, Usage: "random Frank-Wolfe starts of the permutation solver"},
-			&cli.IntFlag{Name: "perm-kicks", Value: perm.Kicks, Usage: "iterated local search rounds of the permutation solver at H=64 (scaled (64/H)^2 below, 64/H above)"},
 			&cli.Float64Flag{Name: "svcca-variance", Value: analysis.DefaultRepOptions().SVCCAVariance, Usage: "fraction of variance SVCCA keeps"},
 			&cli.IntFlag{Name: "svcca-dims", Usage: "SVCCA keeps exactly this many directions (overrides --svcca-variance)"},
 			&cli.StringSliceFlag{Name: "skip", Usage: "measures to leave out: behaviour, dsa, permutation, representation"},
 			&cli.BoolFlag{Name: "no-figures", Usage: "do not draw figures"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the randomised solvers"},
 			jsonFlag, quietFlag,
-		},
+		}, permSolverFlags("perm-")...),
 		Subcommands: []*cli.Command{analyzeDSACommand(), analyzePermdistCommand(), analyzeMDSCommand()},
 		Action:      analyzeRun,
 	}
@@ -127,7 +126,8 @@ func analyzeRun(c *cli.Context) error {
 		DSADelays: c.Int("delays"), DSARank: c.Int("rank"), DSAScore: c.String("score"),
 		DSARestarts: c.Int("dsa-restarts"), DSANull: c.Int("null"),
 		PermNormalize: c.Bool("normalize"), PermTieIO: c.Bool("tie-io"),
-		PermRestarts: c.Int("perm-restarts"), PermKicks: c.Int("perm-kicks"),
+		PermRestarts: c.Int("perm-restarts"), PermRuns: c.Int("perm-runs"),
+		PermAnneal: c.Int("perm-anneal"), PermTabu: c.Int("perm-tabu"),
 		SVCCAVariance: c.Float64("svcca-variance"), SVCCADims: c.Int("svcca-dims"),
 		Seed: c.Uint64("seed"), Skip: c.StringSlice("skip"), Figures: !c.Bool("no-figures"),
 	}
@@ -136,8 +136,11 @@ func analyzeRun(c *cli.Context) error {
 			return usagef("--skip: unknown measure %q (want behaviour, dsa, permutation or representation)", s)
 		}
 	}
-	if opts.DSANull < 0 || opts.PermRestarts < 0 || opts.PermKicks < 0 || opts.SVCCADims < 0 {
-		return usagef("--null, --perm-restarts, --perm-kicks and --svcca-dims must not be negative")
+	if opts.DSANull < 0 || opts.SVCCADims < 0 {
+		return usagef("--null and --svcca-dims must not be negative")
+	}
+	if _, err := permSolverOptions(c, "perm-"); err != nil {
+		return err
 	}
 	if !(opts.SVCCAVariance > 0 && opts.SVCCAVariance <= 1) {
 		return usagef("--svcca-variance must be in (0, 1], got %g", opts.SVCCAVariance)
@@ -427,7 +430,8 @@ func analyzeInputs(in *analysisInputs, opts analyzeOptions, quiet bool) (*degene
 	if !skip("permutation") {
 		popt := analysis.DefaultPermOptions()
 		popt.Normalize, popt.TieIO = opts.PermNormalize, opts.PermTieIO
-		popt.Restarts, popt.Kicks, popt.Seed = opts.PermRestarts, opts.PermKicks, opts.Seed
+		popt.Restarts, popt.Runs, popt.Seed = opts.PermRestarts, opts.PermRuns, opts.Seed
+		popt.AnnealMoves, popt.TabuIters = opts.PermAnneal, opts.PermTabu
 		bar := newProgress(int64(N*(N-1)/2), "permutation", quiet)
 		logLine(quiet, "permutation: %d networks, %d pairs, H=%d", N, N*(N-1)/2, H)
 		t0 := time.Now()
@@ -636,7 +640,7 @@ func analyzePermdistCommand() *cli.Command {
 			"(for A and B) with --b, one stack name each (N, H, I), (N, O, H) without it.",
 		UsageText: "degen analyze permdist --input F.npz --a NAME --b NAME [--normalize] [--json]\n" +
 			"degen analyze permdist --input F.npz --a STACK --output OUT.npz [--normalize] [--tie-io --ih W_ih --out W_out] [--json]",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "input", Usage: "NPZ file holding the matrices", Required: true},
 			&cli.StringFlag{Name: "a", Usage: "first (H, H) array, or an (N, H, H) stack", Required: true},
 			&cli.StringFlag{Name: "b", Usage: "second (H, H) array"},
@@ -645,11 +649,9 @@ func analyzePermdistCommand() *cli.Command {
 			&cli.BoolFlag{Name: "tie-io", Usage: "tie input rows and readout columns to the same permutation"},
 			&cli.StringSliceFlag{Name: "ih", Usage: "W_ih array name(s) for --tie-io"},
 			&cli.StringSliceFlag{Name: "out", Usage: "W_out array name(s) for --tie-io"},
-			&cli.IntFlag{Name: "restarts", Value: def.Restarts, Usage: "random Frank-Wolfe starts"},
-			&cli.IntFlag{Name: "kicks", Value: def.Kicks, Usage: "iterated local search rounds at H=64 (scaled (64/H)^2 below, 64/H above)"},
-			&cli.Uint64Flag{Name: "seed", Value: def.Seed, Usage: "seed of the random starts and kicks"},
+			&cli.Uint64Flag{Name: "seed", Value: def.Seed, Usage: "seed of the random starts and runs"},
 			jsonFlag, quietFlag,
-		},
+		}, permSolverFlags("")...),
 		Action: permdistAction,
 	}
 }
@@ -662,12 +664,11 @@ func permdistAction(c *cli.Context) error {
 	if _, err := os.Stat(input); err != nil {
 		return usagef("--input: %v", err)
 	}
-	opts := analysis.DefaultPermOptions()
-	opts.Normalize, opts.TieIO = c.Bool("normalize"), c.Bool("tie-io")
-	opts.Restarts, opts.Kicks, opts.Seed = c.Int("restarts"), c.Int("kicks"), c.Uint64("seed")
-	if opts.Restarts < 0 || opts.Kicks < 0 {
-		return usagef("--restarts and --kicks must not be negative")
+	opts, err := permSolverOptions(c, "")
+	if err != nil {
+		return err
 	}
+	opts.Normalize, opts.TieIO, opts.Seed = c.Bool("normalize"), c.Bool("tie-io"), c.Uint64("seed")
 	ih, out := c.StringSlice("ih"), c.StringSlice("out")
 	if !opts.TieIO && (len(ih) > 0 || len(out) > 0) {
 		return usagef("--ih and --out need --tie-io")
@@ -791,4 +792,27 @@ func permdistPairAction(c *cli.Context, read func(string, int) (*degen.Array, er
 	}
 	fmt.Printf("distance %.6g\npermutation %v\n", r.Distance, r.Perm)
 	return nil
+}
+
+// permSolverFlags are the permutation solver's flags, named with prefix
+// ("perm-" under `degen analyze`, none under `analyze permdist`).
+func permSolverFlags(prefix string) []cli.Flag {
+	def := analysis.DefaultPermOptions()
+	return []cli.Flag{
+		&cli.IntFlag{Name: prefix + "restarts", Value: def.Restarts, Usage: "random Frank-Wolfe starts of the permutation solver"},
+		&cli.IntFlag{Name: prefix + "runs", Value: def.Runs, Usage: "independent annealing + tabu searches of the permutation solver (0: 256/H, from 2 to 8)"},
+		&cli.IntFlag{Name: prefix + "anneal", Value: def.AnnealMoves, Usage: "annealing proposals per unit in each permutation search run"},
+		&cli.IntFlag{Name: prefix + "tabu", Value: def.TabuIters, Usage: "tabu search iterations in each permutation search run"},
+	}
+}
+
+// permSolverOptions reads the flags of permSolverFlags over the defaults.
+func permSolverOptions(c *cli.Context, prefix string) (analysis.PermOptions, error) {
+	o := analysis.DefaultPermOptions()
+	o.Restarts, o.Runs = c.Int(prefix+"restarts"), c.Int(prefix+"runs")
+	o.AnnealMoves, o.TabuIters = c.Int(prefix+"anneal"), c.Int(prefix+"tabu")
+	if o.Restarts < 0 || o.Runs < 0 || o.AnnealMoves < 0 || o.TabuIters < 0 {
+		return o, usagef("--%srestarts, --%sruns, --%sanneal and --%stabu must not be negative", prefix, prefix, prefix, prefix)
+	}
+	return o, nil
 }

@@ -834,7 +834,7 @@ func (q *qap) anneal(s *swapState, n int, t0, t1 float64, rng *rand.Rand) {
 //	             + L[pi v, u] + L[pi u, v] - L[pi u, u] - L[pi v, v] ].
 func (q *qap) pairDelta(pi []int, u, v int) float64 {
 	h := q.h
-	au, av := q.a[u*h:(u+1)*h], q.a[v*h:(v+1)*h]   // rows u, v of A
+	au, av := q.a[u*h:(u+1)*h], q.a[v*h:(v+1)*h]     // rows u, v of A
 	atu, atv := q.at[u*h:(u+1)*h], q.at[v*h:(v+1)*h] // columns u, v of A
 	pu, pv := pi[u], pi[v]
 	bu, bv := q.b[pu*h:(pu+1)*h], q.b[pv*h:(pv+1)*h]     // rows pi u, pi v of W2

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/cmplx"
 	"math/rand/v2"
+	"slices"
 	"sort"
 
 	"gonum.org/v1/gonum/blas"
@@ -31,8 +32,16 @@ import (
 //   - Schur starts: the same with real Schur-like bases of A and B, their
 //     eigenvectors orthonormalised in decreasing order of |lambda| or of
 //     Re(lambda) (schurStarts), which align matching invariant subspaces;
+//   - signed-permutation starts: local maxima of f over signed permutation
+//     matrices near the identity (signedPermutationStarts), since the best
+//     C in canonical bases pairs eigenvectors up to sign and the order of
+//     close eigenvalues;
 //   - Restarts Haar-random starts on each component (a random rotation, and
 //     the same with its first column negated).
+//
+// All starts are built in canonical bases of A and B (canonicalBasis), so
+// that the search, and thus the result, does not depend on the bases the
+// matrices come in.
 //
 // The starts then compete by successive halving: every start takes Probe
 // ascent steps, the better half of them Probe more, and so on until Keep
@@ -60,12 +69,12 @@ type OrthogonalOptions struct {
 // OrthogonalOptions.Restarts is 0: (24/n)^3, at least 8 and at most 16 (16
 // at n <= 9, 8 from n = 12 on). Below n = 25 this found the best of 156
 // starts on all 15 rank-12 pairs tried. At rank 30, on operators of trained
-// flip-flop networks (H=32, 5 delays), the spectral and Schur starts alone
-// moved by up to 0.0026 rad between equivalent copies of a pair (random
-// orthogonal changes of basis) and missed the best known value by up to
-// 0.007 rad; with 8 random starts per component, 4 starts kept to
-// convergence and 30-step halving rounds, every pair stayed within 0.0011
-// rad across copies (bench/RESULTS.md, "DSA").
+// flip-flop networks (H=32 and 64, 5 delays), the spectral and Schur starts
+// alone moved by up to 0.013 rad between equivalent copies of a pair
+// (random orthogonal changes of basis); with the canonical bases, these
+// random starts, the signed-permutation starts and 4 starts kept to
+// convergence, 14 of 16 pairs gave the same value on every copy and the
+// other two moved by at most 0.0009 rad (bench/RESULTS.md, "DSA").
 func DefaultRestarts(n int) int {
 	if n < 1 {
 		return 16
@@ -169,6 +178,9 @@ func alignOrthogonal(A, B *mat.Dense, opt OrthogonalOptions) (OrthogonalFit, err
 		starts = append(starts, newAscent(An, Bn, c, ws))
 	}
 	rng := rand.New(rand.NewPCG(opt.Seed, 0x9e3779b97f4a7c15))
+	for _, c := range signedPermutationStarts(An, Bn, signedStartCount, rng) {
+		starts = append(starts, newAscent(An, Bn, c, ws))
+	}
 	for r := 0; r < opt.Restarts; r++ {
 		c := haarOrthogonal(n, rng)
 		starts = append(starts, newAscent(An, Bn, c, ws))
@@ -722,5 +734,89 @@ func conjugate(V, A *mat.Dense) *mat.Dense {
 	t.Mul(V.T(), A)
 	out := mat.NewDense(n, n, nil)
 	out.Mul(&t, V)
+	return out
+}
+
+// signedStartCount is the number of signed-permutation starts.
+const signedStartCount = 32
+
+// signedPermutationStarts returns up to k distinct local maxima of
+// f(M) = tr(A^T M B M^T) over signed permutation matrices M (M[i, p_i] =
+// s_i), found by swapping two units or flipping one sign while f grows,
+// each from the identity with random signs and about n/5 random swaps of
+// neighbours. In canonical bases (canonicalBasis) the best C of two similar
+// operators is close to such a matrix near the identity: eigenvectors of
+// the symmetric parts pair up, up to sign and to the order of close
+// eigenvalues, which the spectral starts (identity order) miss.
+func signedPermutationStarts(A, B *mat.Dense, k int, rng *rand.Rand) []*mat.Dense {
+	n, _ := A.Dims()
+	a, b := A.RawMatrix(), B.RawMatrix()
+	f := func(p []int, sg []float64) float64 {
+		var v float64
+		for i := 0; i < n; i++ {
+			bi := b.Data[p[i]*b.Stride:]
+			ai := a.Data[i*a.Stride:]
+			var row float64
+			for j := 0; j < n; j++ {
+				row += ai[j] * sg[j] * bi[p[j]]
+			}
+			v += sg[i] * row
+		}
+		return v
+	}
+	var out []*mat.Dense
+	var seen [][]int
+	for t := 0; t < k; t++ {
+		p := make([]int, n)
+		sg := make([]float64, n)
+		for i := range p {
+			p[i] = i
+			sg[i] = float64(1 - 2*rng.IntN(2))
+		}
+		for s := 0; s < n/5; s++ {
+			i := rng.IntN(max(n-1, 1))
+			if i+1 < n {
+				p[i], p[i+1] = p[i+1], p[i]
+			}
+		}
+		best := f(p, sg)
+		for improved := true; improved; {
+			improved = false
+			for i := 0; i < n; i++ {
+				sg[i] = -sg[i]
+				if v := f(p, sg); v > best+1e-15 {
+					best, improved = v, true
+				} else {
+					sg[i] = -sg[i]
+				}
+				for j := i + 1; j < n; j++ {
+					p[i], p[j] = p[j], p[i]
+					sg[i], sg[j] = sg[j], sg[i]
+					if v := f(p, sg); v > best+1e-15 {
+						best, improved = v, true
+					} else {
+						p[i], p[j] = p[j], p[i]
+						sg[i], sg[j] = sg[j], sg[i]
+					}
+				}
+			}
+		}
+		key := make([]int, n)
+		for i := range p {
+			key[i] = p[i] * int(sg[i])
+			if sg[i] < 0 {
+				key[i]--
+			}
+		}
+		if slices.ContainsFunc(seen, func(x []int) bool { return slices.Equal(x, key) }) {
+			continue
+		}
+		seen = append(seen, key)
+		c := mat.NewDense(n, n, nil)
+		for i := range p {
+			c.Set(i, p[i], sg[i])
+		}
+		out = append(out, c)
+	}
 	return out
 }

@@ -16,10 +16,25 @@ type RepOptions struct {
 	SVCCAVariance float64
 	// SVCCADims, when positive, keeps exactly that many directions instead.
 	SVCCADims int
+	// SVCCASpectrum says what SVCCAVariance is a fraction of:
+	// SpectrumVariance (default) counts squared singular values, the
+	// variance each direction explains (Raghu et al. 2017, and degen since
+	// its first release); SpectrumSingular counts the singular values
+	// themselves, as google/svcca's tutorial does. The second keeps more
+	// directions for the same fraction.
+	SVCCASpectrum string
 }
 
+// The conventions of RepOptions.SVCCASpectrum.
+const (
+	SpectrumVariance = "variance"
+	SpectrumSingular = "singular"
+)
+
 // DefaultRepOptions keep 99% of the variance in SVCCA.
-func DefaultRepOptions() RepOptions { return RepOptions{SVCCAVariance: 0.99} }
+func DefaultRepOptions() RepOptions {
+	return RepOptions{SVCCAVariance: 0.99, SVCCASpectrum: SpectrumVariance}
+}
 
 // Representation is one network's hidden states X (n samples, H units),
 // n = K*T, prepared once for comparison with many others: centred (each
@@ -45,6 +60,11 @@ func NewRepresentation(states []float64, n, h int, opts RepOptions) (*Representa
 	}
 	if opts.SVCCAVariance == 0 && opts.SVCCADims == 0 {
 		opts.SVCCAVariance = DefaultRepOptions().SVCCAVariance
+	}
+	switch opts.SVCCASpectrum {
+	case "", SpectrumVariance, SpectrumSingular:
+	default:
+		return nil, fmt.Errorf("representation: SVCCA spectrum must be %q or %q, got %q", SpectrumVariance, SpectrumSingular, opts.SVCCASpectrum)
 	}
 	if opts.SVCCADims < 0 || (opts.SVCCADims == 0 && !(opts.SVCCAVariance > 0 && opts.SVCCAVariance <= 1)) {
 		return nil, fmt.Errorf("representation: SVCCA needs dims > 0 or a variance fraction in (0, 1], got dims %d, variance %g", opts.SVCCADims, opts.SVCCAVariance)
@@ -104,12 +124,19 @@ func NewRepresentation(states []float64, n, h int, opts RepOptions) (*Representa
 		}
 		r.keep = opts.SVCCADims
 	} else {
-		// total variance is sum s^2 = ||X||^2 = 1
-		var cum float64
+		// weight of each direction: s^2 (total ||X||^2 = 1) or s
+		weight := func(s float64) float64 { return s * s }
+		if opts.SVCCASpectrum == SpectrumSingular {
+			weight = func(s float64) float64 { return s }
+		}
+		var total, cum float64
+		for _, s := range r.s[:rank] {
+			total += weight(s)
+		}
 		for r.keep < rank {
-			cum += r.s[r.keep] * r.s[r.keep]
+			cum += weight(r.s[r.keep])
 			r.keep++
-			if cum >= opts.SVCCAVariance-1e-12 {
+			if cum >= (opts.SVCCAVariance-1e-12)*total {
 				break
 			}
 		}

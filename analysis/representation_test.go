@@ -212,6 +212,68 @@ func TestSVCCAVarianceSelection(t *testing.T) {
 	}
 }
 
+// TestSVCCASpectrumConventions: states with singular values 10, 5, 2, 1,
+// 0.5, 0.2 keep 3 directions for 99% of the squared singular values (the
+// variance, Raghu et al.) and 6 for 99% of the singular values (google/svcca's
+// tutorial: np.sum(s[:k]) / np.sum(s)); the scores then equal the naive
+// SVCCA at those dimensions.
+func TestSVCCASpectrumConventions(t *testing.T) {
+	rng := rand.New(rand.NewPCG(29, 30))
+	sv := []float64{10, 5, 2, 1, 0.5, 0.2}
+	n, h := 60, len(sv)
+	states := func() *mat.Dense {
+		// U: orthonormal columns orthogonal to the ones vector (so centring
+		// keeps them), V: orthogonal; X = U diag(sv) V^T.
+		g := randomDense(n, h+1, rng)
+		for i := 0; i < n; i++ {
+			g.Set(i, 0, 1)
+		}
+		var qr mat.QR
+		qr.Factorize(g)
+		var q mat.Dense
+		qr.QTo(&q)
+		u := q.Slice(0, n, 1, h+1)
+		var us mat.Dense
+		us.Mul(u, mat.NewDiagDense(h, sv))
+		var x mat.Dense
+		x.Mul(&us, randomOrthogonal(h, true, rng).T())
+		return &x
+	}
+	x, y := states(), states()
+	for i := 0; i < n; i++ { // share some structure
+		for j := 0; j < h; j++ {
+			y.Set(i, j, y.At(i, j)+x.At(i, j))
+		}
+	}
+	for _, c := range []struct {
+		spectrum string
+		keep     int
+	}{{SpectrumVariance, 3}, {SpectrumSingular, 6}} {
+		opts := RepOptions{SVCCAVariance: 0.99, SVCCASpectrum: c.spectrum}
+		r, err := NewRepresentation(rawData(x), n, h, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.keep != c.keep {
+			t.Errorf("%s: kept %d directions, want %d", c.spectrum, r.keep, c.keep)
+		}
+		ry, err := NewRepresentation(rawData(y), n, h, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, err := CompareRepresentations(r, ry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := naiveSVCCA(x, y, r.keep, ry.keep); math.Abs(sc.SVCCA-want) > 1e-6 {
+			t.Errorf("%s: SVCCA %v, naive at %d and %d directions %v", c.spectrum, sc.SVCCA, r.keep, ry.keep, want)
+		}
+	}
+	if _, err := NewRepresentation(rawData(x), n, h, RepOptions{SVCCAVariance: 0.99, SVCCASpectrum: "squares"}); err == nil {
+		t.Error("an unknown SVCCA spectrum was accepted")
+	}
+}
+
 func TestRepresentationDistances(t *testing.T) {
 	rng := rand.New(rand.NewPCG(27, 28))
 	n, h := 80, 9

@@ -78,6 +78,7 @@ type analyzeOptions struct {
 	PermTabu      int      `json:"perm_tabu_iterations"`
 	SVCCAVariance float64  `json:"svcca_variance"`
 	SVCCADims     int      `json:"svcca_dims"`
+	SVCCASpectrum string   `json:"svcca_spectrum"`
 	Seed          uint64   `json:"seed"`
 	Skip          []string `json:"skip,omitempty"`
 	Figures       bool     `json:"figures"`
@@ -105,6 +106,7 @@ func analyzeCommand() *cli.Command {
 			&cli.BoolFlag{Name: "tie-io", Usage: "permutation distance also matches W_ih rows and W_out columns"},
 			&cli.Float64Flag{Name: "svcca-variance", Value: analysis.DefaultRepOptions().SVCCAVariance, Usage: "fraction of variance SVCCA keeps"},
 			&cli.IntFlag{Name: "svcca-dims", Usage: "SVCCA keeps exactly this many directions (overrides --svcca-variance)"},
+			&cli.StringFlag{Name: "svcca-spectrum", Value: analysis.SpectrumVariance, Usage: "what --svcca-variance is a fraction of: variance (squared singular values, Raghu et al.) or singular (singular values, google/svcca's tutorial)"},
 			&cli.StringSliceFlag{Name: "skip", Usage: "measures to leave out: behaviour, dsa, permutation, representation"},
 			&cli.BoolFlag{Name: "no-figures", Usage: "do not draw figures"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the randomised solvers"},
@@ -128,7 +130,7 @@ func analyzeRun(c *cli.Context) error {
 		PermNormalize: c.Bool("normalize"), PermTieIO: c.Bool("tie-io"),
 		PermRestarts: c.Int("perm-restarts"), PermRuns: c.Int("perm-runs"),
 		PermAnneal: c.Int("perm-anneal"), PermTabu: c.Int("perm-tabu"),
-		SVCCAVariance: c.Float64("svcca-variance"), SVCCADims: c.Int("svcca-dims"),
+		SVCCAVariance: c.Float64("svcca-variance"), SVCCADims: c.Int("svcca-dims"), SVCCASpectrum: c.String("svcca-spectrum"),
 		Seed: c.Uint64("seed"), Skip: c.StringSlice("skip"), Figures: !c.Bool("no-figures"),
 	}
 	for _, s := range opts.Skip {
@@ -141,6 +143,9 @@ func analyzeRun(c *cli.Context) error {
 	}
 	if _, err := permSolverOptions(c, "perm-"); err != nil {
 		return err
+	}
+	if opts.SVCCASpectrum != analysis.SpectrumVariance && opts.SVCCASpectrum != analysis.SpectrumSingular {
+		return usagef("--svcca-spectrum must be %s or %s, got %q", analysis.SpectrumVariance, analysis.SpectrumSingular, opts.SVCCASpectrum)
 	}
 	if !(opts.SVCCAVariance > 0 && opts.SVCCAVariance <= 1) {
 		return usagef("--svcca-variance must be in (0, 1], got %g", opts.SVCCAVariance)
@@ -444,7 +449,7 @@ func analyzeInputs(in *analysisInputs, opts analyzeOptions, quiet bool) (*degene
 	}
 
 	if !skip("representation") {
-		ropt := analysis.RepOptions{SVCCAVariance: opts.SVCCAVariance, SVCCADims: opts.SVCCADims}
+		ropt := analysis.RepOptions{SVCCAVariance: opts.SVCCAVariance, SVCCADims: opts.SVCCADims, SVCCASpectrum: opts.SVCCASpectrum}
 		bar := newProgress(int64(N*(N-1)/2), "representation", quiet)
 		logLine(quiet, "representation: %d networks, %d pairs, %d samples of %d units", N, N*(N-1)/2, K*T, H)
 		t0 := time.Now()

@@ -173,6 +173,8 @@ func TestAnalyzeBadInput(t *testing.T) {
 		{"unknown skip", []string{"analyze", dir, "--skip", "weights"}, 2, "skip"},
 		{"svcca dims", []string{"analyze", dir, "--svcca-dims", "7"}, 2, "svcca-dims"},
 		{"svcca variance", []string{"analyze", dir, "--svcca-variance", "1.5"}, 2, "svcca-variance"},
+		{"svcca spectrum", []string{"analyze", dir, "--svcca-spectrum", "squares"}, 2, "svcca-spectrum"},
+		{"negative tabu", []string{"analyze", dir, "--perm-tabu", "-1"}, 2, "perm-tabu"},
 	}
 	for _, c := range cases {
 		stderr := captureStderr(t, func() {

@@ -70,11 +70,11 @@ type OrthogonalOptions struct {
 // at n <= 9, 8 from n = 12 on). Below n = 25 this found the best of 156
 // starts on all 15 rank-12 pairs tried. At rank 30, on operators of trained
 // flip-flop networks (H=32 and 64, 5 delays), the spectral and Schur starts
-// alone moved by up to 0.013 rad between equivalent copies of a pair
+// alone moved by up to 0.045 rad between equivalent copies of a pair
 // (random orthogonal changes of basis); with the canonical bases, these
 // random starts, the signed-permutation starts and 4 starts kept to
-// convergence, 14 of 16 pairs gave the same value on every copy and the
-// other two moved by at most 0.0009 rad (bench/RESULTS.md, "DSA").
+// convergence, 13 of 16 pairs gave the same value on every copy and the
+// other three moved by at most 0.0006 rad (bench/RESULTS.md, issue 15).
 func DefaultRestarts(n int) int {
 	if n < 1 {
 		return 16

@@ -839,13 +839,15 @@ func (q *qap) pairDelta(pi []int, u, v int) float64 {
 	pu, pv := pi[u], pi[v]
 	bu, bv := q.b[pu*h:(pu+1)*h], q.b[pv*h:(pv+1)*h]     // rows pi u, pi v of W2
 	btu, btv := q.bt[pu*h:(pu+1)*h], q.bt[pv*h:(pv+1)*h] // columns pi u, pi v of W2
+	au, av, atu, atv = au[:len(pi)], av[:len(pi)], atu[:len(pi)], atv[:len(pi)]
+	term := func(j, pj int) float64 {
+		return (au[j]-av[j])*(bv[pj]-bu[pj]) + (atu[j]-atv[j])*(btv[pj]-btu[pj])
+	}
 	var sum float64
 	for j, pj := range pi {
-		if j == u || j == v {
-			continue
-		}
-		sum += (au[j]-av[j])*(bv[pj]-bu[pj]) + (atu[j]-atv[j])*(btv[pj]-btu[pj])
+		sum += term(j, pj)
 	}
+	sum -= term(u, pu) + term(v, pv) // j = u, v belong to the corner
 	sum += (au[u]-av[v])*(bv[pv]-bu[pu]) + (au[v]-av[u])*(bv[pu]-bu[pv])
 	if q.lin != nil {
 		sum += q.lin[pv*h+u] + q.lin[pu*h+v] - q.lin[pu*h+u] - q.lin[pv*h+v]
@@ -899,6 +901,11 @@ func (q *qap) tabuSearch(s *swapState, iters int, rng *rand.Rand) {
 		}
 		mu, mv, md := -1, -1, math.Inf(1) // the move chosen and its delta
 		aspired := false
+		// No entry is older than it - aspiration before this iteration, so
+		// until then only a new best can aspire: a swap no better than the
+		// chosen one that does not reach a new best is skipped unread.
+		ageAspires := it-aspiration > -h*h
+		newBest := bestCost - tol - cur // d below this reaches a new best
 		for u := 0; u < h; u++ {
 			su, stu := s.s[u*h:(u+1)*h], s.st[u*h:(u+1)*h]
 			au, atu := q.a[u*h:(u+1)*h], q.at[u*h:(u+1)*h]
@@ -906,7 +913,7 @@ func (q *qap) tabuSearch(s *swapState, iters int, rng *rand.Rand) {
 			tabuU, piU := tabu[u*h:(u+1)*h], s.pi[u]
 			for v := u + 1; v < h; v++ {
 				d := swapDelta(su[u], sDiag[v], su[v], stu[v], au[u], aDiag[v], au[v], atu[v], bu[u], bDiag[v], bu[v], btu[v])
-				if d >= md && aspired {
+				if d >= md && (aspired || !ageAspires && d >= newBest) {
 					continue
 				}
 				tu, tv := tabuU[s.pi[v]], tabu[v*h+piU]

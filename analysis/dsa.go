@@ -26,7 +26,7 @@ type DSAOptions struct {
 	Delays   int    // n_delays of the delay embedding (interval 1), at least 1
 	Rank     int    // columns of V kept for the HAVOK operator, at least 1
 	Score    string // ScoreAngular (default when empty) or ScoreEuclidean
-	Restarts int    // random starts per component of O(n) (0: DefaultRestarts(Rank); negative: none, only the spectral and Schur starts)
+	Restarts int    // random starts per component of O(n) (0: DefaultRestarts(Rank); negative: none, only the spectral, Schur and signed-permutation starts)
 	Seed     uint64 // seed of the random starts and the null's trial splits
 }
 

@@ -54,6 +54,10 @@ func Evaluate(dir string, factory BackendFactory, backend string) (*EvalReport, 
 	if err != nil {
 		return nil, err
 	}
+	weightsDigest, err := FileDigest(filepath.Join(dir, WeightsFile))
+	if err != nil {
+		return nil, err
+	}
 	params, err := ReadWeights(dir, run.Layout, run.Dims.S, "")
 	if err != nil {
 		return nil, err
@@ -87,7 +91,7 @@ func Evaluate(dir string, factory BackendFactory, backend string) (*EvalReport, 
 	if err := be.Evaluate(ood, oodOut, nil, oodLoss); err != nil {
 		return nil, err
 	}
-	report := &EvalReport{Backend: backend, Trials: k, Steps: id.T, OODSteps: ood.T}
+	report := &EvalReport{Backend: backend, Trials: k, Steps: id.T, OODSteps: ood.T, WeightsSHA256: weightsDigest}
 	index := make([]int32, s)
 	for i, n := range info.Networks {
 		index[i] = int32(n.Index)
@@ -107,6 +111,10 @@ func Evaluate(dir string, factory BackendFactory, backend string) (*EvalReport, 
 		NamedArray{"networks", []int{s}, index},
 	)
 	if err != nil {
+		return nil, err
+	}
+	// eval.json is written last: it vouches for the states.npz just written.
+	if report.StatesSHA256, err = FileDigest(filepath.Join(dir, StatesFile)); err != nil {
 		return nil, err
 	}
 	return report, WriteEvalReport(dir, report)

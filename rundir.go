@@ -1,9 +1,12 @@
 package degen
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -106,6 +109,62 @@ type EvalReport struct {
 	Steps    int           `json:"steps"`
 	OODSteps int           `json:"ood_steps"`
 	Networks []EvalNetwork `json:"networks"`
+	// The SHA-256 of the weights.npz evaluated and of the states.npz
+	// written with this report (FileDigest): CheckEvalCurrent compares them
+	// with the files now in the directory.
+	WeightsSHA256 string `json:"weights_sha256"`
+	StatesSHA256  string `json:"states_sha256"`
+}
+
+// FileDigest returns the SHA-256 of a file's content, hex-encoded.
+func FileDigest(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// StaleError says that a derived file no longer matches what it was
+// derived from; Fix is the command that brings it up to date.
+type StaleError struct {
+	Problem, Fix string
+}
+
+func (e *StaleError) Error() string { return e.Problem + ": run `" + e.Fix + "`" }
+
+// CheckEvalCurrent returns a *StaleError unless r, the eval.json of dir,
+// was computed from the weights.npz now in dir and written together with
+// the states.npz now in dir: a run trained further, replaced or copied
+// over after its evaluation, or an evaluation interrupted between its two
+// files, would otherwise mix results of different weights.
+func CheckEvalCurrent(dir string, r *EvalReport) error {
+	fix := "degen eval " + dir
+	if r.WeightsSHA256 == "" || r.StatesSHA256 == "" {
+		return &StaleError{fmt.Sprintf("%s does not record which weights it evaluated (an older degen wrote it)", filepath.Join(dir, EvalFile)), fix}
+	}
+	w, err := FileDigest(filepath.Join(dir, WeightsFile))
+	if err != nil {
+		return err
+	}
+	if w != r.WeightsSHA256 {
+		return &StaleError{fmt.Sprintf("%s and %s were computed from other weights than %s holds now (the run trained further or was replaced)",
+			EvalFile, StatesFile, filepath.Join(dir, WeightsFile)), fix}
+	}
+	st, err := FileDigest(filepath.Join(dir, StatesFile))
+	if err != nil {
+		return err
+	}
+	if st != r.StatesSHA256 {
+		return &StaleError{fmt.Sprintf("%s is not the file %s was written with (an interrupted evaluation or a copy)",
+			filepath.Join(dir, StatesFile), EvalFile), fix}
+	}
+	return nil
 }
 
 // ReadEvalReport reads dir/eval.json.

@@ -52,6 +52,9 @@ type degeneracySummary struct {
 	// (pairs of networks that share the condition), when the run has several.
 	Conditions []conditionSummary `json:"conditions,omitempty"`
 	Options    analyzeOptions     `json:"options"`
+	// The SHA-256 of the weights.npz and states.npz analysed.
+	WeightsSHA256 string `json:"weights_sha256"`
+	StatesSHA256  string `json:"states_sha256"`
 }
 
 // conditionSummary is the degeneracy within one condition of a sweep.
@@ -150,6 +153,11 @@ func analyzeRun(c *cli.Context) error {
 	if !(opts.SVCCAVariance > 0 && opts.SVCCAVariance <= 1) {
 		return usagef("--svcca-variance must be in (0, 1], got %g", opts.SVCCAVariance)
 	}
+	lock, err := lockRunDir(dir, "degen analyze", false)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	in, err := loadAnalysisInputs(dir)
 	if err != nil {
 		return err
@@ -187,6 +195,8 @@ type analysisInputs struct {
 	oodMask   []float64    // (K, T2, O)
 	weights   []analysis.NetWeights
 	statesNPZ string
+
+	weightsSHA256, statesSHA256 string // of the files analysed (eval.json vouches for both)
 }
 
 // loadAnalysisInputs reads run.json, eval.json, states.npz and weights.npz
@@ -219,6 +229,10 @@ func loadAnalysisInputs(dir string) (*analysisInputs, error) {
 	if err != nil {
 		return nil, usageError{err}
 	}
+	if err := degen.CheckEvalCurrent(dir, report); err != nil {
+		return nil, usageError{err}
+	}
+	in.weightsSHA256, in.statesSHA256 = report.WeightsSHA256, report.StatesSHA256
 	if len(report.Networks) != len(info.Networks) {
 		return nil, usagef("%s lists %d networks but %s has %d: rerun `degen eval %s`", degen.EvalFile, len(report.Networks), degen.RunFile, len(info.Networks), dir)
 	}
@@ -379,7 +393,8 @@ func conditionGroups(info *degen.RunInfo, slots []int) []string {
 // analyzeInputs computes every measure that is not skipped.
 func analyzeInputs(in *analysisInputs, opts analyzeOptions, quiet bool) (*degeneracySummary, map[string]*mat.SymDense, error) {
 	N := len(in.slots)
-	sum := &degeneracySummary{Version: degen.Version, Networks: len(in.info.Networks), Converged: N, Indices: in.indices, Options: opts}
+	sum := &degeneracySummary{Version: degen.Version, Networks: len(in.info.Networks), Converged: N, Indices: in.indices, Options: opts,
+		WeightsSHA256: in.weightsSHA256, StatesSHA256: in.statesSHA256}
 	mats := map[string]*mat.SymDense{}
 	skip := func(s string) bool { return slices.Contains(opts.Skip, s) }
 	K, T, H := in.states.Shape[1], in.states.Shape[2], in.states.Shape[3]

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -23,6 +24,26 @@ func (u usageError) Error() string { return u.err.Error() }
 func (u usageError) Unwrap() error { return u.err }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// lockRunDir takes dir's lock for command (creating dir first when create
+// is true). Another degen holding it is a usage error (exit 2) that names
+// it. When dir does not exist and create is false it returns no lock and no
+// error: the command's own checks report the missing directory.
+func lockRunDir(dir, command string, create bool) (*degen.RunLock, error) {
+	if create {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, usagef("cannot create run directory: %v", err)
+		}
+	} else if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, nil
+	}
+	l, err := degen.LockRunDir(dir, command)
+	var locked *degen.LockedError
+	if errors.As(err, &locked) {
+		return nil, usageError{err}
+	}
+	return l, err
+}
 
 // Flags shared by several commands.
 var (

@@ -25,6 +25,11 @@ func evalCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			lock, err := lockRunDir(dir, "degen eval", false)
+			if err != nil {
+				return err
+			}
+			defer lock.Unlock()
 			report, err := degen.Evaluate(dir, factory, c.String("backend"))
 			if err != nil {
 				return err

@@ -23,6 +23,11 @@ func mergeCommand() *cli.Command {
 			if out == "" || c.Args().Len() == 0 {
 				return usagef("merge needs --out DIR and the shard directories")
 			}
+			lock, err := lockRunDir(out, "degen merge", true)
+			if err != nil {
+				return err
+			}
+			defer lock.Unlock()
 			if err := degen.MergeShards(out, c.Args().Slice()); err != nil {
 				return usageError{err}
 			}

@@ -21,43 +21,66 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestInterruptThenResume sends SIGINT to a training process after its first
-// epoch: it must exit with status 130 and a checkpoint, and --resume must
-// finish the run.
-func TestInterruptThenResume(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "run")
-	cmd := exec.Command(os.Args[0], "train", "--out", dir, "--hidden", "8", "--seeds", "2", "--batch", "4",
+// trainProcess is `degen train` running in a child process (this test
+// binary, see TestMain), its stderr collected in log.
+type trainProcess struct {
+	cmd  *exec.Cmd
+	log  strings.Builder
+	done chan error
+}
+
+// startTraining starts `degen train --out dir` on a tiny task with a long
+// epoch budget and returns once it has logged its second epoch (so that it
+// holds the directory and has written a checkpoint).
+func startTraining(t *testing.T, dir string) *trainProcess {
+	t.Helper()
+	p := &trainProcess{done: make(chan error, 1)}
+	p.cmd = exec.Command(os.Args[0], "train", "--out", dir, "--hidden", "8", "--seeds", "2", "--batch", "4",
 		"--steps-per-epoch", "20", "--max-epochs", "1000", "--knob", "steps=10")
-	cmd.Env = append(os.Environ(), "DEGEN_TEST_MAIN=1")
-	stderr, err := cmd.StderrPipe()
+	p.cmd.Env = append(os.Environ(), "DEGEN_TEST_MAIN=1")
+	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	lines := bufio.NewScanner(stderr)
-	var log strings.Builder
 	for lines.Scan() {
-		log.WriteString(lines.Text() + "\n")
+		p.log.WriteString(lines.Text() + "\n")
 		if strings.HasPrefix(lines.Text(), "epoch 2/") {
-			cmd.Process.Signal(syscall.SIGINT)
 			break
 		}
 	}
 	go func() {
 		for lines.Scan() {
-			log.WriteString(lines.Text() + "\n")
+			p.log.WriteString(lines.Text() + "\n")
 		}
+		p.done <- p.cmd.Wait()
 	}()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	return p
+}
+
+// interrupt sends SIGINT and waits (at most a minute) for the process to end.
+func (p *trainProcess) interrupt(t *testing.T) {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGINT)
 	select {
-	case <-done:
+	case <-p.done:
 	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("training did not stop after SIGINT:\n%s", log.String())
+		p.cmd.Process.Kill()
+		t.Fatalf("training did not stop after SIGINT:\n%s", p.log.String())
 	}
+}
+
+// TestInterruptThenResume sends SIGINT to a training process after its first
+// epoch: it must exit with status 130 and a checkpoint, and --resume must
+// finish the run.
+func TestInterruptThenResume(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	p := startTraining(t, dir)
+	p.interrupt(t)
+	cmd, log := p.cmd, &p.log
 	if code := cmd.ProcessState.ExitCode(); code != 130 {
 		t.Fatalf("exit status %d after SIGINT, want 130:\n%s", code, log.String())
 	}

@@ -156,6 +156,11 @@ func trainCommand() *cli.Command {
 				if c.IsSet("config") || c.IsSet("out") || c.IsSet("force") {
 					return usagef("--resume cannot be combined with --config, --out or --force")
 				}
+				lock, err := lockRunDir(dir, "degen train --resume", false)
+				if err != nil {
+					return err
+				}
+				defer lock.Unlock()
 				run, _, err = degen.OpenRun(dir, c.String("backend"))
 				if err != nil {
 					return err
@@ -168,6 +173,11 @@ func trainCommand() *cli.Command {
 				if dir == "" {
 					dir = filepath.Join("runs", fmt.Sprintf("%s-%s", run.Config.Task, time.Now().Format("20060102-150405")))
 				}
+				lock, err := lockRunDir(dir, "degen train", true)
+				if err != nil {
+					return err
+				}
+				defer lock.Unlock()
 				if err := degen.PrepareDir(dir, c.Bool("force")); err != nil {
 					return usageError{err}
 				}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"degen"
+)
+
+// markConverged marks every network of dir converged, so that analyze
+// compares them all (the tiny tasks of these tests need not converge).
+func markConverged(t *testing.T, dir string) {
+	t.Helper()
+	info, err := degen.ReadRunInfo(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range info.Networks {
+		info.Networks[i].Converged = true
+	}
+	if err := degen.WriteRunInfo(dir, info); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// expectExit runs degen with args and checks its exit status and that its
+// error output mentions every one of want.
+func expectExit(t *testing.T, code int, want []string, args ...string) {
+	t.Helper()
+	var got int
+	stderr := captureStderr(t, func() { got, _ = runCapture(t, args...) })
+	if got != code {
+		t.Errorf("%v: exit %d, want %d\n%s", args, got, code, stderr)
+	}
+	for _, w := range want {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("%v: error %q does not mention %q", args, stderr, w)
+		}
+	}
+}
+
+// TestAnalyzeRefusesStaleEval: a run interrupted, evaluated, then resumed
+// to its end has new weights; analyze must refuse the old evaluation
+// (before, it reported the half-trained networks' OOD losses) and accept a
+// new one.
+func TestAnalyzeRefusesStaleEval(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	startTraining(t, dir).interrupt(t)
+	if code, _ := runCapture(t, "eval", dir, "-q"); code != 0 {
+		t.Fatalf("eval of the interrupted run exited %d", code)
+	}
+	if code, _ := runCapture(t, "train", "--resume", dir, "-q"); code != 0 {
+		t.Fatalf("resume exited %d", code)
+	}
+	markConverged(t, dir)
+	expectExit(t, 2, []string{"other weights", "degen eval " + dir}, "analyze", dir, "--skip", "dsa,permutation", "--no-figures", "-q")
+	if _, err := os.Stat(filepath.Join(dir, degen.DegeneracyJSON)); err == nil {
+		t.Error("analyze wrote degeneracy.json from a stale evaluation")
+	}
+	if code, _ := runCapture(t, "eval", dir, "-q"); code != 0 {
+		t.Fatalf("second eval exited %d", code)
+	}
+	expectExit(t, 0, nil, "analyze", dir, "--skip", "dsa,permutation", "--no-figures", "-q")
+	var sum degeneracySummary
+	raw, err := os.ReadFile(filepath.Join(dir, degen.DegeneracyJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &sum); err != nil {
+		t.Fatal(err)
+	}
+	w, _ := degen.FileDigest(filepath.Join(dir, degen.WeightsFile))
+	if sum.WeightsSHA256 != w || sum.StatesSHA256 == "" {
+		t.Errorf("degeneracy.json records weights %q and states %q; weights.npz is %q", sum.WeightsSHA256, sum.StatesSHA256, w)
+	}
+}
+
+// TestAnalyzeRefusesForeignStates: states.npz copied from another run (or
+// left by an evaluation interrupted before eval.json) is refused; so is an
+// eval.json that does not say what it evaluated.
+func TestAnalyzeRefusesForeignStates(t *testing.T) {
+	a, b := convergedRun(t), convergedRun(t)
+	// The two runs are alike, so make b's states differ first.
+	poisonNPZ(t, filepath.Join(b, degen.StatesFile), "states", func(x *degen.Array) { x.Data[0] += 1 })
+	data, err := os.ReadFile(filepath.Join(b, degen.StatesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(a, degen.StatesFile), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	expectExit(t, 2, []string{"states.npz is not the file", "degen eval " + a}, "analyze", a, "--skip", "dsa,permutation", "--no-figures", "-q")
+
+	r, err := degen.ReadEvalReport(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.WeightsSHA256 = ""
+	if err := degen.WriteEvalReport(b, r); err != nil {
+		t.Fatal(err)
+	}
+	expectExit(t, 2, []string{"does not record which weights", "degen eval " + b}, "analyze", b, "--no-figures", "-q")
+}
+
+// TestRunDirLockTwoProcesses: while one process trains a directory, every
+// other writer of it (eval, analyze, resume, a forced new run, merge into
+// it) exits 2 naming the holder, and the lock is free once it ends.
+func TestRunDirLockTwoProcesses(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	p := startTraining(t, dir)
+	holder := []string{"in use by another degen", fmt.Sprintf("pid %d", p.cmd.Process.Pid), "degen train"}
+	expectExit(t, 2, holder, "eval", dir, "-q")
+	expectExit(t, 2, holder, "analyze", dir, "-q")
+	expectExit(t, 2, holder, "train", "--resume", dir, "-q")
+	expectExit(t, 2, holder, append([]string{"train", "--out", dir, "--force"}, tiny...)...)
+	expectExit(t, 2, holder, "merge", "--out", dir, dir)
+	p.interrupt(t)
+	if code := p.cmd.ProcessState.ExitCode(); code != 130 {
+		t.Fatalf("the training process exited %d, want 130:\n%s", code, p.log.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, degen.RunFile)); err != nil {
+		t.Fatalf("the forced run replaced or removed the held run: %v", err)
+	}
+	l, err := degen.LockRunDir(dir, "test")
+	if err != nil {
+		t.Fatalf("lock still held after the process ended: %v", err)
+	}
+	l.Unlock()
+}

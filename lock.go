@@ -56,7 +56,21 @@ func LockRunDir(dir, command string) (*RunLock, error) {
 	if err := f.Truncate(0); err == nil {
 		f.WriteAt([]byte(holder+"\n"), 0)
 	}
+	RemoveTemporaries(dir)
 	return &RunLock{f: f}, nil
+}
+
+// RemoveTemporaries removes the temporary files of atomic writes
+// (WriteAtomic) in dir and its figures directory. Only the lock's holder
+// may call it: every temporary there is then its own or a stray of a
+// process that died before renaming it.
+func RemoveTemporaries(dir string) {
+	for _, d := range []string{dir, filepath.Join(dir, FiguresDir)} {
+		matches, _ := filepath.Glob(filepath.Join(d, ".*.tmp*"))
+		for _, m := range matches {
+			os.Remove(m)
+		}
+	}
 }
 
 // Unlock releases the lock.

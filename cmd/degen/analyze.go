@@ -158,6 +158,7 @@ func analyzeRun(c *cli.Context) error {
 		return err
 	}
 	defer lock.Unlock()
+	defer exitOnInterrupt(dir, lock)()
 	in, err := loadAnalysisInputs(dir)
 	if err != nil {
 		return err

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -43,6 +45,28 @@ func lockRunDir(dir, command string, create bool) (*degen.RunLock, error) {
 		return nil, usageError{err}
 	}
 	return l, err
+}
+
+// exitOnInterrupt makes SIGINT and SIGTERM end a command that holds dir's
+// lock cleanly: its temporary files are removed, the lock released, and the
+// process exits with status 130. Every file is written atomically, so dir
+// keeps each file either as it was or as this command completed it. The
+// returned function stops watching.
+func exitOnInterrupt(dir string, lock *degen.RunLock) (stop func()) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sig:
+			degen.RemoveTemporaries(dir)
+			lock.Unlock()
+			fmt.Fprintf(os.Stderr, "degen: %v: stopped; the files already completed in %s are kept, partial ones removed\n", s, dir)
+			os.Exit(130)
+		case <-done:
+		}
+	}()
+	return func() { signal.Stop(sig); close(done) }
 }
 
 // Flags shared by several commands.

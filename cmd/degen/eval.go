@@ -30,6 +30,7 @@ func evalCommand() *cli.Command {
 				return err
 			}
 			defer lock.Unlock()
+			defer exitOnInterrupt(dir, lock)()
 			report, err := degen.Evaluate(dir, factory, c.String("backend"))
 			if err != nil {
 				return err

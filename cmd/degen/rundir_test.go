@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"degen"
 )
@@ -128,6 +132,75 @@ func TestRunDirLockTwoProcesses(t *testing.T) {
 	l, err := degen.LockRunDir(dir, "test")
 	if err != nil {
 		t.Fatalf("lock still held after the process ended: %v", err)
+	}
+	l.Unlock()
+}
+
+// TestStrayTemporariesRemoved: temporaries left by a process killed
+// mid-write are removed by the next command that writes the directory.
+func TestStrayTemporariesRemoved(t *testing.T) {
+	dir := convergedRun(t)
+	strays := []string{filepath.Join(dir, ".states.npz.tmp123"), filepath.Join(dir, degen.FiguresDir, ".cka_mds.png.tmp9")}
+	os.MkdirAll(filepath.Join(dir, degen.FiguresDir), 0o755)
+	for _, p := range strays {
+		if err := os.WriteFile(p, []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, _ := runCapture(t, "eval", dir, "-q"); code != 0 {
+		t.Fatalf("eval exited %d", code)
+	}
+	for _, p := range strays {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s survived the next eval", p)
+		}
+	}
+}
+
+// TestAnalyzeInterrupted: SIGINT during a long analysis ends it with status
+// 130, no temporary files and the lock released.
+func TestAnalyzeInterrupted(t *testing.T) {
+	dir := convergedRun(t)
+	cmd := exec.Command(os.Args[0], "analyze", dir, "--skip", "dsa", "--perm-tabu", "1000000000", "--no-figures")
+	cmd.Env = append(os.Environ(), "DEGEN_TEST_MAIN=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(stderr)
+	var log strings.Builder
+	for lines.Scan() {
+		log.WriteString(lines.Text() + "\n")
+		if strings.HasPrefix(lines.Text(), "permutation:") {
+			break
+		}
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	go func() {
+		for lines.Scan() {
+			log.WriteString(lines.Text() + "\n")
+		}
+	}()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("analyze did not stop after SIGINT:\n%s", log.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
+		t.Fatalf("analyze exited %d after SIGINT, want 130:\n%s", code, log.String())
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, ".*.tmp*")); len(m) > 0 {
+		t.Errorf("temporaries left: %v", m)
+	}
+	l, err := degen.LockRunDir(dir, "test")
+	if err != nil {
+		t.Fatalf("lock still held: %v", err)
 	}
 	l.Unlock()
 }

@@ -2,9 +2,11 @@ package degen
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,7 +34,12 @@ func (t *trainer) writeCheckpoint() error {
 	for i, spec := range t.run.Specs {
 		index[i] = int64(spec.Index)
 	}
+	config, err := json.Marshal(t.run.Config)
+	if err != nil {
+		return err
+	}
 	return WriteNPZ(filepath.Join(t.dir, CheckpointFile),
+		NamedArray{"config_json", []int{len(config)}, config},
 		NamedArray{"params", []int{s, p}, t.state.Params},
 		NamedArray{"adam_m", []int{s, p}, t.state.AdamM},
 		NamedArray{"adam_v", []int{s, p}, t.state.AdamV},
@@ -58,6 +65,9 @@ func (t *trainer) loadCheckpoint() error {
 	path := filepath.Join(t.dir, CheckpointFile)
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("cannot resume: %s has no checkpoint (%s)", t.dir, CheckpointFile)
+	}
+	if err := t.checkCheckpointConfig(path); err != nil {
+		return err
 	}
 	s, p := t.run.Dims.S, t.run.Layout.P
 	read := func(name string, shape ...int) ([]float64, error) {
@@ -118,6 +128,65 @@ func (t *trainer) loadCheckpoint() error {
 		return fmt.Errorf("checkpoint %s: bad position epoch %d step %d", path, t.epoch, t.step)
 	}
 	return t.truncateMetrics()
+}
+
+// checkCheckpointConfig refuses a checkpoint written under another config
+// than the run's (one copied from another run, say with another seed or
+// threshold), naming the keys that differ. Checkpoints of degen versions
+// that did not record their config are accepted as before.
+func (t *trainer) checkCheckpointConfig(path string) error {
+	keys, err := NPZKeys(path)
+	if err != nil {
+		return fmt.Errorf("checkpoint is corrupted: %w", err)
+	}
+	if !slices.Contains(keys, "config_json") {
+		return nil
+	}
+	a, err := ReadNPZArray(path, "config_json")
+	if err != nil {
+		return fmt.Errorf("checkpoint is corrupted: %w", err)
+	}
+	saved := make([]byte, len(a.Data))
+	for i, v := range a.Data {
+		saved[i] = byte(v)
+	}
+	current, err := json.Marshal(t.run.Config)
+	if err != nil {
+		return err
+	}
+	var was, now map[string]any
+	if err := json.Unmarshal(saved, &was); err != nil {
+		return fmt.Errorf("checkpoint %s: its config is corrupted: %w", path, err)
+	}
+	if err := json.Unmarshal(current, &now); err != nil {
+		return err
+	}
+	var diff []string
+	for k := range was {
+		if _, ok := now[k]; !ok {
+			diff = append(diff, k)
+		}
+	}
+	for k, v := range now {
+		if w, ok := was[k]; !ok || !reflect.DeepEqual(w, v) {
+			diff = append(diff, k)
+		}
+	}
+	if len(diff) == 0 {
+		return nil
+	}
+	slices.Sort(diff)
+	var parts []string
+	for _, k := range diff {
+		parts = append(parts, fmt.Sprintf("%s (checkpoint %v, run.json %v)", k, jsonText(was[k]), jsonText(now[k])))
+	}
+	return fmt.Errorf("checkpoint %s belongs to another run: its config differs in %s", path, strings.Join(parts, ", "))
+}
+
+// jsonText prints a decoded JSON value compactly.
+func jsonText(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 // metricsRow is one row of metrics.csv with its epoch and network parsed.

@@ -204,3 +204,29 @@ func TestAnalyzeInterrupted(t *testing.T) {
 	}
 	l.Unlock()
 }
+
+// TestResumeRefusesForeignCheckpoint: a checkpoint copied from a run with
+// another seed and threshold is refused, naming both keys; the run's own
+// checkpoint still resumes.
+func TestResumeRefusesForeignCheckpoint(t *testing.T) {
+	tmp := t.TempDir()
+	a, b := filepath.Join(tmp, "a"), filepath.Join(tmp, "b")
+	startTraining(t, a).interrupt(t)
+	startTraining(t, b, "--seed", "7", "--threshold", "0.002").interrupt(t)
+	own, err := os.ReadFile(filepath.Join(a, degen.CheckpointFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign, err := os.ReadFile(filepath.Join(b, degen.CheckpointFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(a, degen.CheckpointFile), foreign, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	expectExit(t, 1, []string{"belongs to another run", "seed", "threshold"}, "train", "--resume", a, "-q")
+	if err := os.WriteFile(filepath.Join(a, degen.CheckpointFile), own, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	expectExit(t, 0, nil, "train", "--resume", a, "-q")
+}

@@ -29,14 +29,15 @@ type trainProcess struct {
 	done chan error
 }
 
-// startTraining starts `degen train --out dir` on a tiny task with a long
-// epoch budget and returns once it has logged its second epoch (so that it
+// startTraining starts `degen train --out dir` (and the extra flags) on a
+// tiny task with a long epoch budget and returns once it has logged its second epoch (so that it
 // holds the directory and has written a checkpoint).
-func startTraining(t *testing.T, dir string) *trainProcess {
+func startTraining(t *testing.T, dir string, extra ...string) *trainProcess {
 	t.Helper()
 	p := &trainProcess{done: make(chan error, 1)}
-	p.cmd = exec.Command(os.Args[0], "train", "--out", dir, "--hidden", "8", "--seeds", "2", "--batch", "4",
-		"--steps-per-epoch", "20", "--max-epochs", "1000", "--knob", "steps=10")
+	args := append([]string{"train", "--out", dir, "--hidden", "8", "--seeds", "2", "--batch", "4",
+		"--steps-per-epoch", "20", "--max-epochs", "1000", "--knob", "steps=10"}, extra...)
+	p.cmd = exec.Command(os.Args[0], args...)
 	p.cmd.Env = append(os.Environ(), "DEGEN_TEST_MAIN=1")
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {

@@ -90,10 +90,17 @@ func LoadConfig(path string) (Config, error) { return LoadConfigOver(path, Defau
 // LoadConfigOver reads a TOML file over base (DefaultConfigFor a task and
 // cell, say): every key in the file replaces base's value, and the file's
 // [knobs] are set over base's knobs.
+// maxConfigBytes bounds a config file: one given by mistake (a weights file,
+// a log) is refused before it is read.
+const maxConfigBytes = 1 << 20
+
 func LoadConfigOver(path string, base Config) (Config, error) {
 	cfg := base
 	for _, l := range []*[]float64{&cfg.LR, &cfg.Gamma, &cfg.L1, &cfg.Nuclear} {
 		*l = slices.Clone(*l)
+	}
+	if st, err := os.Stat(path); err == nil && st.Size() > maxConfigBytes {
+		return cfg, fmt.Errorf("config %s is %d bytes; a config is a few hundred (the limit is %d)", path, st.Size(), maxConfigBytes)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -17,8 +17,10 @@ import (
 // by epoch and network like an unsharded run's. Every shard of the sweep
 // must be given once, with the same config apart from the shard index.
 // The merged run can be evaluated and analysed; it has no checkpoint, so it
-// cannot be resumed (resume the shards instead).
-func MergeShards(out string, dirs []string) error {
+// cannot be resumed (resume the shards instead). A shard that has not
+// finished training is refused unless allowUnfinished is true; its networks
+// still training are then recorded as not converged.
+func MergeShards(out string, dirs []string, allowUnfinished bool) error {
 	if len(dirs) == 0 {
 		return fmt.Errorf("merge: no shard directories given")
 	}
@@ -29,6 +31,16 @@ func MergeShards(out string, dirs []string) error {
 			return err
 		}
 		infos[i] = info
+		if !info.Finished && !allowUnfinished {
+			training := 0
+			for _, n := range info.Networks {
+				if n.Status == Training {
+					training++
+				}
+			}
+			return fmt.Errorf("merge: %s has not finished training (%d of %d networks still training): finish it with `degen train --resume %s`, or merge it as it stands with --allow-unfinished",
+				dir, training, len(info.Networks), dir)
+		}
 	}
 	cfg := infos[0].Config
 	cfg.Shard, cfg.Shards = 0, 1
@@ -85,6 +97,9 @@ func MergeShards(out string, dirs []string) error {
 				return fmt.Errorf("merge: %s: network %d does not belong to this sweep or appears twice", dirs[i], n.Index)
 			}
 			filled[slot] = true
+			if n.Status == Training { // only with allowUnfinished
+				n.Status = NotConverged
+			}
 			merged.Networks[slot] = n
 			copy(params[slot*p:(slot+1)*p], w[k*p:(k+1)*p])
 			copy(initial[slot*p:(slot+1)*p], w0[k*p:(k+1)*p])

@@ -86,6 +86,16 @@ func ReadRunInfo(dir string) (*RunInfo, error) {
 	if len(info.Networks) == 0 {
 		return nil, fmt.Errorf("%s: no networks recorded", filepath.Join(dir, RunFile))
 	}
+	seen := make(map[int]int, len(info.Networks))
+	for s, n := range info.Networks {
+		if n.Index < 0 {
+			return nil, fmt.Errorf("%s: network slot %d has index %d; indices are not negative", filepath.Join(dir, RunFile), s, n.Index)
+		}
+		if prev, ok := seen[n.Index]; ok {
+			return nil, fmt.Errorf("%s: network index %d appears in slots %d and %d; each network has its own index", filepath.Join(dir, RunFile), n.Index, prev, s)
+		}
+		seen[n.Index] = s
+	}
 	return &info, nil
 }
 

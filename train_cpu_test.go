@@ -187,7 +187,7 @@ func TestMergeShardsMatchesWholeRun(t *testing.T) {
 		shards = append(shards, dir)
 	}
 	merged := filepath.Join(t.TempDir(), "merged")
-	if err := degen.MergeShards(merged, shards); err != nil {
+	if err := degen.MergeShards(merged, shards, false); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"W_hh", "W_ih", "b", "W_out", "b_out", "W_hh_init", "b_out_init"} {
@@ -216,13 +216,13 @@ func TestMergeShardsMatchesWholeRun(t *testing.T) {
 		t.Errorf("the merged run cannot be evaluated: %v", err)
 	}
 	// Missing or repeated shards are refused.
-	if err := degen.MergeShards(filepath.Join(t.TempDir(), "x"), shards[:2]); err == nil {
+	if err := degen.MergeShards(filepath.Join(t.TempDir(), "x"), shards[:2], false); err == nil {
 		t.Error("merging 2 of 3 shards must fail")
 	}
-	if err := degen.MergeShards(filepath.Join(t.TempDir(), "y"), []string{shards[0], shards[0], shards[1]}); err == nil {
+	if err := degen.MergeShards(filepath.Join(t.TempDir(), "y"), []string{shards[0], shards[0], shards[1]}, false); err == nil {
 		t.Error("merging a shard twice must fail")
 	}
-	if err := degen.MergeShards(filepath.Join(t.TempDir(), "z"), []string{shards[0], shards[1], whole}); err == nil {
+	if err := degen.MergeShards(filepath.Join(t.TempDir(), "z"), []string{shards[0], shards[1], whole}, false); err == nil {
 		t.Error("merging an unsharded run must fail")
 	}
 }

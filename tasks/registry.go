@@ -82,7 +82,7 @@ func New(name string, knobs map[string]float64) (Task, error) {
 		}
 		return t, nil
 	}
-	return nil, fmt.Errorf("tasks: unknown task %q (known: %s)", name, strings.Join(Names(), ", "))
+	return nil, fmt.Errorf("tasks: unknown task %.60q (known: %s)", name, strings.Join(Names(), ", "))
 }
 
 // resolveKnobs fills in defaults and checks every value against its Knob.
@@ -97,7 +97,7 @@ func resolveKnobs(info Info, given map[string]float64) (map[string]float64, erro
 	sort.Strings(names)
 	for _, name := range names {
 		if _, ok := out[name]; !ok {
-			return nil, fmt.Errorf("tasks: %s: unknown knob %q (valid: %s)", info.Name, name, strings.Join(valid, ", "))
+			return nil, fmt.Errorf("tasks: %s: unknown knob %.60q (valid: %s)", info.Name, name, strings.Join(valid, ", "))
 		}
 		out[name] = given[name]
 	}

@@ -251,6 +251,16 @@ func loadAnalysisInputs(dir string) (*analysisInputs, error) {
 	if err != nil {
 		return nil, err
 	}
+	nets, err := readRunArray(in.statesNPZ, "networks", 1, S, nil)
+	if err != nil {
+		return nil, err
+	}
+	for s, n := range info.Networks {
+		if int(nets.Data[s]) != n.Index {
+			return nil, usagef("%s: slot %d holds network %d but %s says %d (the file belongs to another run or order): run `degen eval %s`",
+				in.statesNPZ, s, int(nets.Data[s]), degen.RunFile, n.Index, dir)
+		}
+	}
 	in.states = &degen.Array{Name: "states", Shape: slices.Clone(states.Shape), Data: pick(states, in.slots)}
 	in.states.Shape[0] = len(in.slots)
 	oodOut, err := readRunArray(in.statesNPZ, "ood_outputs", 4, S, in.slots)

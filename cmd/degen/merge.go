@@ -16,6 +16,7 @@ func mergeCommand() *cli.Command {
 		UsageText: "degen merge --out DIR SHARD_DIR...",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "run directory to create"},
+			&cli.BoolFlag{Name: "allow-unfinished", Usage: "merge shards that have not finished training (their networks still training become not_converged)"},
 			quietFlag, jsonFlag,
 		},
 		Action: func(c *cli.Context) error {
@@ -28,7 +29,7 @@ func mergeCommand() *cli.Command {
 				return err
 			}
 			defer lock.Unlock()
-			if err := degen.MergeShards(out, c.Args().Slice()); err != nil {
+			if err := degen.MergeShards(out, c.Args().Slice(), c.Bool("allow-unfinished")); err != nil {
 				return usageError{err}
 			}
 			info, err := degen.ReadRunInfo(out)

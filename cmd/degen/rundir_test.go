@@ -230,3 +230,59 @@ func TestResumeRefusesForeignCheckpoint(t *testing.T) {
 	}
 	expectExit(t, 0, nil, "train", "--resume", a, "-q")
 }
+
+// TestMergeRefusesUnfinishedShards: shards interrupted mid-training are
+// refused unless --allow-unfinished, which marks their training networks
+// not converged so the merged run is consistent.
+func TestMergeRefusesUnfinishedShards(t *testing.T) {
+	tmp := t.TempDir()
+	s0, s1 := filepath.Join(tmp, "s0"), filepath.Join(tmp, "s1")
+	startTraining(t, s0, "--shard", "0/2").interrupt(t)
+	startTraining(t, s1, "--shard", "1/2").interrupt(t)
+	expectExit(t, 2, []string{"has not finished training", "--allow-unfinished"}, "merge", "--out", filepath.Join(tmp, "m"), s0, s1, "-q")
+	out := filepath.Join(tmp, "m2")
+	expectExit(t, 0, nil, "merge", "--out", out, "--allow-unfinished", s0, s1, "-q")
+	info, err := degen.ReadRunInfo(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range info.Networks {
+		if n.Status == degen.Training {
+			t.Errorf("network %d is still marked training in the merged run", n.Index)
+		}
+	}
+}
+
+// TestBadInputsNamed: inputs that were accepted silently or echoed whole.
+func TestBadInputsNamed(t *testing.T) {
+	tmp := t.TempDir()
+	expectExit(t, 2, []string{"--knob steps is given twice"}, append([]string{"train", "--out", filepath.Join(tmp, "a"), "--knob", "steps=10"}, tiny...)...)
+	big := filepath.Join(tmp, "big.toml")
+	if err := os.WriteFile(big, make([]byte, 2<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	expectExit(t, 2, []string{"big.toml is 2097152 bytes"}, "train", "--config", big, "--out", filepath.Join(tmp, "b"), "-q")
+	var stderr string
+	stderr = captureStderr(t, func() {
+		runCapture(t, "train", "--task", strings.Repeat("x", 100000), "--out", filepath.Join(tmp, "c"), "-q")
+	})
+	if len(stderr) > 400 || !strings.Contains(stderr, "unknown task") {
+		t.Errorf("a 100 kB task name gave a %d-byte error: %.200s", len(stderr), stderr)
+	}
+
+	dup := convergedRun(t)
+	info, err := degen.ReadRunInfo(dup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info.Networks[1].Index = info.Networks[0].Index
+	raw, _ := json.Marshal(info)
+	if err := os.WriteFile(filepath.Join(dup, degen.RunFile), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	expectExit(t, 2, []string{"appears in slots 0 and 1"}, "analyze", dup, "--no-figures", "-q")
+
+	swapped := convergedRun(t)
+	poisonNPZ(t, filepath.Join(swapped, degen.StatesFile), "networks", func(a *degen.Array) { a.Data[0], a.Data[1] = a.Data[1], a.Data[0] })
+	expectExit(t, 2, []string{"slot 0 holds network 1", "degen eval"}, "analyze", swapped, "--no-figures", "-q")
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -69,16 +70,22 @@ func configFlags() []configFlag {
 			func(c *cli.Context, cfg *degen.Config) error { cfg.Task = c.String("task"); return nil }},
 		{&cli.StringSliceFlag{Name: "knob", Usage: "task knob as name=value, repeatable (see: degen tasks)"},
 			func(c *cli.Context, cfg *degen.Config) error {
+				var seen []string
 				for _, kv := range c.StringSlice("knob") {
 					name, value, ok := strings.Cut(kv, "=")
 					v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
 					if !ok || err != nil {
-						return usagef("--knob %q: want name=number", kv)
+						return usagef("--knob %.60q: want name=number", kv)
 					}
+					name = strings.TrimSpace(name)
+					if slices.Contains(seen, name) {
+						return usagef("--knob %.60s is given twice", name)
+					}
+					seen = append(seen, name)
 					if cfg.Knobs == nil {
 						cfg.Knobs = map[string]float64{}
 					}
-					cfg.Knobs[strings.TrimSpace(name)] = v
+					cfg.Knobs[name] = v
 				}
 				return nil
 			}},

@@ -17,7 +17,7 @@ var flipFlopInfo = Info{
 	Knobs: []Knob{
 		{Name: "bits", Default: 3, Min: 1, Max: maxChannels, Integer: true,
 			Description: "number of channels N (2^N stable states); 3 as in FixedPointFinder and the reference study"},
-		{Name: "p", Default: 0.2, Min: 0, Max: 1,
+		{Name: "p", Default: 0.2, Min: 0, Max: 1, MinExclusive: true,
 			Description: "pulse probability per channel and step, in (0, 1]; 0.2 as the peer PyTorch script (unknown in the paper)"},
 		{Name: "steps", Default: 100, Min: 1, Max: maxSteps, Integer: true,
 			Description: "trial length in event slots (T = steps x hold steps); 100 as the first author's later code and the peer script"},
@@ -57,9 +57,6 @@ type FlipFlop struct {
 
 func newFlipFlop(k map[string]float64) (*FlipFlop, error) {
 	f := &FlipFlop{knobs: k, bits: int(k["bits"]), p: k["p"], steps: int(k["steps"]), hold: int(k["hold"])}
-	if !(f.p > 0) {
-		return nil, fmt.Errorf("p must be in (0, 1], got %g (no pulse would ever come after t=0)", f.p)
-	}
 	if f.steps*f.hold > maxSteps {
 		return nil, fmt.Errorf("steps x hold = %d steps, more than the longest trial (%d)", f.steps*f.hold, maxSteps)
 	}

@@ -19,7 +19,19 @@ type Knob struct {
 	Description string  `json:"description"`
 	Min         float64 `json:"min"`
 	Max         float64 `json:"max"`
-	Integer     bool    `json:"integer"`
+	// MinExclusive excludes Min itself: the range is (Min, Max].
+	MinExclusive bool `json:"min_exclusive,omitempty"`
+	Integer      bool `json:"integer"`
+}
+
+// Range returns the knob's range as written in messages: [Min, Max] or
+// (Min, Max].
+func (k Knob) Range() string {
+	open := "["
+	if k.MinExclusive {
+		open = "("
+	}
+	return fmt.Sprintf("%s%g, %g]", open, k.Min, k.Max)
 }
 
 // Info describes a registered task for listings such as `degen tasks`.
@@ -108,8 +120,8 @@ func resolveKnobs(info Info, given map[string]float64) (map[string]float64, erro
 			return nil, fmt.Errorf("tasks: %s: knob %s must be finite, got %g", info.Name, k.Name, v)
 		case k.Integer && v != math.Trunc(v):
 			return nil, fmt.Errorf("tasks: %s: knob %s must be an integer, got %g", info.Name, k.Name, v)
-		case v < k.Min || v > k.Max:
-			return nil, fmt.Errorf("tasks: %s: knob %s must be in [%g, %g], got %g", info.Name, k.Name, k.Min, k.Max, v)
+		case v < k.Min || v > k.Max || k.MinExclusive && v == k.Min:
+			return nil, fmt.Errorf("tasks: %s: knob %s must be in %s, got %g", info.Name, k.Name, k.Range(), v)
 		}
 	}
 	return out, nil

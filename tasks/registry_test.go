@@ -94,6 +94,7 @@ func TestNewErrors(t *testing.T) {
 		{"flipflop", map[string]float64{"bits": 0}, []string{"bits", "[1, 256]", "got 0"}},
 		{"flipflop", map[string]float64{"bits": 2.5}, []string{"bits must be an integer"}},
 		{"flipflop", map[string]float64{"p": 0}, []string{"p must be in (0, 1], got 0"}},
+		{"flipflop", map[string]float64{"p": 5}, []string{"p must be in (0, 1], got 5"}},
 		{"flipflop", map[string]float64{"p": 1.01}, []string{"knob p"}},
 		{"flipflop", map[string]float64{"p": math.NaN()}, []string{"p must be finite"}},
 		{"flipflop", map[string]float64{"steps": math.Inf(1)}, []string{"steps must be finite"}},

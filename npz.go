@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/sbinet/npyio/npy"
@@ -120,11 +122,22 @@ func readNPY(f *zip.File, name string) (out *Array, err error) {
 	if headerLen-prefixLen > maxNPYHeader {
 		return nil, fmt.Errorf("corrupted header: a header of %d bytes (numpy reads at most %d by default)", headerLen-prefixLen, maxNPYHeader)
 	}
+	raw, err := rd.Peek(int(headerLen))
+	if err != nil {
+		return nil, fmt.Errorf("truncated header")
+	}
+	strictShape, err := parseNPYShape(string(raw[prefixLen:]))
+	if err != nil {
+		return nil, err
+	}
 	nr, err := npy.NewReader(rd)
 	if err != nil {
 		return nil, err
 	}
 	hdr := nr.Header
+	if !slices.Equal(strictShape, hdr.Descr.Shape) {
+		return nil, fmt.Errorf("malformed header: shape %v, read as %v", strictShape, hdr.Descr.Shape)
+	}
 	if hdr.Descr.Fortran {
 		return nil, fmt.Errorf("stored in Fortran order; save it with numpy.ascontiguousarray")
 	}
@@ -215,6 +228,50 @@ func nested(a NamedArray) (any, error) {
 // maxNPYHeader is numpy's default max_header_size (numpy.lib.format): numpy
 // refuses longer .npy headers unless its caller raises the limit.
 const maxNPYHeader = 10000
+
+// parseNPYShape reads the shape of an .npy header, a Python dict literal
+// such as {'descr': '<f4', 'fortran_order': False, 'shape': (5, 5), },
+// strictly: one pair of braces, balanced parentheses, and a shape tuple of
+// non-negative integers. (npyio alone read "(5, 5 }" as shape [5].)
+func parseNPYShape(header string) ([]int, error) {
+	h := strings.TrimSpace(header)
+	bad := func(why string) ([]int, error) { return nil, fmt.Errorf("malformed header %.80q: %s", h, why) }
+	if !strings.HasPrefix(h, "{") || !strings.HasSuffix(h, "}") || strings.Count(h, "{") != 1 || strings.Count(h, "}") != 1 {
+		return bad("not one dict")
+	}
+	if strings.Count(h, "(") != 1 || strings.Count(h, ")") != 1 {
+		return bad("the shape tuple is not closed")
+	}
+	_, rest, ok := strings.Cut(h, "'shape':")
+	if !ok {
+		return bad("no shape")
+	}
+	rest = strings.TrimSpace(rest)
+	if !strings.HasPrefix(rest, "(") {
+		return bad("the shape is not a tuple")
+	}
+	inner, _, ok := strings.Cut(rest[1:], ")")
+	if !ok {
+		return bad("the shape tuple is not closed")
+	}
+	var shape []int
+	parts := strings.Split(inner, ",")
+	for i, p := range parts {
+		p = strings.TrimSpace(p)
+		if p == "" && i == len(parts)-1 && i > 0 {
+			break // the trailing comma of (5,) or (5, 5,)
+		}
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 {
+			if p == "" && len(parts) == 1 {
+				break // () is a scalar's shape
+			}
+			return bad(fmt.Sprintf("shape entry %q", p))
+		}
+		shape = append(shape, n)
+	}
+	return shape, nil
+}
 
 // maxElements bounds the arrays degen reads (2^34 elements, 64 GiB of
 // float32), so a corrupted header cannot make it allocate without limit.

@@ -185,14 +185,15 @@ np.savez_compressed(sys.argv[3], x=x)
 // fuzzed file whose zip directory lied about the entry's compressed size got
 // past the size check with a 4 GB header length, and npyio then spent
 // seconds scanning a buffer of that size.
-func TestNPZHeaderTooLarge(t *testing.T) {
+// rawNPZ returns an NPZ holding x.npy with the given header text, padded
+// to hlen bytes, followed by data.
+func rawNPZ(t *testing.T, header string, hlen int, data []byte) *zip.Reader {
+	t.Helper()
 	var npy bytes.Buffer
 	npy.WriteString("\x93NUMPY\x02\x00")
-	const hlen = 20000
-	npy.Write([]byte{hlen & 0xff, hlen >> 8 & 0xff, 0, 0})
-	header := "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }"
+	npy.Write([]byte{byte(hlen), byte(hlen >> 8), 0, 0})
 	npy.WriteString(header + strings.Repeat(" ", hlen-len(header)-1) + "\n")
-	npy.Write([]byte{0, 0, 128, 63})
+	npy.Write(data)
 	var file bytes.Buffer
 	zw := zip.NewWriter(&file)
 	w, err := zw.CreateHeader(&zip.FileHeader{Name: "x.npy", Method: zip.Store})
@@ -207,7 +208,40 @@ func TestNPZHeaderTooLarge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return z
+}
+
+func TestNPZHeaderTooLarge(t *testing.T) {
+	z := rawNPZ(t, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", 20000, []byte{0, 0, 128, 63})
 	if _, err := readNPZArray(z, "big.npz", "x"); err == nil || !strings.Contains(err.Error(), "header of 20000 bytes") {
 		t.Fatalf("a 20,000-byte header: %v, want it refused as larger than numpy allows", err)
+	}
+}
+
+// TestNPZHeaderStrict: headers numpy writes are read, malformed ones (an
+// unclosed shape tuple was read as shape [5]) are refused.
+func TestNPZHeaderStrict(t *testing.T) {
+	data := make([]byte, 8*25)
+	for _, c := range []struct {
+		header string
+		shape  []int
+	}{
+		{"{'descr': '<f8', 'fortran_order': False, 'shape': (5, 5), }", []int{5, 5}},
+		{"{'descr': '<f8', 'fortran_order': False, 'shape': (25,), }", []int{25}},
+		{"{'descr': '<f8', 'fortran_order': False, 'shape': (), }", nil},
+	} {
+		a, err := readNPZArray(rawNPZ(t, c.header, 118, data), "ok.npz", "x")
+		if err != nil || !slices.Equal(a.Shape, c.shape) {
+			t.Errorf("%s: shape %v, %v; want %v", c.header, a, err, c.shape)
+		}
+	}
+	for _, header := range []string{
+		"{'descr': '<f8', 'fortran_order': False, 'shape': (5, 5 }",
+		"{'descr': '<f8', 'fortran_order': False, 'shape': (5, x), }",
+		"{'descr': '<f8', 'fortran_order': False, 'shape': (5, 5), ",
+	} {
+		if _, err := readNPZArray(rawNPZ(t, header, 118, data), "bad.npz", "x"); err == nil || !strings.Contains(err.Error(), "malformed header") {
+			t.Errorf("%s: %v, want a malformed header", header, err)
+		}
 	}
 }

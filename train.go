@@ -227,6 +227,13 @@ func Train(ctx context.Context, run *Run, dir string, factory BackendFactory, re
 	if err := be.SetState(t.state); err != nil {
 		return nil, err
 	}
+	if !resume {
+		// A first checkpoint at step 0, so that a run killed before its
+		// first periodic one (every 10 epochs) can still be resumed.
+		if err := t.save(); err != nil {
+			return nil, err
+		}
+	}
 	if err := t.loop(ctx, progress); err != nil {
 		if errors.Is(err, ErrInterrupted) {
 			if serr := t.save(); serr != nil {
@@ -246,7 +253,7 @@ func Train(ctx context.Context, run *Run, dir string, factory BackendFactory, re
 func (t *trainer) failed(err error) error {
 	where := fmt.Sprintf("training stopped in epoch %d, step %d", t.epoch, t.step)
 	if t.savedEpoch < 0 {
-		return fmt.Errorf("%s: %w (no checkpoint had been written yet: one is written every 10 epochs)", where, err)
+		return fmt.Errorf("%s: %w (no checkpoint could be written)", where, err)
 	}
 	return fmt.Errorf("%s: %w (the checkpoint at epoch %d, step %d is in %s: continue with degen train --resume %s)",
 		where, err, t.savedEpoch, t.savedStep, t.dir, t.dir)

@@ -73,8 +73,8 @@ func TestResumeAfterFailure(t *testing.T) {
 	}
 }
 
-// TestFailureBeforeCheckpoint: a failure in the first epochs says that no
-// checkpoint exists yet.
+// TestFailureBeforeCheckpoint: a failure in the first epochs, before the
+// first periodic checkpoint, points to the checkpoint written at step 0.
 func TestFailureBeforeCheckpoint(t *testing.T) {
 	run, err := degen.NewRun(smallConfig(), "cpu")
 	if err != nil {
@@ -85,7 +85,7 @@ func TestFailureBeforeCheckpoint(t *testing.T) {
 		return &failingBackend{Backend: be, failAt: 3}, err
 	}
 	_, err = degen.Train(context.Background(), run, t.TempDir(), faulty, false, nil)
-	if !errors.Is(err, errFault) || !strings.Contains(err.Error(), "no checkpoint") {
-		t.Errorf("got %v, want the fault and that no checkpoint exists", err)
+	if !errors.Is(err, errFault) || !strings.Contains(err.Error(), "checkpoint at epoch 0, step 0") {
+		t.Errorf("got %v, want the fault and the checkpoint at step 0", err)
 	}
 }

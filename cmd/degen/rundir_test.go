@@ -286,3 +286,18 @@ func TestBadInputsNamed(t *testing.T) {
 	poisonNPZ(t, filepath.Join(swapped, degen.StatesFile), "networks", func(a *degen.Array) { a.Data[0], a.Data[1] = a.Data[1], a.Data[0] })
 	expectExit(t, 2, []string{"slot 0 holds network 1", "degen eval"}, "analyze", swapped, "--no-figures", "-q")
 }
+
+// TestResumeAfterKillBeforeFirstCheckpoint: a training process killed
+// (SIGKILL, so it saves nothing) before its first periodic checkpoint can
+// be resumed to the end: the run starts with a checkpoint at step 0.
+func TestResumeAfterKillBeforeFirstCheckpoint(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	p := startTraining(t, dir)
+	p.cmd.Process.Kill()
+	<-p.done
+	expectExit(t, 0, nil, "train", "--resume", dir, "-q")
+	info, err := degen.ReadRunInfo(dir)
+	if err != nil || !info.Finished {
+		t.Fatalf("after resume: %+v %v", info, err)
+	}
+}

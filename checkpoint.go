@@ -60,8 +60,13 @@ func (t *trainer) writeCheckpoint() error {
 }
 
 // loadCheckpoint restores the trainer from dir's checkpoint, checking that
-// it belongs to this run, and cuts metrics.csv back to the checkpoint.
+// it belongs to this run, and cuts metrics.csv back to the checkpoint. A
+// missing, corrupt or foreign checkpoint is an *InputError.
 func (t *trainer) loadCheckpoint() error {
+	return badInput(t.readCheckpoint())
+}
+
+func (t *trainer) readCheckpoint() error {
 	path := filepath.Join(t.dir, CheckpointFile)
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("cannot resume: %s has no checkpoint (%s)", t.dir, CheckpointFile)

@@ -16,10 +16,10 @@ func OpenRun(dir, backend string) (*Run, *RunInfo, error) {
 	}
 	run, err := NewRun(info.Config, backend)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(dir, RunFile), err)
+		return nil, nil, badInput(fmt.Errorf("%s: %w", filepath.Join(dir, RunFile), err))
 	}
 	if len(run.Specs) != len(info.Networks) {
-		return nil, nil, fmt.Errorf("%s records %d networks but its config makes %d", filepath.Join(dir, RunFile), len(info.Networks), len(run.Specs))
+		return nil, nil, badInput(fmt.Errorf("%s records %d networks but its config makes %d", filepath.Join(dir, RunFile), len(info.Networks), len(run.Specs)))
 	}
 	return run, info, nil
 }

@@ -77,8 +77,29 @@ func (r *RunInfo) Converged() []int {
 	return out
 }
 
+// InputError marks an error in what a user gave degen (a missing, corrupt
+// or inconsistent file of a run directory) rather than a failure of degen
+// or the machine: the command line exits 2 for it, like for a bad flag.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// badInput wraps err (when not nil) as an *InputError.
+func badInput(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &InputError{err}
+}
+
 // ReadRunInfo reads dir/run.json.
 func ReadRunInfo(dir string) (*RunInfo, error) {
+	info, err := readRunInfo(dir)
+	return info, badInput(err)
+}
+
+func readRunInfo(dir string) (*RunInfo, error) {
 	var info RunInfo
 	if err := readJSON(filepath.Join(dir, RunFile), &info); err != nil {
 		return nil, err
@@ -181,7 +202,7 @@ func CheckEvalCurrent(dir string, r *EvalReport) error {
 func ReadEvalReport(dir string) (*EvalReport, error) {
 	var r EvalReport
 	if err := readJSON(filepath.Join(dir, EvalFile), &r); err != nil {
-		return nil, err
+		return nil, badInput(err)
 	}
 	return &r, nil
 }
@@ -242,6 +263,11 @@ func WriteWeights(dir string, l Layout, params, initial []float32) error {
 // vector (suffix "" for the trained weights, "_init" for the initial ones),
 // checking every array's shape against the layout.
 func ReadWeights(dir string, l Layout, s int, suffix string) ([]float32, error) {
+	params, err := readWeights(dir, l, s, suffix)
+	return params, badInput(err)
+}
+
+func readWeights(dir string, l Layout, s int, suffix string) ([]float32, error) {
 	path := filepath.Join(dir, WeightsFile)
 	params := make([]float32, s*l.P)
 	for _, t := range l.Tensors() {

@@ -27,8 +27,9 @@ func run(args []string) int {
 	}
 	fmt.Fprintln(os.Stderr, "degen:", err)
 	var u usageError
+	var bad *degen.InputError
 	switch {
-	case errors.As(err, &u):
+	case errors.As(err, &u), errors.As(err, &bad):
 		return 2
 	case errors.Is(err, degen.ErrInterrupted):
 		return 130

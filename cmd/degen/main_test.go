@@ -119,9 +119,9 @@ func TestBadInputExitCodes(t *testing.T) {
 		{"unwritable out", []string{"train", "--out", filepath.Join(fileInTheWay, "run")}, 2},
 		{"unknown backend", []string{"train", "--backend", "tpu", "--out", filepath.Join(tmp, "i")}, 2},
 		{"resume with changes", []string{"train", "--resume", existing, "--hidden", "9"}, 2},
-		{"resume nothing", []string{"train", "--resume", filepath.Join(tmp, "nothing")}, 1},
+		{"resume nothing", []string{"train", "--resume", filepath.Join(tmp, "nothing")}, 2},
 		{"eval without dir", []string{"eval"}, 2},
-		{"eval of nothing", []string{"eval", filepath.Join(tmp, "nothing")}, 1},
+		{"eval of nothing", []string{"eval", filepath.Join(tmp, "nothing")}, 2},
 		{"bad shard", []string{"train", "--shard", "3", "--out", filepath.Join(tmp, "j")}, 2},
 	}
 	for _, c := range cases {

@@ -224,7 +224,7 @@ func TestResumeRefusesForeignCheckpoint(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(a, degen.CheckpointFile), foreign, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	expectExit(t, 1, []string{"belongs to another run", "seed", "threshold"}, "train", "--resume", a, "-q")
+	expectExit(t, 2, []string{"belongs to another run", "seed", "threshold"}, "train", "--resume", a, "-q")
 	if err := os.WriteFile(filepath.Join(a, degen.CheckpointFile), own, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -299,5 +299,20 @@ func TestResumeAfterKillBeforeFirstCheckpoint(t *testing.T) {
 	info, err := degen.ReadRunInfo(dir)
 	if err != nil || !info.Finished {
 		t.Fatalf("after resume: %+v %v", info, err)
+	}
+}
+
+// TestCorruptFilesExit2: one corrupt run.json or weights.npz is bad input
+// (exit 2) in every command that reads it (eval and resume exited 1).
+func TestCorruptFilesExit2(t *testing.T) {
+	dir := convergedRun(t)
+	os.WriteFile(filepath.Join(dir, degen.RunFile), []byte("{"), 0o644)
+	for _, args := range [][]string{{"eval", dir}, {"analyze", dir}, {"train", "--resume", dir}} {
+		expectExit(t, 2, []string{"run.json is corrupted"}, append(args, "-q")...)
+	}
+	dir = convergedRun(t)
+	os.WriteFile(filepath.Join(dir, degen.WeightsFile), []byte("PK"), 0o644)
+	for _, args := range [][]string{{"eval", dir}, {"analyze", dir}} {
+		expectExit(t, 2, []string{"weights.npz"}, append(args, "-q")...)
 	}
 }

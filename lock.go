@@ -61,14 +61,15 @@ func LockRunDir(dir, command string) (*RunLock, error) {
 }
 
 // RemoveTemporaries removes the temporary files of atomic writes
-// (WriteAtomic) in dir and its figures directory. Only the lock's holder
-// may call it: every temporary there is then its own or a stray of a
-// process that died before renaming it.
+// (WriteAtomic) and the staging directories of analyses (.analysis.tmp*)
+// in dir and its figures directory. Only the lock's holder may call it:
+// every temporary there is then its own or a stray of a process that died
+// before renaming it.
 func RemoveTemporaries(dir string) {
 	for _, d := range []string{dir, filepath.Join(dir, FiguresDir)} {
 		matches, _ := filepath.Glob(filepath.Join(d, ".*.tmp*"))
 		for _, m := range matches {
-			os.Remove(m)
+			os.RemoveAll(m)
 		}
 	}
 }

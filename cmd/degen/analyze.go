@@ -538,6 +538,57 @@ func conditionSummaries(in *analysisInputs, sum *degeneracySummary, mats map[str
 // writeAnalysis writes degeneracy.json, degeneracy.csv, distances.npz and
 // the figures, each file atomically.
 func writeAnalysis(dir string, in *analysisInputs, sum *degeneracySummary, mats map[string]*mat.SymDense, figures bool) error {
+	stage, err := os.MkdirTemp(dir, ".analysis.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(stage)
+	if err := writeAnalysisFiles(stage, in, sum, mats, figures); err != nil {
+		return err
+	}
+	return replaceAnalysis(dir, stage)
+}
+
+// replaceAnalysis swaps the outputs of an earlier analysis in dir for the
+// complete set written in stage: the old set goes first (degeneracy.json
+// before the rest, so that no summary outlives its matrices), then the new
+// files move in with degeneracy.json last. Outputs of measures this
+// analysis skipped do not survive, and a crash in between leaves no
+// degeneracy.json rather than a mixed set.
+func replaceAnalysis(dir, stage string) error {
+	for _, name := range []string{degen.DegeneracyJSON, degen.DegeneracyCSV, degen.DistancesFile} {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	old, _ := filepath.Glob(filepath.Join(dir, degen.FiguresDir, "*_heatmap.*"))
+	mds, _ := filepath.Glob(filepath.Join(dir, degen.FiguresDir, "*_mds.*"))
+	for _, f := range append(old, mds...) {
+		if err := os.Remove(f); err != nil {
+			return err
+		}
+	}
+	figures, _ := os.ReadDir(filepath.Join(stage, degen.FiguresDir))
+	if len(figures) > 0 {
+		if err := os.MkdirAll(filepath.Join(dir, degen.FiguresDir), 0o755); err != nil {
+			return err
+		}
+	}
+	for _, f := range figures {
+		if err := os.Rename(filepath.Join(stage, degen.FiguresDir, f.Name()), filepath.Join(dir, degen.FiguresDir, f.Name())); err != nil {
+			return err
+		}
+	}
+	for _, name := range []string{degen.DistancesFile, degen.DegeneracyCSV, degen.DegeneracyJSON} {
+		if err := os.Rename(filepath.Join(stage, name), filepath.Join(dir, name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeAnalysisFiles writes every output of one analysis into dir.
+func writeAnalysisFiles(dir string, in *analysisInputs, sum *degeneracySummary, mats map[string]*mat.SymDense, figures bool) error {
 	N := len(in.slots)
 	idx := make([]int32, N)
 	for k, i := range in.indices {

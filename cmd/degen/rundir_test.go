@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -314,5 +315,31 @@ func TestCorruptFilesExit2(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, degen.WeightsFile), []byte("PK"), 0o644)
 	for _, args := range [][]string{{"eval", dir}, {"analyze", dir}} {
 		expectExit(t, 2, []string{"weights.npz"}, append(args, "-q")...)
+	}
+}
+
+// TestAnalysisOutputsAreOneSet: a second analysis that skips a measure
+// leaves none of the first one's files of that measure behind (figures
+// included), and no staging directory.
+func TestAnalysisOutputsAreOneSet(t *testing.T) {
+	dir := convergedRun(t)
+	expectExit(t, 0, nil, "analyze", dir, "--skip", "dsa", "-q")
+	fig := filepath.Join(dir, degen.FiguresDir, "permutation_heatmap.png")
+	if _, err := os.Stat(fig); err != nil {
+		t.Fatalf("the first analysis drew no %s: %v", fig, err)
+	}
+	expectExit(t, 0, nil, "analyze", dir, "--skip", "dsa,permutation", "-q")
+	if _, err := os.Stat(fig); err == nil {
+		t.Error("the permutation heatmap of the first analysis survived the second, which skipped it")
+	}
+	keys, err := degen.NPZKeys(filepath.Join(dir, degen.DistancesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(keys, "permutation") {
+		t.Errorf("distances.npz still holds the skipped measure: %v", keys)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, ".analysis.tmp*")); len(m) > 0 {
+		t.Errorf("staging directories left: %v", m)
 	}
 }

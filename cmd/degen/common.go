@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -45,6 +46,43 @@ func lockRunDir(dir, command string, create bool) (*degen.RunLock, error) {
 		return nil, usageError{err}
 	}
 	return l, err
+}
+
+// availableMemory returns the bytes this process may still allocate: the
+// kernel's MemAvailable, lowered to the cgroup's limit minus its usage when
+// one is set (a container, a Slurm job). 0 means unknown.
+func availableMemory() int64 {
+	var avail int64
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if rest, ok := strings.CutPrefix(line, "MemAvailable:"); ok {
+				var kb int64
+				fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), &kb)
+				avail = kb << 10
+			}
+		}
+	}
+	limit, err1 := os.ReadFile("/sys/fs/cgroup/memory.max")
+	used, err2 := os.ReadFile("/sys/fs/cgroup/memory.current")
+	if err1 == nil && err2 == nil {
+		var l, u int64
+		if _, err := fmt.Sscan(string(limit), &l); err == nil { // "max" does not parse
+			fmt.Sscan(string(used), &u)
+			if free := l - u; avail == 0 || free < avail {
+				avail = max(free, 1)
+			}
+		}
+	}
+	return avail
+}
+
+// checkMemory refuses (exit 2) a request whose estimate, need(S) bytes for
+// S networks, exceeds the memory available.
+func checkMemory(what string, s int, need func(s int) int64) error {
+	if err := degen.CheckMemory(what, s, availableMemory(), need); err != nil {
+		return usageError{err}
+	}
+	return nil
 }
 
 // exitOnInterrupt makes SIGINT and SIGTERM end a command that holds dir's

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
@@ -31,6 +32,16 @@ func evalCommand() *cli.Command {
 			}
 			defer lock.Unlock()
 			defer exitOnInterrupt(dir, lock)()
+			if run, _, err := degen.OpenRun(dir, c.String("backend")); err == nil && c.String("backend") == "cpu" {
+				k, t, t2 := run.Config.EvalTrials, run.Task.Steps(false), run.Task.Steps(true)
+				if err := checkMemory("evaluation", run.Dims.S, func(s int) int64 {
+					d := run.Dims
+					d.S = s
+					return degen.EvalBytes(d, runtime.GOMAXPROCS(0), k, t, t2)
+				}); err != nil {
+					return err
+				}
+			}
 			report, err := degen.Evaluate(dir, factory, c.String("backend"))
 			if err != nil {
 				return err

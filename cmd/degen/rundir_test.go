@@ -343,3 +343,22 @@ func TestAnalysisOutputsAreOneSet(t *testing.T) {
 		t.Errorf("staging directories left: %v", m)
 	}
 }
+
+// TestMemoryRefusedUpFront: requests far beyond the machine's memory are
+// refused at once with the memory needed and available (they died with a
+// Go runtime dump), and leave no run directory behind.
+func TestMemoryRefusedUpFront(t *testing.T) {
+	if availableMemory() == 0 {
+		t.Skip("this machine does not say how much memory is available")
+	}
+	tmp := t.TempDir()
+	huge := filepath.Join(tmp, "huge")
+	expectExit(t, 2, []string{"training needs about", "available", "not even one network"}, "train", "--hidden", "100000", "--out", huge, "-q")
+	if _, err := os.Stat(huge); err == nil {
+		t.Error("a refused train left its run directory")
+	}
+	expectExit(t, 2, []string{"at most about", "networks fit"}, "train", "--seeds", "300000", "--hidden", "1024", "--out", filepath.Join(tmp, "many"), "-q")
+	dir := filepath.Join(tmp, "evalbig")
+	expectExit(t, 0, nil, append([]string{"train", "--out", dir}, append(slices.Clone(tiny), "--eval-trials", "100000000")...)...)
+	expectExit(t, 2, []string{"evaluation needs about", "eval_trials"}, "eval", dir, "-q")
+}

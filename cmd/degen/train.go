@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -172,6 +173,9 @@ func trainCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
+				if err := checkTrainMemory(run, c.String("backend")); err != nil {
+					return err
+				}
 			} else {
 				if run, err = runFromFlags(c, cflags, nil); err != nil {
 					return err
@@ -179,6 +183,9 @@ func trainCommand() *cli.Command {
 				dir = c.String("out")
 				if dir == "" {
 					dir = filepath.Join("runs", fmt.Sprintf("%s-%s", run.Config.Task, time.Now().Format("20060102-150405")))
+				}
+				if err := checkTrainMemory(run, c.String("backend")); err != nil {
+					return err
 				}
 				lock, err := lockRunDir(dir, "degen train", true)
 				if err != nil {
@@ -318,4 +325,19 @@ func joinFloats(v []float64) string {
 		parts[i] = strconv.FormatFloat(x, 'g', -1, 64)
 	}
 	return strings.Join(parts, ",")
+}
+
+// checkTrainMemory refuses a run whose training would not fit in memory on
+// the CPU backend (degen.TrainBytes), before anything is allocated or the
+// run directory is created. The GPU backend's host side needs less, and its
+// device memory is checked when the backend starts.
+func checkTrainMemory(run *degen.Run, backend string) error {
+	if backend != "cpu" {
+		return nil
+	}
+	return checkMemory("training", run.Dims.S, func(s int) int64 {
+		d := run.Dims
+		d.S = s
+		return degen.TrainBytes(d, runtime.GOMAXPROCS(0))
+	})
 }

@@ -85,8 +85,8 @@ func analyzeDSACommand() *cli.Command {
 			bar := newProgress(int64(N*(N-1)/2), "dsa", c.Bool("quiet"))
 			d, err := analysis.DSAMatrix(trajs, K, T, n, opt, func() { bar.Add(1) })
 			bar.Finish()
-			if err != nil {
-				return fmt.Errorf("%s: array %q: %w", input, name, err)
+			if err != nil { // checked shapes and finite values: what fails is the data (constant, or of too low a rank)
+				return usageError{fmt.Errorf("%s: array %q: %w", input, name, err)}
 			}
 			sum := dsaSummary{
 				Input: input, Array: name, Output: output,
@@ -108,7 +108,7 @@ func analyzeDSACommand() *cli.Command {
 			if splits := c.Int("null"); splits > 0 {
 				null, err := analysis.DSANull(trajs, K, T, n, opt, splits)
 				if err != nil {
-					return fmt.Errorf("%s: array %q: null: %w", input, name, err)
+					return usageError{fmt.Errorf("%s: array %q: null: %w", input, name, err)}
 				}
 				flat := make([]float64, 0, N*splits)
 				for _, row := range null {

@@ -112,6 +112,10 @@ func TestAnalyzeDSABadInput(t *testing.T) {
 	if err := degen.WriteNPZ(one, degen.NamedArray{Name: "x", Shape: []int{1, 4, 20, 5}, Data: make([]float64, 400)}); err != nil {
 		t.Fatal(err)
 	}
+	constant := filepath.Join(dir, "constant.npz") // finite, well shaped, and no dynamics at all
+	if err := degen.WriteNPZ(constant, degen.NamedArray{Name: "x", Shape: []int{3, 4, 20, 5}, Data: make([]float64, 1200)}); err != nil {
+		t.Fatal(err)
+	}
 	out := filepath.Join(dir, "out.npz")
 	base := func(in, array, delays, rank string) []string {
 		return []string{"--input", in, "--array", array, "--delays", delays, "--rank", rank, "--output", out, "-q"}
@@ -128,6 +132,7 @@ func TestAnalyzeDSABadInput(t *testing.T) {
 		{"rank above embedding", base(good, "x", "2", "11"), 2},
 		{"delays longer than trials", base(good, "x", "20", "4"), 2},
 		{"one network", base(one, "x", "2", "4"), 2},
+		{"constant data", base(constant, "x", "2", "4"), 2},
 		{"bad score", append(base(good, "x", "2", "4"), "--score", "cosine"), 2},
 		{"missing flag", []string{"--input", good, "--array", "x", "--output", out}, 2},
 	} {

@@ -697,6 +697,8 @@ func printDegeneracy(sum *degeneracySummary) {
 type permdistPair struct {
 	Distance    float64 `json:"distance"`
 	Permutation []int   `json:"permutation"`
+	Runs        int     `json:"runs"`         // independent searches
+	RunsAtBest  int     `json:"runs_at_best"` // how many ended at the distance reported
 }
 
 // permdistStack is what `degen analyze permdist --a STACK --json` prints.
@@ -870,9 +872,9 @@ func permdistPairAction(c *cli.Context, read func(string, int) (*degen.Array, er
 		return usageError{fmt.Errorf("%s: %w", c.String("input"), err)}
 	}
 	if c.Bool("json") {
-		return printJSON(os.Stdout, permdistPair{Distance: r.Distance, Permutation: r.Perm})
+		return printJSON(os.Stdout, permdistPair{Distance: r.Distance, Permutation: r.Perm, Runs: r.Runs, RunsAtBest: r.RunsAtBest})
 	}
-	fmt.Printf("distance %.6g\npermutation %v\n", r.Distance, r.Perm)
+	fmt.Printf("distance %.6g\npermutation %v\nruns at the best %d of %d\n", r.Distance, r.Perm, r.RunsAtBest, r.Runs)
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"degen"
+	"degen/analysis"
 )
 
 // convergedRun trains and evaluates a tiny run and marks all its networks
@@ -272,6 +273,9 @@ func TestAnalyzePermdist(t *testing.T) {
 	}
 	if pair.Distance > 1e-12 || !slices.Equal(pair.Permutation, p) {
 		t.Errorf("permdist pair: %+v, want distance 0 and permutation %v", pair, p)
+	}
+	if pair.Runs != analysis.DefaultPermRuns(5) || pair.RunsAtBest < 1 || pair.RunsAtBest > pair.Runs {
+		t.Errorf("permdist pair: %d of %d runs at the best, want 1 to %d of %d", pair.RunsAtBest, pair.Runs, analysis.DefaultPermRuns(5), analysis.DefaultPermRuns(5))
 	}
 	outNPZ := filepath.Join(tmp, "d.npz")
 	code, out = runCapture(t, "analyze", "permdist", "--input", in, "--a", "S", "--output", outNPZ, "--json", "-q")

@@ -45,6 +45,19 @@ func workspaceFloats(t, b, h, o int) int64 {
 // floatBytes converts a count of float32 values to bytes with the slack.
 func floatBytes(n int64) int64 { return int64(memorySlack * 4 * float64(n)) }
 
+// AnalyzeBytes estimates the memory of `degen analyze` on a run of S
+// networks (n of them converged) of H units evaluated on trials trials of t
+// steps (t2 out of distribution, o outputs): the states as read from
+// states.npz (all S networks, float64) and the converged networks' copy,
+// the representations (a centred copy each), the OOD outputs twice, and
+// the weights; workers DSA embeddings of one network each.
+func AnalyzeBytes(s, n, h, o, trials, t, t2, workers int) int64 {
+	states := int64(trials) * int64(t) * int64(h)
+	perNet := 3*states + 2*int64(trials)*int64(t2)*int64(o) + 2*int64(h)*int64(h)
+	all := int64(s)*states + int64(n)*perNet + int64(min(workers, n))*5*states
+	return int64(memorySlack * 8 * float64(all))
+}
+
 // MemoryError says that a request needs more memory than the machine has.
 type MemoryError struct {
 	What            string // "training", "evaluation"
@@ -57,8 +70,8 @@ func (e *MemoryError) Error() string {
 	if e.MaxNetworks > 0 {
 		return msg + fmt.Sprintf(": at most about %d networks fit (--seeds, or shard the ensemble with --shard i/n)", e.MaxNetworks)
 	}
-	if e.What == "evaluation" {
-		return msg + ": not even one network's evaluation fits (the run's eval_trials sets its size)"
+	if e.What == "evaluation" || e.What == "analysis" {
+		return msg + fmt.Sprintf(": not even one network's %s fits (the run's eval_trials sets its size)", e.What)
 	}
 	return msg + ": not even one network of this size fits (lower --hidden, --batch or the trial length)"
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -234,6 +235,11 @@ func loadAnalysisInputs(dir string) (*analysisInputs, error) {
 		return nil, usageError{err}
 	}
 	in.weightsSHA256, in.statesSHA256 = report.WeightsSHA256, report.StatesSHA256
+	if err := checkMemory("analysis", len(in.slots), func(n int) int64 {
+		return degen.AnalyzeBytes(len(info.Networks), n, info.Dims.H, info.Dims.O, report.Trials, report.Steps, report.OODSteps, runtime.GOMAXPROCS(0))
+	}); err != nil {
+		return nil, err
+	}
 	if len(report.Networks) != len(info.Networks) {
 		return nil, usagef("%s lists %d networks but %s has %d: rerun `degen eval %s`", degen.EvalFile, len(report.Networks), degen.RunFile, len(info.Networks), dir)
 	}

@@ -362,3 +362,21 @@ func TestMemoryRefusedUpFront(t *testing.T) {
 	expectExit(t, 0, nil, append([]string{"train", "--out", dir}, append(slices.Clone(tiny), "--eval-trials", "100000000")...)...)
 	expectExit(t, 2, []string{"evaluation needs about", "eval_trials"}, "eval", dir, "-q")
 }
+
+// TestAnalyzeMemoryRefused: an evaluation too large to analyse here is
+// refused before any array is read.
+func TestAnalyzeMemoryRefused(t *testing.T) {
+	if availableMemory() == 0 {
+		t.Skip("this machine does not say how much memory is available")
+	}
+	dir := convergedRun(t)
+	r, err := degen.ReadEvalReport(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Trials = 1 << 40 // as if evaluated on 10^12 trials; the digests still match
+	if err := degen.WriteEvalReport(dir, r); err != nil {
+		t.Fatal(err)
+	}
+	expectExit(t, 2, []string{"analysis needs about", "available"}, "analyze", dir, "-q")
+}

@@ -32,7 +32,8 @@ func evalCommand() *cli.Command {
 			}
 			defer lock.Unlock()
 			defer exitOnInterrupt(dir, lock)()
-			if run, _, err := degen.OpenRun(dir, c.String("backend")); err == nil && c.String("backend") == "cpu" {
+			// The host holds every network's states on both backends.
+			if run, _, err := degen.OpenRun(dir, c.String("backend")); err == nil {
 				k, t, t2 := run.Config.EvalTrials, run.Task.Steps(false), run.Task.Steps(true)
 				if err := checkMemory("evaluation", run.Dims.S, func(s int) int64 {
 					d := run.Dims

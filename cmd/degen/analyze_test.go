@@ -25,16 +25,7 @@ func convergedRun(t *testing.T) string {
 	if code, _ := runCapture(t, "eval", dir, "-q"); code != 0 {
 		t.Fatalf("eval exited %d", code)
 	}
-	info, err := degen.ReadRunInfo(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range info.Networks {
-		info.Networks[i].Converged = true
-	}
-	if err := degen.WriteRunInfo(dir, info); err != nil {
-		t.Fatal(err)
-	}
+	markConverged(t, dir)
 	return dir
 }
 

@@ -51,10 +51,10 @@ type PermOptions struct {
 }
 
 // DefaultPermOptions are the options the command line uses by default:
-// with them a pair of trained networks costs O(H^2) (about 0.1 s at H=32,
-// 0.4 s at H=128 on one core), and every committed trained-network pair
-// came out at or below scipy's FAQ, best of 62 runs (bench/RESULTS.md,
-// "Weights").
+// with them a run costs O(H^2) (a pair of trained networks took about
+// 0.2 s at H=32, 0.4 s at H=64 and 0.65 s at H=128 of one loaded core),
+// and every trained-network pair measured came out at or below scipy's FAQ,
+// best of 62 runs (bench/RESULTS.md, "Distances you can trust").
 func DefaultPermOptions() PermOptions {
 	return PermOptions{Restarts: 0, MaxIter: 3, AnnealMoves: 4000, TabuIters: 4000, Seed: 1}
 }

@@ -1,17 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"degen"
 )
@@ -162,37 +158,9 @@ func TestStrayTemporariesRemoved(t *testing.T) {
 // 130, no temporary files and the lock released.
 func TestAnalyzeInterrupted(t *testing.T) {
 	dir := convergedRun(t)
-	cmd := exec.Command(os.Args[0], "analyze", dir, "--skip", "dsa", "--perm-tabu", "1000000000", "--no-figures")
-	cmd.Env = append(os.Environ(), "DEGEN_TEST_MAIN=1")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := bufio.NewScanner(stderr)
-	var log strings.Builder
-	for lines.Scan() {
-		log.WriteString(lines.Text() + "\n")
-		if strings.HasPrefix(lines.Text(), "permutation:") {
-			break
-		}
-	}
-	cmd.Process.Signal(syscall.SIGINT)
-	go func() {
-		for lines.Scan() {
-			log.WriteString(lines.Text() + "\n")
-		}
-	}()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("analyze did not stop after SIGINT:\n%s", log.String())
-	}
+	p := startDegen(t, "permutation:", "analyze", dir, "--skip", "dsa", "--perm-tabu", "1000000000", "--no-figures")
+	p.interrupt(t)
+	cmd, log := p.cmd, &p.log
 	if code := cmd.ProcessState.ExitCode(); code != 130 {
 		t.Fatalf("analyze exited %d after SIGINT, want 130:\n%s", code, log.String())
 	}

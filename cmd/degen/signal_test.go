@@ -30,13 +30,19 @@ type trainProcess struct {
 }
 
 // startTraining starts `degen train --out dir` (and the extra flags) on a
-// tiny task with a long epoch budget and returns once it has logged its second epoch (so that it
-// holds the directory and has written a checkpoint).
+// tiny task with a long epoch budget and returns once it has logged its
+// second epoch (so that it holds the directory and has written a checkpoint).
 func startTraining(t *testing.T, dir string, extra ...string) *trainProcess {
 	t.Helper()
+	return startDegen(t, "epoch 2/", append([]string{"train", "--out", dir, "--hidden", "8", "--seeds", "2", "--batch", "4",
+		"--steps-per-epoch", "20", "--max-epochs", "1000", "--knob", "steps=10"}, extra...)...)
+}
+
+// startDegen runs degen with args in a child process and returns once it
+// has logged a line starting with ready.
+func startDegen(t *testing.T, ready string, args ...string) *trainProcess {
+	t.Helper()
 	p := &trainProcess{done: make(chan error, 1)}
-	args := append([]string{"train", "--out", dir, "--hidden", "8", "--seeds", "2", "--batch", "4",
-		"--steps-per-epoch", "20", "--max-epochs", "1000", "--knob", "steps=10"}, extra...)
 	p.cmd = exec.Command(os.Args[0], args...)
 	p.cmd.Env = append(os.Environ(), "DEGEN_TEST_MAIN=1")
 	stderr, err := p.cmd.StderrPipe()
@@ -49,7 +55,7 @@ func startTraining(t *testing.T, dir string, extra ...string) *trainProcess {
 	lines := bufio.NewScanner(stderr)
 	for lines.Scan() {
 		p.log.WriteString(lines.Text() + "\n")
-		if strings.HasPrefix(lines.Text(), "epoch 2/") {
+		if strings.HasPrefix(lines.Text(), ready) {
 			break
 		}
 	}
